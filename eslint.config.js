@@ -1,0 +1,40 @@
+// Lint rules. The one that matters most: src/core is pure (tfjs + plain TypeScript) and
+// imports nothing from the UI, the worker, the CLI or UI libraries.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+const uiLibraries = ['react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', 'recharts', 'comlink'];
+
+export default tseslint.config(
+  { ignores: ['dist', 'node_modules', 'bench/results', 'test-results', 'playwright-report', 'public', 'recipe/**/*.py'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/app/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: reactHooks.configs.recommended.rules,
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/app/**', '**/app', '**/workers/**', '**/workers', '**/cli/**', '**/cli'],
+            message: 'src/core is the pure core: it must not import from src/app, workers or src/cli.' },
+          { group: uiLibraries, message: 'src/core must not import UI or worker libraries.' },
+        ],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'document', message: 'src/core has no DOM.' },
+        { name: 'window', message: 'src/core has no DOM.' }],
+    },
+  },
+);
