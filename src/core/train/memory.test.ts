@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeWeights, initWeights } from '../model/init';
+import { forward } from '../model/llama';
+import { randomIds, tinyConfig } from '../model/testing/tinyModels';
+import type { LlamaModel } from '../model/types';
+import { loraParams, s2ftParams } from '../s2ft/budget';
+import { crossEntropy, nextTokenLabels } from './loss';
+import { measureStepPeakBytes } from './memory';
+import type { PreparedMethod } from './method';
+import { prepareMethod } from './methods';
+import { ADAMW_DEFAULTS, createOptimizer } from './optimizer';
+
+// The paper's regime (batch 1–2, weights larger than one step's activations), scaled down.
+const config = tinyConfig({ hiddenSize: 128, intermediateSize: 352, numHeads: 4, numKvHeads: 2, headDim: 32, vocabSize: 128 });
+const B = 2, T = 16;
+let model: LlamaModel;
+let ids: tf.Tensor2D;
+let labels: tf.Tensor2D;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  model = { config, weights: initWeights(config, 1) };
+  const rows = randomIds(B, T, config.vocabSize, 2);
+  ids = tf.tensor2d(rows, [B, T], 'int32');
+  labels = tf.tensor2d(rows.map((r) => Array.from(nextTokenLabels(r))), [B, T], 'int32');
+});
+afterAll(() => { disposeWeights(model.weights); tf.dispose([ids, labels]); });
+
+/** Peak tensor bytes above the loaded base model of: prepare + AdamW state + one AdamW step. */
+async function stepPeakAboveBase(prepare: () => PreparedMethod): Promise<number> {
+  const held = tf.memory().numBytes;
+  const method = prepare();
+  const optimizer = createOptimizer(method.trainable, ADAMW_DEFAULTS);
+  const { peakBytes } = await measureStepPeakBytes(() => {
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(forward({ config, weights: method.weights }, ids, { linear: method.linear }), labels), method.trainable);
+    optimizer.apply(grads, 1e-3);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  optimizer.dispose();
+  method.dispose();
+  expect(tf.memory().numBytes).toBe(held);                           // nothing leaked
+  return peakBytes - held;
+}
+
+describe('peak tensor bytes of one training step', () => {
+  it('measureStepPeakBytes sees a transient allocation and what a step keeps', async () => {
+    const m = await measureStepPeakBytes(() => {
+      const kept = tf.tidy(() => tf.ones([1000]).add(1).sum());      // 4000-byte transients, 4 bytes kept
+      kept.dispose();
+    });
+    expect(m.stepPeakBytes).toBeGreaterThanOrEqual(8000);             // ones and ones+1 alive together
+    expect(m.retainedBytes).toBe(0);
+  });
+
+  it('S²FT is below LoRA at matched trainable parameters, and well below full FT', async () => {
+    const rank = 4;
+    // Per layer: 1 head (hd·D = 4096) + 18 channels (18·D = 2304) = 6400 = LoRA r=4 per layer.
+    const channels = (offset: number) => Array.from({ length: 18 }, (_, i) => (offset + 19 * i) % config.intermediateSize);
+    const selection = { layers: [{ heads: [1], channels: channels(3) }, { heads: [2], channels: channels(11) }] };
+    expect(s2ftParams(config, selection)).toBe(loraParams(config, rank));
+
+    const s2ft = await stepPeakAboveBase(() => prepareMethod('s2ft', model, { selection }));
+    const lora = await stepPeakAboveBase(() => prepareMethod('lora', model, { lora: { rank, seed: 1 } }));
+    const full = await stepPeakAboveBase(() => prepareMethod('full', model, {}));
+    // Deterministic: measuring again gives the same bytes.
+    const s2ftAgain = await stepPeakAboveBase(() => prepareMethod('s2ft', model, { selection }));
+    console.log(`peak tensor bytes of one AdamW step above the base model (B=${B}, T=${T}, ${loraParams(config, rank)} trainable for S²FT and LoRA r=${rank}):`
+      + ` S²FT ${s2ft}, LoRA ${lora}, full FT ${full}; S²FT/LoRA ${(s2ft / lora).toFixed(3)}, S²FT/full ${(s2ft / full).toFixed(3)}`);
+    expect(s2ftAgain).toBe(s2ft);
+    expect(s2ft).toBeLessThan(lora);
+    expect(s2ft).toBeLessThan(0.5 * full);
+  });
+});
