@@ -1,0 +1,305 @@
+/**
+ * `train`: fine-tune a checkpoint on a dataset with S²FT, LoRA or full fine-tuning and write what
+ * was learned to --out:
+ *   s2ft  the native S²FT adapter file (.safetensors, DESIGN.md "Adapter file (native)"), with the
+ *         base model's name and fingerprint, the selection strategy and seed, and the training
+ *         settings in its metadata
+ *   lora  a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
+ *   full  a complete HF checkpoint directory (config.json, model.safetensors, tokenizer files)
+ *
+ * Flags and defaults:
+ *   --method s2ft|lora|full (s2ft)    --optimizer adamw|sgd (adamw: β 0.9/0.95, ε 1e-8; sgd: plain)
+ *   --lr 1e-4   --steps 100   --batch-size 8 (rows per update)   --grad-accum 1 (micro-batches per
+ *   update; must divide the batch size)   --weight-decay 0   --grad-clip 1.0 (global norm, as the HF
+ *   Trainer; 0 = off)   --warmup 0   --schedule linear|cosine|constant (linear)   --seed 0
+ *   --eval-every 0 (N > 0 holds out --val-fraction 0.1 of the data and evaluates every N updates)
+ *   --seq-len: .txt data is packed into windows of 128 tokens; .jsonl rows are one example each
+ *   and the default is the longest row minus one (capped at 1024), so nothing is cut off.
+ *   S²FT: --selection FILE, or --strategy random|weight|activation|product|gradient (random)
+ *   [--pick large|small] [--allocation uniform|global] with --heads-per-layer N
+ *   --channels-per-layer N, or --match-lora-rank R (default: match --lora-rank, 8).
+ *   LoRA: --lora-rank 8, --lora-alpha 2·rank, --lora-dropout 0 (targets q, k, v, up, down).
+ *
+ * With no warm-up the first update uses exactly --lr whatever the schedule, and a batch that holds
+ * every row is the same set whatever the shuffle, so `--optimizer sgd --steps 1 --grad-clip 0`
+ * changes the trained weights by exactly −lr × the gradient of the mean next-token cross-entropy.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../../core/errors';
+import { adapterDims, encodeS2ftAdapter, type AdapterInfo } from '../../core/s2ft/adapter';
+import type { Allocation, Budget } from '../../core/s2ft/budget';
+import { selectUnits, type PickSide, type Strategy } from '../../core/s2ft/selection';
+import { readSelectionFile } from '../../core/s2ft/selectionFile';
+import type { Selection } from '../../core/s2ft/types';
+import type { Batch } from '../../core/train/batch';
+import { BatchStream, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
+import { parseDataset, type ParsedDataset } from '../../core/train/data';
+import { prepareFull } from '../../core/train/full';
+import { prepareLora } from '../../core/train/lora';
+import type { MethodName, PreparedMethod } from '../../core/train/method';
+import type { StepMetrics } from '../../core/train/metrics';
+import { defaultOptimizerSettings, type OptimizerName, type OptimizerSettings } from '../../core/train/optimizer';
+import { prepareS2ft } from '../../core/train/s2ft';
+import { SCHEDULE_KINDS, type ScheduleKind } from '../../core/train/schedule';
+import { Trainer, type TrainSettings } from '../../core/train/trainer';
+import type { Flags } from '../args';
+import type { CommandRun } from '../command';
+import { loadCliModel, type CliModel } from '../modelArg';
+import { writeModelDirectory } from './fuse';
+
+const METHODS: readonly MethodName[] = ['s2ft', 'lora', 'full'];
+const OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'sgd'];
+const STRATEGIES: readonly Strategy[] = ['random', 'weight', 'activation', 'product', 'gradient'];
+/** At most this many batches feed the activation / gradient selection strategies. */
+const CALIBRATION_BATCHES = 4;
+const TXT_SEQ_LEN = 128;
+const MAX_DEFAULT_SEQ_LEN = 1024;
+
+/** Every training flag, checked before anything is loaded. */
+export interface TrainOptions {
+  data: string;
+  out: string;
+  method: MethodName;
+  seed: number;
+  batchSize: number;         // effective batch (rows per update)
+  seqLen: number | null;     // null: chosen from the data
+  valFraction: number;
+  settings: TrainSettings;
+}
+
+function choice<T extends string>(flags: Flags, name: string, options: readonly T[], fallback: T): T {
+  const v = flags.string(name) ?? fallback;
+  if (!options.includes(v as T)) {
+    throw new UserError('bad-argument', `--${name} must be one of ${options.join(', ')}, got "${v}"`);
+  }
+  return v as T;
+}
+
+export function readTrainOptions(flags: Flags): TrainOptions {
+  const method = choice(flags, 'method', METHODS, 's2ft');
+  const optimizerName = choice(flags, 'optimizer', OPTIMIZERS, 'adamw');
+  const weightDecay = flags.number('weight-decay', 0, { min: 0 });
+  const optimizer: OptimizerSettings = { ...defaultOptimizerSettings(optimizerName), weightDecay };
+  const steps = flags.number('steps', 100, { min: 1, integer: true });
+  const batchSize = flags.number('batch-size', 8, { min: 1, integer: true });
+  const accumulation = flags.number('grad-accum', 1, { min: 1, integer: true });
+  if (batchSize % accumulation !== 0) {
+    throw new UserError('bad-argument', `--batch-size ${batchSize} must be a multiple of --grad-accum ${accumulation}`);
+  }
+  const seqLenRaw = flags.string('seq-len');
+  const evalEvery = flags.number('eval-every', 0, { min: 0, integer: true });
+  return {
+    data: flags.requireString('data'),
+    out: flags.requireString('out'),
+    method,
+    seed: flags.number('seed', 0, { integer: true, min: 0 }),
+    batchSize,
+    seqLen: seqLenRaw === undefined ? null : flags.number('seq-len', 0, { min: 1, integer: true }),
+    valFraction: evalEvery > 0 ? flags.number('val-fraction', 0.1, { min: 0.001, max: 0.5 }) : 0,
+    settings: {
+      steps,
+      lr: flags.number('lr', 1e-4, { min: 0 }),
+      warmup: flags.number('warmup', 0, { min: 0, integer: true }),
+      schedule: choice<ScheduleKind>(flags, 'schedule', SCHEDULE_KINDS, 'linear'),
+      optimizer,
+      accumulation,
+      gradClip: flags.number('grad-clip', 1.0, { min: 0 }),
+      evalEvery,
+    },
+  };
+}
+
+/** Sequence length: the flag, else 128 for packed text, else the longest row minus one (capped). */
+export function chooseSeqLen(dataset: ParsedDataset, flag: number | null, maxPositions: number): number {
+  if (flag !== null) return flag;
+  if (shouldPack(dataset)) return Math.min(TXT_SEQ_LEN, maxPositions);
+  const longest = dataset.examples.reduce((n, e) => Math.max(n, e.inputIds.length), 0);
+  return Math.max(1, Math.min(longest - 1, MAX_DEFAULT_SEQ_LEN, maxPositions));
+}
+
+export const run: CommandRun = async ({ flags, log }) => {
+  const options = readTrainOptions(flags);
+  const { settings } = options;
+  // The dataset is read before the model is loaded, so a wrong path fails at once.
+  const text = await readFile(options.data, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UserError('missing-file', `cannot read the dataset: ${e.code ?? e.message}`, options.data);
+  });
+  if (flags.all('adapter').length > 0) {
+    throw new UserError('bad-argument', 'train does not take --adapter; fuse the adapters into a checkpoint first (`fuse`) and train on that');
+  }
+  // Fail on an unwritable --out now, not after the training.
+  await mkdir(path.dirname(path.resolve(options.out)), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError('bad-argument', `cannot create the output's folder: ${e.code ?? e.message}`, options.out);
+  });
+  const model = await loadCliModel(flags);
+  const { config } = model;
+  const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
+  if (dataset.counts.brokenLines > 0) {
+    const first = dataset.errors[0];
+    log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: line ${first.line}: ${first.message}`);
+  }
+  const seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
+  const { train, validation } = splitTrainValidation(dataset.examples, options.valFraction, options.seed);
+  const batchOptions = { batchSize: options.batchSize / settings.accumulation, seqLen, seed: options.seed, pack: shouldPack(dataset) };
+  const stream = new BatchStream({ examples: train, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: true });
+  const validationBatches = validation.length > 0
+    ? makeBatches({ examples: validation, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: false })
+    : [];
+
+  const method = await prepareFromFlags(flags, options, model, stream);
+  const stats = method.prepared.stats();
+  log(`${options.method}: ${stats.trainableParams.toLocaleString('en-US')} trainable parameters; ` +
+    `${stream.unitsPerEpoch} training examples of ≤ ${seqLen} tokens; ${settings.steps} steps of batch ${options.batchSize}`);
+
+  const trainer = new Trainer(method.prepared, config, stream, settings, validationBatches);
+  const every = Math.max(1, Math.round(settings.steps / 20));
+  const result = await trainer.run({
+    onStep: (m) => { if (m.step % every === 0 || m.step === 1 || m.step === settings.steps) log(formatStep(m)); },
+    onEval: (e) => log(`eval step ${e.step}: loss ${e.loss.toFixed(4)} (perplexity ${e.perplexity.toFixed(2)})`),
+  });
+  await method.write(options.out);
+  log(`wrote ${OUTPUT_KINDS[method.output]} ${options.out}`);
+  const last = result.history[result.history.length - 1];
+  const summary = {
+    method: options.method,
+    steps: result.steps,
+    finalLoss: last.loss,
+    evalLoss: result.evals.length > 0 ? result.evals[result.evals.length - 1].loss : null,
+    losses: result.history.map((m) => m.loss),
+    trainableParams: stats.trainableParams,
+    trainableBytes: stats.trainableBytes,
+    peakBytes: last.peakBytes,
+    meanStepMs: result.history.reduce((s, m) => s + m.stepMs, 0) / result.history.length,
+    tokensPerSec: result.history.reduce((s, m) => s + m.tokens, 0) / (last.elapsedMs / 1000),
+    seqLen,
+    batchSize: options.batchSize,
+    optimizer: settings.optimizer.kind,
+    lr: settings.lr,
+    out: options.out,
+    output: method.output,
+  };
+  trainer.dispose();
+  method.prepared.dispose();
+  return summary;
+};
+
+function formatStep(m: StepMetrics): string {
+  return `step ${m.step}: loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  grad norm ${m.gradNorm.toFixed(3)}  ` +
+    `${Math.round(m.tokensPerSec)} tok/s  ${(m.bytesInUse / 2 ** 20).toFixed(1)} MiB in use`;
+}
+
+/** What --out becomes, per method. */
+const OUTPUT_KINDS = {
+  's2ft-adapter': 'the S²FT adapter',
+  'peft-lora': 'the PEFT LoRA adapter directory',
+  checkpoint: 'the checkpoint directory',
+} as const;
+
+/** A method ready to train, and how to write what it learned. */
+interface MethodRun {
+  prepared: PreparedMethod;
+  output: keyof typeof OUTPUT_KINDS;
+  write(out: string): Promise<void>;
+}
+
+async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliModel, stream: BatchStream): Promise<MethodRun> {
+  const model = { config: base.config, weights: base.weights };
+  const training = trainingRecord(options);
+  if (options.method === 'lora') {
+    const rank = flags.number('lora-rank', 8, { min: 1, integer: true });
+    const alpha = flags.number('lora-alpha', 2 * rank, { min: 0 });
+    const dropout = flags.number('lora-dropout', 0, { min: 0, max: 0.99 });
+    const prepared = prepareLora(model, { rank, alpha, dropout, seed: options.seed });
+    return {
+      prepared,
+      output: 'peft-lora',
+      write: async (out) => {
+        const files = prepared.exportPeft(base.name);
+        await mkdir(out, { recursive: true });
+        for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(out, name), bytes);
+      },
+    };
+  }
+  if (options.method === 'full') {
+    const prepared = prepareFull(model);
+    return {
+      prepared,
+      output: 'checkpoint',
+      write: (out) => writeModelDirectory(out, base, prepared.weights),
+    };
+  }
+  const chosen = await chooseSelection(flags, options, base, stream);
+  const prepared = prepareS2ft(model, chosen.selection);
+  return {
+    prepared,
+    output: 's2ft-adapter',
+    write: async (out) => {
+      const blocks = prepared.blocks();
+      const bytes = encodeS2ftAdapter(blocks, {
+        baseModel: { name: base.name, fingerprint: base.fingerprint },
+        targetModules: [...new Set(blocks.map((b) => b.module))],
+        selection: chosen.provenance,
+        training,
+        dims: adapterDims(base.config),
+      });
+      await writeFile(out, bytes);
+    },
+  };
+}
+
+interface ChosenSelection {
+  selection: Selection;
+  provenance: AdapterInfo['selection'];
+}
+
+/**
+ * The S²FT selection: --selection FILE, else a strategy (default random) with a budget given as
+ * --heads-per-layer/--channels-per-layer or --match-lora-rank R (default: match --lora-rank, 8).
+ */
+async function chooseSelection(flags: Flags, options: TrainOptions, base: CliModel, stream: BatchStream): Promise<ChosenSelection> {
+  const file = flags.string('selection');
+  const strategy = choice<Strategy>(flags, 'strategy', STRATEGIES, 'random');
+  const pick = choice<PickSide>(flags, 'pick', ['large', 'small'], 'large');
+  const allocation = choice<Allocation>(flags, 'allocation', ['uniform', 'global'], 'uniform');
+  const perLayer = flags.has('heads-per-layer') || flags.has('channels-per-layer');
+  if (file !== undefined) {
+    if (flags.has('strategy') || perLayer || flags.has('match-lora-rank')) {
+      throw new UserError('bad-argument', '--selection FILE cannot be combined with --strategy, --heads-per-layer, --channels-per-layer or --match-lora-rank');
+    }
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new UserError('missing-file', `cannot read the selection file: ${e.code ?? e.message}`, file);
+    });
+    return { selection: readSelectionFile(text, base.config, file), provenance: { strategy: 'file', seed: options.seed } };
+  }
+  if (perLayer && flags.has('match-lora-rank')) {
+    throw new UserError('bad-argument', 'give either --heads-per-layer/--channels-per-layer or --match-lora-rank, not both');
+  }
+  const budget: Budget = perLayer
+    ? { kind: 'perLayer', heads: flags.number('heads-per-layer', 0, { min: 0, integer: true }),
+      channels: flags.number('channels-per-layer', 0, { min: 0, integer: true }) }
+    : { kind: 'loraRank', rank: flags.number('match-lora-rank', flags.number('lora-rank', 8, { min: 1, integer: true }), { min: 1, integer: true }) };
+  const calibration = strategy === 'random' || strategy === 'weight' ? [] : calibrationBatches(stream);
+  const result = await selectUnits({ config: base.config, weights: base.weights },
+    { strategy, pick, budget, allocation, seed: options.seed, calibration });
+  return { selection: result.selection, provenance: { strategy, pick, seed: options.seed } };
+}
+
+/** A short calibration pass for the activation / gradient strategies: a few training batches, then the stream starts over. */
+function calibrationBatches(stream: BatchStream): Batch[] {
+  const start = stream.position();
+  const count = Math.max(1, Math.min(CALIBRATION_BATCHES, Math.ceil(stream.unitsPerEpoch * 0.01)));
+  const batches = Array.from({ length: count }, () => stream.next());
+  stream.seek(start);
+  return batches;
+}
+
+/** The training settings recorded in the adapter for provenance. */
+function trainingRecord(options: TrainOptions): Record<string, unknown> {
+  const { settings } = options;
+  return {
+    method: options.method, optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps,
+    batch_size: options.batchSize, grad_accum: settings.accumulation, warmup: settings.warmup,
+    schedule: settings.schedule, grad_clip: settings.gradClip, seed: options.seed, data: path.basename(options.data),
+  };
+}

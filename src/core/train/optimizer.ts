@@ -1,0 +1,187 @@
+/**
+ * The two optimizers the trainer offers, written out by hand so that their arithmetic is the same
+ * on every backend and matches PyTorch:
+ *
+ *   AdamW (torch.optim.AdamW, decoupled weight decay):
+ *     p ← p − lr·wd·p
+ *     m ← β1·m + (1−β1)·g          v ← β2·v + (1−β2)·g²
+ *     p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+ *   SGD (torch.optim.SGD, dampening 0, no Nesterov):
+ *     g ← g + wd·p                 (L2, as torch couples it for SGD)
+ *     b ← g at t = 1, else μ·b + g (only when momentum μ > 0)
+ *     p ← p − lr·b
+ *
+ * tf.train.adam is not used: it has no decoupled weight decay, and its epsilon default differs
+ * between backends (WebGL uses 1e-4). Here ε is always passed explicitly.
+ *
+ * Optimizer state lives in non-trainable tf.Variables and is updated in place; `state()` reads it
+ * back as plain arrays for a checkpoint and `loadState()` restores it (resume).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
+
+export type OptimizerName = 'adamw' | 'sgd';
+
+export interface AdamWSettings {
+  kind: 'adamw';
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export interface SgdSettings {
+  kind: 'sgd';
+  momentum: number;
+  weightDecay: number;
+}
+
+export type OptimizerSettings = AdamWSettings | SgdSettings;
+
+export const ADAMW_DEFAULTS: AdamWSettings = { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 };
+export const SGD_DEFAULTS: SgdSettings = { kind: 'sgd', momentum: 0, weightDecay: 0 };
+
+/** Optimizer state as plain arrays: `buffers[name][i]` belongs to the i-th variable. */
+export interface OptimizerState {
+  kind: OptimizerName;
+  /** Updates applied so far (AdamW's bias correction uses it). */
+  step: number;
+  /** AdamW: m and v. SGD with momentum: momentum. SGD without: none. */
+  buffers: Record<string, Float32Array[]>;
+}
+
+export interface Optimizer {
+  readonly settings: OptimizerSettings;
+  /** Updates every variable in place. `grads` is keyed by variable name (as tf.variableGrads returns it). */
+  apply(grads: tf.NamedTensorMap, lr: number): void;
+  state(): Promise<OptimizerState>;
+  loadState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+export function defaultOptimizerSettings(kind: OptimizerName): OptimizerSettings {
+  return kind === 'adamw' ? { ...ADAMW_DEFAULTS } : { ...SGD_DEFAULTS };
+}
+
+export function createOptimizer(variables: tf.Variable[], settings: OptimizerSettings): Optimizer {
+  return settings.kind === 'adamw' ? new AdamW(variables, settings) : new Sgd(variables, settings);
+}
+
+/** Zero-initialised state buffers, one per variable (unnamed: two optimizers may share variables). */
+function zeroBuffers(variables: tf.Variable[]): tf.Variable[] {
+  return variables.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+}
+
+function gradFor(grads: tf.NamedTensorMap, p: tf.Variable): tf.Tensor {
+  const g = grads[p.name];
+  if (!g) throw new Error(`optimizer: no gradient for variable ${p.name}`);
+  return g;
+}
+
+async function readBuffers(buffers: tf.Variable[]): Promise<Float32Array[]> {
+  return Promise.all(buffers.map(async (b) => new Float32Array(await b.data())));
+}
+
+function writeBuffers(target: tf.Variable[], source: Float32Array[] | undefined, name: string): void {
+  if (!source || source.length !== target.length) {
+    throw new UserError('shape-mismatch', `optimizer state "${name}" has ${source?.length ?? 0} buffers, expected ${target.length}`);
+  }
+  target.forEach((b, i) => {
+    if (source[i].length !== b.size) {
+      throw new UserError('shape-mismatch', `optimizer state "${name}"[${i}] has ${source[i].length} values, expected ${b.size}`);
+    }
+    tf.tidy(() => b.assign(tf.tensor(source[i], b.shape, 'float32')));
+  });
+}
+
+function checkKind(state: OptimizerState, kind: OptimizerName): void {
+  if (state.kind !== kind) {
+    throw new UserError('bad-argument', `optimizer state was saved by ${state.kind}, cannot resume it with ${kind}`);
+  }
+}
+
+class AdamW implements Optimizer {
+  private t = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(private readonly variables: tf.Variable[], readonly settings: AdamWSettings) {
+    this.m = zeroBuffers(variables);
+    this.v = zeroBuffers(variables);
+  }
+
+  apply(grads: tf.NamedTensorMap, lr: number): void {
+    this.t += 1;
+    const { beta1, beta2, epsilon, weightDecay } = this.settings;
+    const stepSize = lr / (1 - beta1 ** this.t);
+    const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        const g = gradFor(grads, p);                                   // same shape as p
+        const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+      });
+    });
+  }
+
+  async state(): Promise<OptimizerState> {
+    return { kind: 'adamw', step: this.t, buffers: { m: await readBuffers(this.m), v: await readBuffers(this.v) } };
+  }
+
+  loadState(state: OptimizerState): void {
+    checkKind(state, 'adamw');
+    writeBuffers(this.m, state.buffers.m, 'm');
+    writeBuffers(this.v, state.buffers.v, 'v');
+    this.t = state.step;
+  }
+
+  dispose(): void {
+    [...this.m, ...this.v].forEach((b) => b.dispose());
+  }
+}
+
+class Sgd implements Optimizer {
+  private t = 0;
+  private readonly momentumBuffers: tf.Variable[];
+
+  constructor(private readonly variables: tf.Variable[], readonly settings: SgdSettings) {
+    this.momentumBuffers = settings.momentum > 0 ? zeroBuffers(variables) : [];
+  }
+
+  apply(grads: tf.NamedTensorMap, lr: number): void {
+    this.t += 1;
+    const { momentum, weightDecay } = this.settings;
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        let d = gradFor(grads, p);                                     // same shape as p
+        if (weightDecay > 0) d = tf.add(d, tf.mul(p, weightDecay));
+        if (momentum > 0) {
+          d = this.t === 1 ? d : tf.add(tf.mul(this.momentumBuffers[i], momentum), d);
+          this.momentumBuffers[i].assign(d);
+        }
+        p.assign(tf.sub(p, tf.mul(d, lr)));
+      });
+    });
+  }
+
+  async state(): Promise<OptimizerState> {
+    const buffers: OptimizerState['buffers'] = {};
+    if (this.momentumBuffers.length > 0) buffers.momentum = await readBuffers(this.momentumBuffers);
+    return { kind: 'sgd', step: this.t, buffers };
+  }
+
+  loadState(state: OptimizerState): void {
+    checkKind(state, 'sgd');
+    if (this.momentumBuffers.length > 0) writeBuffers(this.momentumBuffers, state.buffers.momentum, 'momentum');
+    this.t = state.step;
+  }
+
+  dispose(): void {
+    this.momentumBuffers.forEach((b) => b.dispose());
+  }
+}
