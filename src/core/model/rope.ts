@@ -1,0 +1,69 @@
+/**
+ * Rotary position embedding exactly as HF transformers computes it (LlamaRotaryEmbedding):
+ * inverse frequencies in float32, optional "llama3" scaling of those frequencies, cos/sin tables
+ * of `cat(freqs, freqs)`, and the rotate-half convention `x·cos + rotate_half(x)·sin`.
+ * Tables are computed in plain JS with float32 rounding at each step (Math.fround) so that they
+ * agree with PyTorch's float32 arithmetic, including at large positions.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './types';
+
+const f32 = Math.fround;
+
+/** inv_freq[i] = 1 / theta^(2i/hd), i < hd/2, then llama3-scaled when configured. [hd/2] */
+export function ropeInvFreq(config: ModelConfig): Float32Array {
+  const hd = config.headDim;
+  const invFreq = new Float32Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) invFreq[i] = f32(1 / f32(Math.pow(config.ropeTheta, f32((2 * i) / hd))));
+  const s = config.ropeScaling;
+  if (s === null) return invFreq;
+  // HF `_compute_llama3_parameters`: keep high frequencies, divide low ones by `factor`,
+  // interpolate smoothly in between.
+  const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+  const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+  const scaled = new Float32Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) {
+    const wavelen = f32(f32(2 * Math.PI) / invFreq[i]);
+    const base = wavelen > lowFreqWavelen ? f32(invFreq[i] / s.factor) : invFreq[i];
+    const isMedium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
+    if (!isMedium) {
+      scaled[i] = base;
+      continue;
+    }
+    const smooth = f32(f32(f32(s.originalMaxPositionEmbeddings / wavelen) - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor));
+    scaled[i] = f32(f32(f32(f32(1 - smooth) * base) / s.factor) + f32(smooth * base));
+  }
+  return scaled;
+}
+
+/** cos/sin tables for positions offset … offset+T-1: each [T, hd] = cat(freqs, freqs). */
+export function ropeTables(invFreq: Float32Array, offset: number, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const half = invFreq.length;
+  const hd = 2 * half;
+  const cos = new Float32Array(T * hd);
+  const sin = new Float32Array(T * hd);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = f32(invFreq[i] * (offset + t));
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[t * hd + i] = c;
+      cos[t * hd + half + i] = c;
+      sin[t * hd + i] = s;
+      sin[t * hd + half + i] = s;
+    }
+  }
+  return { cos: tf.tensor2d(cos, [T, hd]), sin: tf.tensor2d(sin, [T, hd]) };
+}
+
+/** HF rotate_half: split the head dim in halves (x1, x2) and return cat(-x2, x1). */
+function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3) as tf.Tensor4D[]; // [B, H, T, hd/2] each
+  return tf.concat4d([x2.neg(), x1], 3);                           // [B, H, T, hd]
+}
+
+/** x: [B, H, T, hd], cos/sin: [T, hd]  →  x·cos + rotate_half(x)·sin  [B, H, T, hd] */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D; // [B, H, T, hd] (cos/sin broadcast)
+}
