@@ -27,7 +27,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   train: {
     summary: 'fine-tune with S²FT, LoRA or full fine-tuning and write an adapter',
-    usage: 'train --model DIR --data FILE [--method s2ft|lora|full] [--selection FILE | --strategy random|weight|activation|product|gradient [--pick large|small] --heads-per-layer N --channels-per-layer N | --match-lora-rank R] [--lora-rank R] [--optimizer adamw|sgd] [--lr X] [--steps N] [--batch-size B] [--seq-len T] [--seed S] [--grad-clip G] [--weight-decay W] [--warmup N] [--schedule linear|cosine|constant] [--eval-every N] [--json] --out ADAPTER',
+    usage: 'train --model DIR --data FILE [--method s2ft|lora|full] [--selection FILE | --strategy random|weight|activation|product|gradient [--pick large|small] --heads-per-layer N --channels-per-layer N | --match-lora-rank R] [--allocation uniform|global] [--lora-rank R] [--lora-alpha A] [--lora-dropout P] [--optimizer adamw|sgd] [--lr X] [--steps N] [--batch-size B] [--grad-accum N] [--seq-len T] [--seed S] [--grad-clip G] [--weight-decay W] [--warmup N] [--schedule linear|cosine|constant] [--eval-every N] [--val-fraction F] [--json] --out ADAPTER',
     module: 'train',
   },
   fuse: {
