@@ -1,0 +1,88 @@
+/**
+ * `export-recipe`: write a self-contained PyTorch/torchrun folder that runs the same S²FT training
+ * as `train` would (same selection, data tokens and order, optimizer, schedule, loss), for GPUs
+ * and clusters. The folder holds the recipe's scripts (recipe/template), run.json,
+ * selection.json, the data pre-tokenized by the studio (or a pointer to a dataset too large to
+ * tokenize here) and a README with the launch commands. Its adapter imports back into the studio.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../../core/errors';
+import { writeFilesToDirectory } from '../../core/io/nodeFiles';
+import { ADAPTER_FILE, assembleRecipe, TEMPLATE_FILES, type RecipeData, type RecipeSpec } from '../../core/recipe/recipe';
+import { readSelectionFile } from '../../core/s2ft/selectionFile';
+import { shouldPack } from '../../core/train/batches';
+import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
+import type { CommandRun } from '../command';
+import { loadCliModel } from '../modelArg';
+import { chooseSeqLen, readTrainOptions } from './train';
+
+export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../recipe/template');
+
+async function readTemplate(dir = TEMPLATE_DIR): Promise<Map<string, string>> {
+  const entries = await Promise.all(TEMPLATE_FILES.map(async (name) => [name, await readFile(path.join(dir, name), 'utf8')] as const));
+  return new Map(entries);
+}
+
+export const run: CommandRun = async ({ flags, log }) => {
+  const options = readTrainOptions(flags);
+  if (options.method !== 's2ft') {
+    throw new UserError('bad-argument', `export-recipe writes S²FT recipes only; --method ${options.method} is not supported`);
+  }
+  if (options.settings.evalEvery > 0) throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
+  const selectionFile = flags.string('selection');
+  if (selectionFile === undefined) {
+    throw new UserError('bad-argument',
+      'export-recipe needs --selection FILE (save the selection from the studio, or from `train`, as selection.json)');
+  }
+  const model = await loadCliModel(flags);
+  const { config } = model;
+
+  const selectionText = await readFile(selectionFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UserError('missing-file', `cannot read the selection file: ${e.code ?? e.message}`, selectionFile);
+  });
+  const selection = readSelectionFile(selectionText, config, selectionFile);
+
+  const size = (await stat(options.data).catch(() => {
+    throw new UserError('missing-file', 'dataset not found', options.data);
+  })).size;
+  let data: RecipeData;
+  let seqLen: number;
+  const eosTokenId = model.tokenizer?.eosTokenIds[0] ?? null;
+  if (size > MAX_DATASET_CHARS) {
+    if (options.seqLen === null) throw new UserError('bad-argument', `the dataset is too large to tokenize here (${size} bytes); give --seq-len`, options.data);
+    seqLen = options.seqLen;
+    data = { kind: 'pointer', source: path.basename(options.data), path: path.resolve(options.data),
+      pack: options.data.toLowerCase().endsWith('.txt'), eosTokenId };
+    log(`the dataset is larger than the studio parses (${size} bytes): the recipe will read and tokenize ${data.path}`);
+  } else {
+    const text = await readFile(options.data, 'utf8');
+    const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
+    if (dataset.counts.brokenLines > 0) {
+      log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`);
+    }
+    seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
+    data = { kind: 'tokens', source: path.basename(options.data), examples: dataset.examples,
+      pack: shouldPack(dataset), eosTokenId: dataset.eosTokenId };
+  }
+
+  const { settings } = options;
+  const spec: RecipeSpec = {
+    model: { path: path.resolve(model.dir), name: model.name, fingerprint: model.fingerprint },
+    data,
+    selection,
+    selectionInfo: { strategy: 'file', seed: options.seed },
+    training: {
+      optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps, batchSize: options.batchSize,
+      gradAccum: settings.accumulation, seqLen, seed: options.seed, warmup: settings.warmup,
+      schedule: settings.schedule, gradClip: settings.gradClip,
+    },
+  };
+  const files = assembleRecipe(await readTemplate(), spec);
+  const encoder = new TextEncoder();
+  await writeFilesToDirectory(options.out, new Map([...files].map(([name, text]) => [name, encoder.encode(text)])));
+  log(`wrote the PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
+  log(`  cd ${options.out} && torchrun --nproc_per_node N train.py     # writes ${ADAPTER_FILE}`);
+  return { out: options.out, files: [...files.keys()], model: spec.model, seqLen, steps: settings.steps, batchSize: options.batchSize };
+};
