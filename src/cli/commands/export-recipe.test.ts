@@ -1,5 +1,12 @@
-/** export-recipe's refusals (the successful export is exercised end to end in recipe/recipe.test.ts). */
+/** export-recipe's flags and refusals (a recipe run end to end is in recipe/recipe.test.ts). */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeCheckpoint } from '../../core/io/checkpoint';
+import { writeFilesToDirectory } from '../../core/io/nodeFiles';
+import { disposeWeights, initWeights } from '../../core/model/init';
+import { randomIds, tinyConfig } from '../../core/model/testing/tinyModels';
 import { Flags, parseArgs } from '../args';
 import { run } from './export-recipe';
 
@@ -12,8 +19,29 @@ describe('export-recipe', () => {
       .rejects.toThrow(/S²FT recipes only; --method lora/);
   });
 
-  it('needs a selection file', async () => {
-    await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--out', 'o'])).rejects.toThrow(/needs --selection FILE/);
+  it('selects units from strategy flags when no selection file is given', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'export-recipe-'));
+    try {
+      const config = tinyConfig();
+      const weights = initWeights(config, 3);
+      await writeFilesToDirectory(path.join(dir, 'model'), await writeCheckpoint(config, weights));
+      disposeWeights(weights);
+      const data = path.join(dir, 'd.jsonl');
+      writeFileSync(data, randomIds(4, 9, config.vocabSize, 1).map((ids) => JSON.stringify({ input_ids: ids })).join('\n'));
+      const out = path.join(dir, 'recipe');
+      await exportRecipe(['--model', path.join(dir, 'model'), '--data', data, '--out', out, '--strategy', 'activation',
+        '--pick', 'small', '--heads-per-layer', '1', '--channels-per-layer', '2', '--batch-size', '2']);
+      const selection = JSON.parse(readFileSync(path.join(out, 'selection.json'), 'utf8')) as { layers: { heads: number[]; channels: number[] }[] };
+      expect(selection.layers).toHaveLength(config.numLayers);
+      for (const layer of selection.layers) {
+        expect(layer.heads).toHaveLength(1);
+        expect(layer.channels).toHaveLength(2);
+      }
+      const runJson = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { selection: { info: unknown } };
+      expect(runJson.selection.info).toEqual({ strategy: 'activation', pick: 'small', seed: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names a missing model directory', async () => {

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { ADAPTER_FILE, assembleRecipe, TEMPLATE_FILES, type RecipeData, type RecipeSpec } from '../../core/recipe/recipe';
-import { readSelectionFile } from '../../core/s2ft/selectionFile';
-import { shouldPack } from '../../core/train/batches';
+import type { Batch } from '../../core/train/batch';
+import { BatchStream, shouldPack } from '../../core/train/batches';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import type { CommandRun } from '../command';
 import { loadCliModel } from '../modelArg';
+import { calibrationBatches, chooseSelection } from '../selectionFlags';
 import { chooseSeqLen, readTrainOptions } from './train';
 
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../recipe/template');
@@ -31,18 +32,8 @@ export const run: CommandRun = async ({ flags, log }) => {
     throw new UserError('bad-argument', `export-recipe writes S²FT recipes only; --method ${options.method} is not supported`);
   }
   if (options.settings.evalEvery > 0) throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
-  const selectionFile = flags.string('selection');
-  if (selectionFile === undefined) {
-    throw new UserError('bad-argument',
-      'export-recipe needs --selection FILE (save the selection from the studio, or from `train`, as selection.json)');
-  }
   const model = await loadCliModel(flags);
   const { config } = model;
-
-  const selectionText = await readFile(selectionFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UserError('missing-file', `cannot read the selection file: ${e.code ?? e.message}`, selectionFile);
-  });
-  const selection = readSelectionFile(selectionText, config, selectionFile);
 
   const size = (await stat(options.data).catch(() => {
     throw new UserError('missing-file', 'dataset not found', options.data);
@@ -66,13 +57,22 @@ export const run: CommandRun = async ({ flags, log }) => {
     data = { kind: 'tokens', source: path.basename(options.data), examples: dataset.examples,
       pack: shouldPack(dataset), eosTokenId: dataset.eosTokenId };
   }
+  const calibration = (): Batch[] => {
+    if (data.kind !== 'tokens') {
+      throw new UserError('bad-argument', 'this selection strategy needs calibration batches, and the dataset is too large to tokenize here; give --selection FILE', options.data);
+    }
+    const stream = new BatchStream({ examples: data.examples, eosTokenId: data.eosTokenId },
+      { batchSize: options.batchSize / options.settings.accumulation, seqLen, seed: options.seed, pack: data.pack, shuffle: true });
+    return calibrationBatches(stream);
+  };
+  const { selection, provenance } = await chooseSelection(flags, options.seed, model, calibration);
 
   const { settings } = options;
   const spec: RecipeSpec = {
     model: { path: path.resolve(model.dir), name: model.name, fingerprint: model.fingerprint },
     data,
     selection,
-    selectionInfo: { strategy: 'file', seed: options.seed },
+    selectionInfo: provenance,
     training: {
       optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps, batchSize: options.batchSize,
       gradAccum: settings.accumulation, seqLen, seed: options.seed, warmup: settings.warmup,

@@ -27,12 +27,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../core/errors';
-import { adapterDims, encodeS2ftAdapter, type AdapterInfo } from '../../core/s2ft/adapter';
-import type { Allocation, Budget } from '../../core/s2ft/budget';
-import { selectUnits, type PickSide, type Strategy } from '../../core/s2ft/selection';
-import { readSelectionFile } from '../../core/s2ft/selectionFile';
-import type { Selection } from '../../core/s2ft/types';
-import type { Batch } from '../../core/train/batch';
+import { adapterDims, encodeS2ftAdapter } from '../../core/s2ft/adapter';
 import { BatchStream, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
 import { parseDataset, type ParsedDataset } from '../../core/train/data';
 import { prepareFull } from '../../core/train/full';
@@ -46,13 +41,11 @@ import { Trainer, type TrainSettings } from '../../core/train/trainer';
 import type { Flags } from '../args';
 import type { CommandRun } from '../command';
 import { loadCliModel, type CliModel } from '../modelArg';
+import { calibrationBatches, choice, chooseSelection } from '../selectionFlags';
 import { writeModelDirectory } from './fuse';
 
 const METHODS: readonly MethodName[] = ['s2ft', 'lora', 'full'];
 const OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'sgd'];
-const STRATEGIES: readonly Strategy[] = ['random', 'weight', 'activation', 'product', 'gradient'];
-/** At most this many batches feed the activation / gradient selection strategies. */
-const CALIBRATION_BATCHES = 4;
 const TXT_SEQ_LEN = 128;
 const MAX_DEFAULT_SEQ_LEN = 1024;
 
@@ -66,14 +59,6 @@ export interface TrainOptions {
   seqLen: number | null;     // null: chosen from the data
   valFraction: number;
   settings: TrainSettings;
-}
-
-function choice<T extends string>(flags: Flags, name: string, options: readonly T[], fallback: T): T {
-  const v = flags.string(name) ?? fallback;
-  if (!options.includes(v as T)) {
-    throw new UserError('bad-argument', `--${name} must be one of ${options.join(', ')}, got "${v}"`);
-  }
-  return v as T;
 }
 
 export function readTrainOptions(flags: Flags): TrainOptions {
@@ -137,7 +122,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
   if (dataset.counts.brokenLines > 0) {
     const first = dataset.errors[0];
-    log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: line ${first.line}: ${first.message}`);
+    log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${first.message}`);
   }
   const seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
   const { train, validation } = splitTrainValidation(dataset.examples, options.valFraction, options.seed);
@@ -229,7 +214,7 @@ async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliMo
       write: (out) => writeModelDirectory(out, base, prepared.weights),
     };
   }
-  const chosen = await chooseSelection(flags, options, base, stream);
+  const chosen = await chooseSelection(flags, options.seed, model, () => calibrationBatches(stream));
   const prepared = prepareS2ft(model, chosen.selection);
   return {
     prepared,
@@ -246,52 +231,6 @@ async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliMo
       await writeFile(out, bytes);
     },
   };
-}
-
-interface ChosenSelection {
-  selection: Selection;
-  provenance: AdapterInfo['selection'];
-}
-
-/**
- * The S²FT selection: --selection FILE, else a strategy (default random) with a budget given as
- * --heads-per-layer/--channels-per-layer or --match-lora-rank R (default: match --lora-rank, 8).
- */
-async function chooseSelection(flags: Flags, options: TrainOptions, base: CliModel, stream: BatchStream): Promise<ChosenSelection> {
-  const file = flags.string('selection');
-  const strategy = choice<Strategy>(flags, 'strategy', STRATEGIES, 'random');
-  const pick = choice<PickSide>(flags, 'pick', ['large', 'small'], 'large');
-  const allocation = choice<Allocation>(flags, 'allocation', ['uniform', 'global'], 'uniform');
-  const perLayer = flags.has('heads-per-layer') || flags.has('channels-per-layer');
-  if (file !== undefined) {
-    if (flags.has('strategy') || perLayer || flags.has('match-lora-rank')) {
-      throw new UserError('bad-argument', '--selection FILE cannot be combined with --strategy, --heads-per-layer, --channels-per-layer or --match-lora-rank');
-    }
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new UserError('missing-file', `cannot read the selection file: ${e.code ?? e.message}`, file);
-    });
-    return { selection: readSelectionFile(text, base.config, file), provenance: { strategy: 'file', seed: options.seed } };
-  }
-  if (perLayer && flags.has('match-lora-rank')) {
-    throw new UserError('bad-argument', 'give either --heads-per-layer/--channels-per-layer or --match-lora-rank, not both');
-  }
-  const budget: Budget = perLayer
-    ? { kind: 'perLayer', heads: flags.number('heads-per-layer', 0, { min: 0, integer: true }),
-      channels: flags.number('channels-per-layer', 0, { min: 0, integer: true }) }
-    : { kind: 'loraRank', rank: flags.number('match-lora-rank', flags.number('lora-rank', 8, { min: 1, integer: true }), { min: 1, integer: true }) };
-  const calibration = strategy === 'random' || strategy === 'weight' ? [] : calibrationBatches(stream);
-  const result = await selectUnits({ config: base.config, weights: base.weights },
-    { strategy, pick, budget, allocation, seed: options.seed, calibration });
-  return { selection: result.selection, provenance: { strategy, pick, seed: options.seed } };
-}
-
-/** A short calibration pass for the activation / gradient strategies: a few training batches, then the stream starts over. */
-function calibrationBatches(stream: BatchStream): Batch[] {
-  const start = stream.position();
-  const count = Math.max(1, Math.min(CALIBRATION_BATCHES, Math.ceil(stream.unitsPerEpoch * 0.01)));
-  const batches = Array.from({ length: count }, () => stream.next());
-  stream.seek(start);
-  return batches;
 }
 
 /** The training settings recorded in the adapter for provenance. */
