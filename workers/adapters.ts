@@ -1,0 +1,210 @@
+/**
+ * The adapters a session knows: S²FT adapters trained here, imported from a file, or fused from
+ * others, and LoRA adapters trained here. Each can be checked against the loaded model, exported,
+ * and served for generation (S²FT: fused into copies of the touched weights, paper §6; LoRA: its
+ * linear on the frozen base).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../src/core/errors';
+import type { LinearFn, LlamaModel } from '../src/core/model/types';
+import {
+  adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo, type S2ftAdapter,
+} from '../src/core/s2ft/adapter';
+import { fuseAdapters, releaseReplacedWeights } from '../src/core/s2ft/fuse';
+import { exportPeftLora, peftZip } from '../src/core/s2ft/peft';
+import type { AdapterBlock } from '../src/core/s2ft/types';
+import { prepareLora, type LoraOptions } from '../src/core/train/lora';
+import type { AdapterSummary, ExportedFile } from './api';
+
+export interface S2ftEntry {
+  kind: 's2ft' | 'fused';
+  id: string;
+  name: string;
+  origin: AdapterSummary['origin'];
+  adapter: S2ftAdapter;
+}
+
+export interface LoraEntry {
+  kind: 'lora';
+  id: string;
+  name: string;
+  origin: 'trained';
+  baseModel: { name: string; fingerprint: string };
+  options: LoraOptions;
+  /** The trained A and B of every adapted module, in prepareLora's trainable order. */
+  trainable: Float32Array[];
+  params: number;
+}
+
+export type AdapterEntry = S2ftEntry | LoraEntry;
+
+/** The model adapters are checked against. */
+export interface BaseModel {
+  model: LlamaModel;
+  name: string;
+  fingerprint: string;
+}
+
+/** What generation runs with: weights, an optional linear, and what to free afterwards. */
+export interface Serving {
+  model: LlamaModel;
+  linear?: LinearFn;
+  dispose(): void;
+}
+
+export function fitsModel(entry: AdapterEntry, base: BaseModel | null): { fits: boolean; message?: string } {
+  if (!base) return { fits: false, message: 'no model is loaded' };
+  if (entry.kind === 'lora') {
+    const fits = entry.baseModel.fingerprint === base.fingerprint;
+    return fits ? { fits } : {
+      fits,
+      message: `adapter was made for another base model: it was trained on "${entry.baseModel.name}" (fingerprint ${entry.baseModel.fingerprint}), the loaded model is "${base.name}" (fingerprint ${base.fingerprint})`,
+    };
+  }
+  try {
+    checkAdapterFitsModel(entry.adapter, base.model.config, base, entry.name);
+    return { fits: true };
+  } catch (e) {
+    if (e instanceof UserError) return { fits: false, message: e.message };
+    throw e;
+  }
+}
+
+export function summarizeAdapter(entry: AdapterEntry, base: BaseModel | null): AdapterSummary {
+  const { fits, message } = fitsModel(entry, base);
+  const common = { id: entry.id, name: entry.name, origin: entry.origin, fits, ...(message ? { message } : {}) };
+  if (entry.kind === 'lora') {
+    return { ...common, kind: 'lora', baseModel: entry.baseModel, blocks: entry.trainable.length / 2, params: entry.params };
+  }
+  const { blocks, info } = entry.adapter;
+  return {
+    ...common, kind: entry.kind, baseModel: info.baseModel,
+    blocks: blocks.length, params: blocks.reduce((n, b) => n + b.delta.length, 0),
+  };
+}
+
+/** Decodes a native adapter file (every field checked) into an entry; fit is judged separately. */
+export function importS2ftAdapter(id: string, name: string, bytes: ArrayBuffer): S2ftEntry {
+  if (isZip(bytes)) {
+    throw new UserError('unsupported', 'this is a zip (a PEFT-LoRA export?); import the native S²FT adapter file (.safetensors) instead', name);
+  }
+  return { kind: 's2ft', id, name, origin: 'imported', adapter: decodeS2ftAdapter(new Uint8Array(bytes), name) };
+}
+
+function isZip(bytes: ArrayBuffer): boolean {
+  const head = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  return head.length === 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+}
+
+/**
+ * Σ_i w_i · adapter_i as one adapter: per module, the union of the index sets and the weighted
+ * sum of the deltas placed on it (float64 accumulation).
+ */
+export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[], base: BaseModel): S2ftEntry {
+  if (entries.length === 0) throw new UserError('bad-argument', 'choose at least one adapter to fuse');
+  if (weights.length !== entries.length) throw new UserError('bad-argument', `got ${weights.length} weights for ${entries.length} adapters`);
+  const badWeight = weights.find((w) => !Number.isFinite(w));
+  if (badWeight !== undefined) throw new UserError('bad-argument', `fusion weight ${badWeight} is not a finite number`);
+  for (const e of entries) {
+    const { fits, message } = fitsModel(e, base);
+    if (!fits) throw new UserError('wrong-model', `cannot fuse "${e.name}": ${message}`);
+  }
+  const blocks = mergeBlocks(entries.flatMap((e, i) => e.adapter.blocks.map((block) => ({ block, weight: weights[i] }))));
+  const first = entries[0].adapter.info;
+  const info: AdapterInfo = {
+    baseModel: { name: base.name, fingerprint: base.fingerprint },
+    targetModules: [...new Set(blocks.map((b) => b.module))],
+    selection: { strategy: 'fused', seed: first.selection.seed },
+    training: { fusedFrom: entries.map((e, i) => ({ name: e.name, weight: weights[i] })) },
+    dims: adapterDims(base.model.config),
+  };
+  const name = entries.map((e, i) => `${weights[i]}×${e.name}`).join(' + ');
+  return { kind: 'fused', id, name, origin: 'fused', adapter: { info, blocks } };
+}
+
+function mergeBlocks(parts: { block: AdapterBlock; weight: number }[]): AdapterBlock[] {
+  const byModule = new Map<string, { block: AdapterBlock; weight: number }[]>();
+  for (const part of parts) {
+    const key = `${part.block.layer}.${part.block.module}`;
+    byModule.set(key, [...(byModule.get(key) ?? []), part]);
+  }
+  const merged: AdapterBlock[] = [];
+  for (const group of byModule.values()) {
+    const { layer, module, axis } = group[0].block;
+    const indices = Int32Array.from(new Set(group.flatMap((p) => Array.from(p.block.indices)))).sort();
+    const slot = new Map(Array.from(indices, (index, j) => [index, j]));
+    const k = indices.length;
+    const [a, b] = group[0].block.shape;
+    const other = axis === 'columns' ? a : b;                       // out (columns) or in (rows)
+    const sum = new Float64Array(other * k);
+    for (const { block, weight } of group) {
+      block.indices.forEach((index, j) => {
+        const to = slot.get(index)!;
+        for (let o = 0; o < other; o++) {
+          if (axis === 'columns') sum[o * k + to] += weight * block.delta[o * block.indices.length + j]; // [out, k]
+          else sum[to * other + o] += weight * block.delta[j * other + o];                              // [k, in]
+        }
+      });
+    }
+    const shape: [number, number] = axis === 'columns' ? [other, k] : [k, other];
+    merged.push({ layer, module, axis, indices, delta: Float32Array.from(sum), shape });
+  }
+  return merged;
+}
+
+export async function exportAdapterFile(entry: AdapterEntry, kind: 's2ft' | 'peft-zip', base: BaseModel | null): Promise<ExportedFile> {
+  const stem = safeFileStem(entry.name);
+  if (entry.kind === 'lora') {
+    if (kind === 's2ft') throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter: export it as a PEFT-LoRA zip`);
+    if (!base || base.fingerprint !== entry.baseModel.fingerprint) throw new UserError('wrong-model', `load "${entry.baseModel.name}" to export this LoRA adapter`);
+    const lora = prepareLora(base.model, entry.options);
+    try {
+      lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
+      await readBackTrainable(lora.trainable);
+      return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(lora.exportPeft(entry.baseModel.name))) };
+    } finally {
+      lora.dispose();
+    }
+  }
+  if (kind === 's2ft') {
+    return { fileName: `${stem}.s2ft.safetensors`, bytes: toArrayBuffer(encodeS2ftAdapter(entry.adapter.blocks, entry.adapter.info)) };
+  }
+  return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(exportPeftLora(entry.adapter))) };
+}
+
+/** Weights and linear to generate with an adapter; refuses one made for another model. */
+export function serveAdapter(entry: AdapterEntry, base: BaseModel): Serving {
+  const { fits, message } = fitsModel(entry, base);
+  if (!fits) throw new UserError('wrong-model', `cannot use "${entry.name}": ${message}`);
+  if (entry.kind === 'lora') {
+    const lora = prepareLora(base.model, entry.options);
+    lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
+    return { model: base.model, linear: lora.linear, dispose: () => lora.dispose() };
+  }
+  const fused = fuseAdapters(base.model.weights, [{ adapter: entry.adapter, weight: 1 }]);
+  return {
+    model: { config: base.model.config, weights: fused },
+    dispose: () => releaseReplacedWeights(fused, base.model.weights),
+  };
+}
+
+function safeFileStem(name: string): string {
+  return name.replace(/\.s2ft\.safetensors$|\.safetensors$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80) || 'adapter';
+}
+
+/**
+ * Reads variables back asynchronously so that a later dataSync() (train/s2ft.ts blocks(),
+ * train/lora.ts exportPeft()) finds the values cached on the CPU. On WebGPU a dataSync() that
+ * has to reach the GPU goes through tfjs's OffscreenCanvas path, which in a worker loses the
+ * device ("Device was destroyed"), so it must never run there.
+ */
+export async function readBackTrainable(variables: tf.Variable[]): Promise<void> {
+  await Promise.all(variables.map((v) => v.data()));
+}
+
+/** A Uint8Array's bytes as a standalone ArrayBuffer (transferable without sharing a larger buffer). */
+export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(out).set(bytes);
+  return out;
+}

@@ -1,0 +1,433 @@
+/**
+ * Everything the training worker remembers between calls (the loaded model, the data, the
+ * selection, the current run and its trained state, the adapters) and the operations of
+ * TrainingWorkerApi on it. Free of worker globals: the worker wraps it with comlink, and the
+ * tests drive it directly in Node on the cpu backend. Fetch, the checkpoint store and the device
+ * limits come in from outside.
+ */
+import { UserError } from '../src/core/errors';
+import { generate as generateTokens } from '../src/core/model/generate';
+import { makeBatches, shouldPack } from '../src/core/train/batches';
+import { parseDataset, type TokenizedExample } from '../src/core/train/data';
+import { adapterDims } from '../src/core/s2ft/adapter';
+import { readSelectionFile } from '../src/core/s2ft/selectionFile';
+import type { Selection } from '../src/core/s2ft/types';
+import type { AnyPreparedMethod } from '../src/core/train/methods';
+import type { PreparedS2ft } from '../src/core/train/s2ft';
+import type { PreparedLora } from '../src/core/train/lora';
+import type { LinearFn, LlamaModel } from '../src/core/model/types';
+import * as tf from '@tensorflow/tfjs';
+import type {
+  AdapterSummary, BuiltinDatasetEntry, BuiltinModelEntry, CheckpointSummary, DataOptions, DataSource, DataSummary,
+  ExportedFile, GenerateOutput, GenerateRequest, MemoryInfo, ModelLoadProgress, ModelSource, ModelSummary, ProgressCallback,
+  RunSummary, SelectConfig, SelectionSummary, TrainConfig, TrainEvent, WeightView, WeightViewRequest, BackendName,
+} from './api';
+import {
+  exportAdapterFile, fuseEntries, importS2ftAdapter, readBackTrainable, serveAdapter, summarizeAdapter,
+  type AdapterEntry, type BaseModel, type S2ftEntry, type Serving,
+} from './adapters';
+import type { CheckpointRecord, CheckpointStore } from './checkpoints';
+import { loadData, readDataSource, type LoadedData } from './dataLoader';
+import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
+import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
+import { TrainingRun } from './trainingRun';
+
+export interface SessionDeps {
+  fetch: typeof fetch;
+  /** Base URLs of the app's public/models and public/datasets. */
+  modelsBase: string;
+  datasetsBase: string;
+  limits: DeviceLimits;
+  checkpoints: CheckpointStore | null;
+  backend: () => BackendName;
+}
+
+/** Calibration batches for score-based selection strategies. */
+const CALIBRATION = { batchSize: 4, seqLen: 64 };
+const DEFAULT_CALIBRATION_BATCHES = 4;
+
+export class StudioSession {
+  private loaded: LoadedModel | null = null;
+  private data: LoadedData | null = null;
+  private selection: Selection | null = null;
+  private selectionMeta: { strategy: string; pick?: 'large' | 'small'; seed: number } = { strategy: 'file', seed: 0 };
+  private run: TrainingRun | null = null;
+  /** Set synchronously when a run starts (before its first await), so a second start is refused. */
+  private busy = false;
+  /** The last run's trained state ('current' in generate), until the next run or model. */
+  private current: { prepared: AnyPreparedMethod; summary: RunSummary } | null = null;
+  private readonly adapters = new Map<string, AdapterEntry>();
+  private active: { id: string; serving: Serving } | null = null;
+  private nextId = 1;
+
+  constructor(private readonly deps: SessionDeps) {}
+
+  // ---- model ----------------------------------------------------------------------------------
+
+  async listBuiltinModels(): Promise<BuiltinModelEntry[]> {
+    const index = await this.fetchJson(`${this.deps.modelsBase}index.json`);
+    const models = (index as { models?: unknown } | null)?.models;
+    return Array.isArray(models) ? (models as BuiltinModelEntry[]) : [];
+  }
+
+  async loadModel(source: ModelSource, onProgress?: ProgressCallback<ModelLoadProgress>): Promise<ModelSummary> {
+    this.requireIdle('load a model');
+    const loaded = await loadModel(await this.withIndexEntry(source), this.deps.limits, this.deps.fetch, onProgress);
+    this.releaseModelState();
+    this.loaded = loaded;
+    return loaded.summary;
+  }
+
+  /** A built-in source takes what it does not say (files, held-out text) from its /models/index.json entry. */
+  private async withIndexEntry(source: ModelSource): Promise<ModelSource> {
+    if (source.kind !== 'builtin' || (source.files && source.heldout)) return source;
+    const resolve = (url: string) => new URL(url.endsWith('/') ? url : `${url}/`, this.deps.modelsBase).href;
+    const entry = (await this.listBuiltinModels()).find((m) => typeof m.url === 'string' && resolve(m.url) === resolve(source.url));
+    return entry ? { ...source, files: source.files ?? entry.files, heldout: source.heldout ?? entry.heldout, name: source.name ?? entry.name } : source;
+  }
+
+  // ---- data -----------------------------------------------------------------------------------
+
+  async listBuiltinDatasets(): Promise<BuiltinDatasetEntry[]> {
+    const index = await this.fetchJson(`${this.deps.datasetsBase}index.json`);
+    const datasets = (index as { datasets?: unknown } | null)?.datasets;
+    return Array.isArray(datasets) ? (datasets as BuiltinDatasetEntry[]) : [];
+  }
+
+  async loadData(source: DataSource, options: DataOptions): Promise<DataSummary> {
+    const model = this.requireModel();
+    this.requireIdle('load data');
+    this.data = await loadData(source, options, model.tokenizer, model.model.config.vocabSize, this.deps.datasetsBase, this.deps.fetch);
+    return this.data.summary;
+  }
+
+  // ---- selection ------------------------------------------------------------------------------
+
+  async select(config: SelectConfig): Promise<SelectionSummary> {
+    const model = this.requireModel();
+    const calibration = config.strategy === 'random' || config.strategy === 'weight' ? [] : this.calibrationBatches(config.calibrationBatches);
+    const summary = await selectForStudio(model.model, config, calibration);
+    this.selection = summary.selection;
+    this.selectionMeta = { strategy: config.strategy, pick: config.pick, seed: config.seed };
+    return summary;
+  }
+
+  async useSelectionFile(text: string, fileName: string): Promise<SelectionSummary> {
+    const model = this.requireModel();
+    const selection = readSelectionFile(text, model.model.config, fileName);
+    this.selection = selection;
+    this.selectionMeta = { strategy: 'file', seed: 0 };
+    return summarizeSelection(model.model.config, selection, null, countsOf(selection), null);
+  }
+
+  weightView(request: WeightViewRequest): Promise<WeightView> {
+    return weightView(this.requireModel().model, this.selection, request);
+  }
+
+  // ---- training -------------------------------------------------------------------------------
+
+  async train(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
+    return this.exclusive('start training', () => this.startRun(config, onEvent, undefined));
+  }
+
+  async pause(): Promise<void> {
+    await this.run?.pause();
+  }
+
+  async resume(): Promise<void> {
+    this.run?.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.run?.stop();
+  }
+
+  async listCheckpoints(): Promise<CheckpointSummary[]> {
+    return this.deps.checkpoints ? this.deps.checkpoints.list() : [];
+  }
+
+  async deleteCheckpoint(runId: string): Promise<void> {
+    await this.deps.checkpoints?.delete(runId);
+  }
+
+  async resumeTraining(runId: string, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
+    return this.exclusive('resume a run', () => this.resumeRun(runId, onEvent));
+  }
+
+  private async resumeRun(runId: string, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
+    const record = await this.deps.checkpoints?.get(runId);
+    if (!record) throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
+    const { summary } = record;
+    if (!this.loaded || this.loaded.fingerprint !== summary.modelFingerprint) {
+      if (summary.modelSource.kind === 'files') {
+        const loaded = this.loaded ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded` : 'no model is loaded';
+        throw new UserError('wrong-model',
+          `run "${summary.name}" was trained on "${summary.modelName}" (fingerprint ${summary.modelFingerprint}) from your files; ` +
+          `${loaded}. Load the same model folder again, then resume.`);
+      }
+      const loaded = await loadModel({ kind: 'builtin', url: summary.modelSource.url, heldout: record.config.heldout === 'none' ? undefined : record.config.heldout },
+        this.deps.limits, this.deps.fetch);
+      this.releaseModelState();
+      this.loaded = loaded;
+      if (this.loaded?.fingerprint !== summary.modelFingerprint) {
+        throw new UserError('wrong-model', `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`);
+      }
+    }
+    const model = this.requireModel();
+    this.data = await loadData(record.data.source, record.data.options, model.tokenizer, model.model.config.vocabSize, this.deps.datasetsBase, this.deps.fetch);
+    this.selection = record.selection;
+    return this.startRun(record.config, onEvent, record);
+  }
+
+  private async startRun(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>, resumeFrom: CheckpointRecord | undefined): Promise<RunSummary> {
+    const model = this.requireModel();
+    if (!this.data) throw new UserError('bad-argument', 'load a dataset before training');
+    if (config.method === 's2ft' && !this.selection) throw new UserError('bad-argument', 'choose heads and channels (Selection) before training with S²FT');
+    const data = this.data;
+    const selection = config.method === 's2ft' ? this.selection : null;
+    const heldoutPath = config.heldout === 'none' ? null : config.heldout ?? model.heldout;
+    const heldout = await this.heldoutExamples(heldoutPath);
+    // The checkpoint records the held-out text actually used, so a resume meters the same one.
+    const savedConfig: TrainConfig = { ...config, heldout: heldoutPath ?? 'none' };
+    this.releaseCurrent();
+    const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextId++}`;
+    const name = config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
+    const modelSource: CheckpointSummary['modelSource'] = model.source;
+    const run = new TrainingRun({
+      runId, name, config, model: model.model, modelName: model.name, tokenizer: model.tokenizer, selection,
+      data: { name: data.name, train: data.train, validation: data.validation, eosTokenId: data.eosTokenId, packed: data.packed },
+      heldout,
+      store: this.deps.checkpoints,
+      resumeFrom,
+      checkpointRecord: (state, history, baseline) => ({
+        summary: {
+          runId, name, method: config.method, step: state.step, steps: config.steps, savedAt: Date.now(),
+          modelName: model.name, modelFingerprint: model.fingerprint, modelSource, dataName: data.name,
+          history: { steps: [...history.steps], evals: [...history.evals] },
+        },
+        config: savedConfig, selection, data: { source: data.source, options: data.options }, baselineHeldoutLoss: baseline, state,
+      }),
+    });
+    this.run = run;
+    try {
+      const { summary, prepared } = await run.run((event) => onEvent(event));
+      const adapterId = await this.registerRunAdapter(prepared, summary, model, selection);
+      const final = { ...summary, adapterId };
+      this.current = { prepared, summary: final };
+      return final;
+    } finally {
+      this.run = null;
+    }
+  }
+
+  /** Tokenized held-out text (a path under /datasets) for the forgetting meter, or null (none, or no tokenizer). */
+  private async heldoutExamples(path: string | null): Promise<TokenizedExample[] | null> {
+    const model = this.requireModel();
+    if (!path || !model.tokenizer) return null;
+    const { name, text } = await readDataSource({ kind: 'builtin', path }, this.deps.datasetsBase, this.deps.fetch);
+    const parsed = parseDataset(text, name, { tokenizer: model.tokenizer, vocabSize: model.model.config.vocabSize });
+    return parsed.examples;
+  }
+
+  /** S²FT and LoRA runs leave an adapter; full FT leaves only the current state. */
+  private async registerRunAdapter(prepared: AnyPreparedMethod, summary: RunSummary, model: LoadedModel, selection: Selection | null): Promise<string | null> {
+    if (summary.stepsDone === 0) return null;
+    await readBackTrainable(prepared.trainable);
+    const id = this.newId();
+    const baseModel = { name: model.name, fingerprint: model.fingerprint };
+    if (prepared.name === 's2ft' && selection) {
+      const blocks = (prepared as PreparedS2ft).blocks();
+      if (blocks.length === 0) return null;
+      this.adapters.set(id, {
+        kind: 's2ft', id, name: summary.name, origin: 'trained',
+        adapter: {
+          blocks,
+          info: {
+            baseModel,
+            targetModules: [...new Set(blocks.map((b) => b.module))],
+            selection: this.selectionMeta,
+            training: { ...summary.settings, stepsDone: summary.stepsDone },
+            dims: adapterDims(model.model.config),
+          },
+        },
+      });
+      return id;
+    }
+    if (prepared.name === 'lora') {
+      const lora = prepared as PreparedLora;
+      this.adapters.set(id, {
+        kind: 'lora', id, name: summary.name, origin: 'trained', baseModel,
+        options: { rank: summary.settings.loraRank, alpha: summary.settings.loraAlpha, seed: summary.settings.seed },
+        trainable: await Promise.all(lora.trainable.map(async (v) => Float32Array.from(await v.data()))),
+        params: lora.stats().trainableParams,
+      });
+      return id;
+    }
+    return null;
+  }
+
+  // ---- generation and adapters ----------------------------------------------------------------
+
+  async generate(prompt: string | number[], options: GenerateRequest): Promise<GenerateOutput> {
+    const model = this.requireModel();
+    const ids = this.promptIds(prompt, options.chat ?? false);
+    const started = performance.now();
+    const which = options.adapters ?? this.active?.id ?? 'base';
+    const serving = this.servingFor(which);
+    try {
+      const result = await generateTokens(serving.model, ids, {
+        maxNewTokens: options.maxNewTokens, temperature: options.temperature ?? 0, topK: options.topK, topP: options.topP,
+        seed: options.seed, linear: serving.linear,
+      });
+      const text = model.tokenizer ? model.tokenizer.decode(result.ids, { skipSpecialTokens: true }) : result.ids.join(' ');
+      return { ids: result.ids, text, stoppedBy: result.stoppedBy, ms: performance.now() - started };
+    } finally {
+      serving.release();
+    }
+  }
+
+  async exportAdapter(kind: 's2ft' | 'peft-zip', adapterId?: string): Promise<ExportedFile> {
+    const id = adapterId ?? this.current?.summary.adapterId;
+    if (!id) throw new UserError('bad-argument', this.current?.summary.method === 'full'
+      ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
+      : 'train a model with S²FT or LoRA first, or choose an adapter to export');
+    return await exportAdapterFile(this.adapterEntry(id), kind, this.baseModel());
+  }
+
+  async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {
+    const entry = importS2ftAdapter(this.newId(), name, bytes);
+    this.adapters.set(entry.id, entry);
+    return summarizeAdapter(entry, this.baseModel());
+  }
+
+  async listAdapters(): Promise<AdapterSummary[]> {
+    const base = this.baseModel();
+    return [...this.adapters.values()].map((e) => summarizeAdapter(e, base));
+  }
+
+  async fuse(ids: string[], weights: number[]): Promise<AdapterSummary> {
+    const base = this.baseModel();
+    if (!base) throw new UserError('bad-argument', 'load a model before fusing adapters');
+    const entries = ids.map((id) => {
+      const entry = this.adapterEntry(id);
+      if (entry.kind === 'lora') throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
+      return entry as S2ftEntry;
+    });
+    const fused = fuseEntries(this.newId(), entries, weights, base);
+    this.adapters.set(fused.id, fused);
+    return summarizeAdapter(fused, base);
+  }
+
+  async switchTo(id: string): Promise<void> {
+    const base = this.baseModel();
+    if (!base) throw new UserError('bad-argument', 'load a model first');
+    const serving = id === 'base' ? null : serveAdapter(this.adapterEntry(id), base);
+    this.active?.serving.dispose();
+    this.active = serving ? { id, serving } : null;
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const m = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number; numBytesAllocatedInGPU?: number };
+    return {
+      backend: this.deps.backend(), numBytes: m.numBytes, numTensors: m.numTensors,
+      bytesAllocated: m.numBytesInGPUAllocated ?? m.numBytesAllocatedInGPU ?? null,
+    };
+  }
+
+  /** Frees every tensor the session holds (tests; the worker before it closes). */
+  dispose(): void {
+    this.releaseModelState();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Weights and linear for 'base', 'current' or an adapter id; `release` frees what was made for this call only. */
+  private servingFor(which: string): { model: LlamaModel; linear?: LinearFn; release(): void } {
+    const base = this.requireModel().model;
+    if (which === 'base') return { model: base, release: () => undefined };
+    if (which === 'current') {
+      if (!this.current) throw new UserError('bad-argument', 'there is no trained state yet: train first');
+      const { prepared } = this.current;
+      return { model: { config: base.config, weights: prepared.weights }, linear: prepared.linear, release: () => undefined };
+    }
+    if (this.active?.id === which) return { ...this.active.serving, release: () => undefined };
+    const serving = serveAdapter(this.adapterEntry(which), this.baseModel()!);
+    return { model: serving.model, linear: serving.linear, release: () => serving.dispose() };
+  }
+
+  private promptIds(prompt: string | number[], chat: boolean): number[] {
+    if (Array.isArray(prompt)) return prompt;
+    const tokenizer = this.requireModel().tokenizer;
+    if (!tokenizer) throw new UserError('unsupported', 'the model has no tokenizer: give the prompt as token ids');
+    if (chat) {
+      const text = tokenizer.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true });
+      return tokenizer.encode(text, { addSpecialTokens: false });
+    }
+    return tokenizer.encode(prompt, { addSpecialTokens: true });
+  }
+
+  private calibrationBatches(count = DEFAULT_CALIBRATION_BATCHES) {
+    if (!this.data) throw new UserError('bad-argument', 'score-based selection needs the training data: load a dataset first');
+    return makeBatches({ examples: this.data.train, eosTokenId: this.data.eosTokenId }, {
+      ...CALIBRATION, seed: 0, pack: shouldPack(this.data), shuffle: false,
+    }).slice(0, count);
+  }
+
+  private adapterEntry(id: string): AdapterEntry {
+    const entry = this.adapters.get(id);
+    if (!entry) throw new UserError('bad-argument', `no adapter with id "${id}"`);
+    return entry;
+  }
+
+  private baseModel(): BaseModel | null {
+    return this.loaded ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint } : null;
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.loaded) throw new UserError('bad-argument', 'load a model first');
+    return this.loaded;
+  }
+
+  private requireIdle(what: string): void {
+    if (this.busy) throw new UserError('bad-argument', `a run is in progress: stop it to ${what}`);
+  }
+
+  private async exclusive<T>(what: string, f: () => Promise<T>): Promise<T> {
+    this.requireIdle(what);
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private releaseCurrent(): void {
+    this.current?.prepared.dispose();
+    this.current = null;
+  }
+
+  private releaseModelState(): void {
+    this.releaseCurrent();
+    this.active?.serving.dispose();
+    this.active = null;
+    this.loaded?.dispose();
+    this.loaded = null;
+    this.data = null;
+    this.selection = null;
+  }
+
+  private newId(): string {
+    return `adapter-${this.nextId++}`;
+  }
+
+  private async fetchJson(url: string): Promise<unknown> {
+    const response = await this.deps.fetch(url);
+    if (!response.ok) return null;
+    try {
+      return await response.json();
+    } catch {
+      return null;
+    }
+  }
+}
