@@ -160,8 +160,7 @@ export async function exportAdapterFile(entry: AdapterEntry, kind: 's2ft' | 'pef
     const lora = prepareLora(base.model, entry.options);
     try {
       lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
-      await readBackTrainable(lora.trainable);
-      return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(lora.exportPeft(entry.baseModel.name))) };
+      return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel.name))) };
     } finally {
       lora.dispose();
     }
@@ -190,16 +189,6 @@ export function serveAdapter(entry: AdapterEntry, base: BaseModel): Serving {
 
 function safeFileStem(name: string): string {
   return name.replace(/\.s2ft\.safetensors$|\.safetensors$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80) || 'adapter';
-}
-
-/**
- * Reads variables back asynchronously so that a later dataSync() (train/s2ft.ts blocks(),
- * train/lora.ts exportPeft()) finds the values cached on the CPU. On WebGPU a dataSync() that
- * has to reach the GPU goes through tfjs's OffscreenCanvas path, which in a worker loses the
- * device ("Device was destroyed"), so it must never run there.
- */
-export async function readBackTrainable(variables: tf.Variable[]): Promise<void> {
-  await Promise.all(variables.map((v) => v.data()));
 }
 
 /** A Uint8Array's bytes as a standalone ArrayBuffer (transferable without sharing a larger buffer). */

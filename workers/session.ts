@@ -23,7 +23,7 @@ import type {
   RunSummary, SelectConfig, SelectionSummary, TrainConfig, TrainEvent, WeightView, WeightViewRequest, BackendName,
 } from './api';
 import {
-  exportAdapterFile, fuseEntries, importS2ftAdapter, readBackTrainable, serveAdapter, summarizeAdapter,
+  exportAdapterFile, fuseEntries, importS2ftAdapter, serveAdapter, summarizeAdapter,
   type AdapterEntry, type BaseModel, type S2ftEntry, type Serving,
 } from './adapters';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
@@ -232,11 +232,10 @@ export class StudioSession {
   /** S²FT and LoRA runs leave an adapter; full FT leaves only the current state. */
   private async registerRunAdapter(prepared: AnyPreparedMethod, summary: RunSummary, model: LoadedModel, selection: Selection | null): Promise<string | null> {
     if (summary.stepsDone === 0) return null;
-    await readBackTrainable(prepared.trainable);
     const id = this.newId();
     const baseModel = { name: model.name, fingerprint: model.fingerprint };
     if (prepared.name === 's2ft' && selection) {
-      const blocks = (prepared as PreparedS2ft).blocks();
+      const blocks = await (prepared as PreparedS2ft).blocks();
       if (blocks.length === 0) return null;
       this.adapters.set(id, {
         kind: 's2ft', id, name: summary.name, origin: 'trained',

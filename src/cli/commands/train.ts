@@ -200,7 +200,7 @@ async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliMo
       prepared,
       output: 'peft-lora',
       write: async (out) => {
-        const files = prepared.exportPeft(base.name);
+        const files = await prepared.exportPeft(base.name);
         await mkdir(out, { recursive: true });
         for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(out, name), bytes);
       },
@@ -220,7 +220,7 @@ async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliMo
     prepared,
     output: 's2ft-adapter',
     write: async (out) => {
-      const blocks = prepared.blocks();
+      const blocks = await prepared.blocks();
       const bytes = encodeS2ftAdapter(blocks, {
         baseModel: { name: base.name, fingerprint: base.fingerprint },
         targetModules: [...new Set(blocks.map((b) => b.module))],

@@ -58,7 +58,7 @@ describe('S²FT adapter round trip', () => {
       training: { optimizer: 'adamw', lr: 2e-2, steps: 3 },
       dims: adapterDims(config),
     };
-    const bytes = encodeS2ftAdapter(method.blocks(), info);
+    const bytes = encodeS2ftAdapter(await method.blocks(), info);
 
     // A fresh load of the same base: new tensors, same values.
     const freshBase = initWeights(config, 5);

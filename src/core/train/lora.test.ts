@@ -110,11 +110,11 @@ describe('LoRA method', () => {
     [m, noDrop, twin].forEach((x) => x.dispose());
   });
 
-  it('exports PEFT LoRA files whose B·A·alpha/r is the trained update', () => {
+  it('exports PEFT LoRA files whose B·A·alpha/r is the trained update', async () => {
     const rank = 2, alpha = 6;
     const m = prepareLora({ config, weights: base }, { rank, alpha, seed: 6, targetModules: ['q_proj', 'down_proj'] });
     m.trainable.forEach((v, i) => { if (i % 2 === 1) v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', i)); });
-    const files = m.exportPeft('tiny-base');
+    const files = await m.exportPeft('tiny-base');
     const cfg = JSON.parse(new TextDecoder().decode(files['adapter_config.json'])) as Record<string, unknown>;
     expect(cfg).toMatchObject({ peft_type: 'LORA', r: rank, lora_alpha: alpha, target_modules: ['q_proj', 'down_proj'], base_model_name_or_path: 'tiny-base', task_type: 'CAUSAL_LM' });
     const st = parseSafetensors(files['adapter_model.safetensors']);

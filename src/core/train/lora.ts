@@ -42,7 +42,7 @@ interface LoraPair {
 
 export interface PreparedLora extends PreparedMethod {
   /** The adapter as PEFT files (adapter_config.json + adapter_model.safetensors). */
-  exportPeft(baseModelName: string): PeftFiles;
+  exportPeft(baseModelName: string): Promise<PeftFiles>;
 }
 
 export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLora {
@@ -90,12 +90,13 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
     return { trainableParams: params, trainableBytes: 4 * params };
   };
 
-  const exportPeft = (baseModelName: string): PeftFiles => {
-    const modules: PeftLoraModule[] = list.map((p) => ({
+  // Async read-back: a synchronous one from a WebGPU worker loses the device.
+  const exportPeft = async (baseModelName: string): Promise<PeftFiles> => {
+    const modules: PeftLoraModule[] = await Promise.all(list.map(async (p) => ({
       layer: p.layer, module: p.module, r: rank, alpha,
-      A: Float32Array.from(p.A.dataSync()), B: Float32Array.from(p.B.dataSync()),
+      A: Float32Array.from(await p.A.data()), B: Float32Array.from(await p.B.data()),
       inDim: p.A.shape[1], outDim: p.B.shape[0],
-    }));
+    })));
     return encodePeftLora({ baseModelName, r: rank, alpha, dropout, targetModules: [...targets], modules });
   };
 

@@ -64,7 +64,7 @@ function referenceGradients(): Map<string, tf.Tensor2D> {
 }
 
 describe('S²FT gradients equal plain autodiff restricted to the block (GQA)', () => {
-  it('o_proj / down_proj columns and v_proj / up_proj rows', () => {
+  it('o_proj / down_proj columns and v_proj / up_proj rows', async () => {
     const method = prepareS2ft(model, selection);
     const ref = referenceGradients();
     const { grads, value } = tf.variableGrads(() =>
@@ -75,7 +75,7 @@ describe('S²FT gradients equal plain autodiff restricted to the block (GQA)', (
     expect(Math.abs(value.dataSync()[0] - refLoss)).toBeLessThan(1e-6);   // zero blocks: same model
 
     let worst = 0;
-    method.blocks().forEach((b, i) => {                            // blocks() follows trainable's order
+    (await method.blocks()).forEach((b, i) => {                            // blocks() follows trainable's order
       const g = grads[method.trainable[i].name];
       const full = ref.get(`${b.layer}.${b.module}`)!;                 // [out, in]
       const idx = tf.tensor1d(b.indices, 'int32');
@@ -87,7 +87,7 @@ describe('S²FT gradients equal plain autodiff restricted to the block (GQA)', (
     });
     expect(worst).toBeLessThanOrEqual(TOL);
     // o_proj block of layer 0 covers heads 0 and 3 in ascending order: columns 0..7 then 24..31.
-    expect(Array.from(method.blocks()[0].indices)).toEqual(Array.from(headColumns([0, 3], config.headDim)));
+    expect(Array.from((await method.blocks())[0].indices)).toEqual(Array.from(headColumns([0, 3], config.headDim)));
     expect(method.stats().trainableParams).toBe(32 * 16 + 32 * 3 + 8 * 32 + 2 * 32 + 32 * 8 + 32 * 2);
     value.dispose(); Object.values(grads).forEach((t) => t.dispose()); ref.forEach((t) => t.dispose());
     method.dispose();

@@ -27,7 +27,7 @@ interface TrainedBlock {
 
 export interface PreparedS2ft extends PreparedMethod {
   /** The current deltas read back, in original coordinates. */
-  blocks(): AdapterBlock[];
+  blocks(): Promise<AdapterBlock[]>;
 }
 
 /** Ready S²FT training of `selection` on a frozen base model. */
@@ -68,12 +68,13 @@ export function prepareS2ft(model: LlamaModel, selection: Selection): PreparedS2
     weights,
     linear,
     stats,
-    blocks: () => list.map((b) => ({
+    // Async read-back: a synchronous one from a WebGPU worker loses the device.
+    blocks: () => Promise.all(list.map(async (b) => ({
       layer: b.layer, module: b.module, axis: b.axis,
       indices: b.indices.slice(),
-      delta: Float32Array.from(b.delta.dataSync()),
+      delta: Float32Array.from(await b.delta.data()),
       shape: b.delta.shape as [number, number],
-    })),
+    }))),
     dispose: () => list.forEach((b) => { b.delta.dispose(); b.index.dispose(); }),
   };
 }
