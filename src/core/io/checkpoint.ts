@@ -12,6 +12,7 @@
  * GPU buffer (maxBufferBytes, WebGPU's maxStorageBufferBindingSize in the browser).
  */
 import * as tf from '@tensorflow/tfjs';
+import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { biasedModules, estimateMemoryBytes, parseConfig, toHfConfig } from '../model/config';
 import { linearShape } from '../model/init';
@@ -59,8 +60,25 @@ export interface LoadedCheckpoint {
 }
 
 const GiB = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+const MiB = 2 ** 20;
+
+/**
+ * Largest JSON files the loader reads whole, checked before reading. Real ones are far smaller
+ * (config.json ~1 KB, an index ~50 KB, tokenizer.json up to ~35 MB for a 256k vocabulary).
+ */
+export const MAX_JSON_BYTES: Readonly<Record<string, number>> = {
+  [CONFIG_FILE]: 1 * MiB,
+  [INDEX_FILE]: 16 * MiB,
+  [TOKENIZER_FILE]: 64 * MiB,
+  [TOKENIZER_CONFIG_FILE]: 16 * MiB,
+};
 
 async function readJson(source: FileSource, path: string): Promise<unknown> {
+  const size = await source.size(path);
+  const limit = MAX_JSON_BYTES[path] ?? 16 * MiB;
+  if (size > limit) {
+    throw new UserError('too-large', `is ${size} bytes, over the ${limit / MiB} MiB limit for ${path} (is it the right file?)`, `${source.name}/${path}`);
+  }
   const text = await source.text(path);
   try {
     return JSON.parse(text);
@@ -91,7 +109,7 @@ async function locateTensors(source: FileSource): Promise<{ located: Map<string,
     }
     const readers = new Map<string, SafetensorsReader>();
     for (const [tensor, shard] of Object.entries(weightMap)) {
-      if (typeof shard !== 'string') throw new UserError('bad-file', `weight_map["${tensor}"] must be a file name, got ${JSON.stringify(shard)}`, label);
+      if (typeof shard !== 'string') throw new UserError('bad-file', `weight_map["${tensor}"] must be a file name, got ${describeJson(shard)}`, label);
       if (!source.has(shard)) throw new UserError('missing-file', `shard ${shard} (listed for "${tensor}") not found in ${source.name}`, label);
       let reader = readers.get(shard);
       if (!reader) readers.set(shard, reader = await open(shard));
@@ -145,6 +163,13 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
   }
 
   const { located, file } = await locateTensors(source);
+  // Listing the tensors a config implies takes time and memory in proportion to its layer count:
+  // a config.json claiming 2^40 layers is refused by what the files hold before any listing.
+  // (Near misses, e.g. one layer too many, get checkTensors' message naming the missing tensor.)
+  if (config.numLayers > located.size) {
+    throw new UserError('bad-file', `config.json says num_hidden_layers = ${config.numLayers}, but ${file} holds only ` +
+      `${located.size} tensors (a layer has ${2 + MODULE_NAMES.length})`, `${source.name}/${file}`);
+  }
   const specs = checkpointTensors(config);
   checkTensors(specs, located, `${source.name}/${file}`);
   for (const { name, shape } of specs) {

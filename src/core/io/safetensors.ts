@@ -12,6 +12,7 @@
  * must fit int32). Other dtypes of the format are recognised and refused when read. Byte order is
  * little-endian, as on every host the studio runs on (x86, ARM).
  */
+import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './float16';
 import { findDuplicateKey } from './jsonKeys';
@@ -90,7 +91,7 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, label: st
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
+  return value === undefined ? 'nothing' : describeJson(value);
 }
 
 function isNonNegativeInteger(value: unknown): value is number {

@@ -5,6 +5,7 @@
  * with a message naming the field and its value, rather than silently computing something else.
  * Defaults are HF's own (LlamaConfig, MistralConfig, Qwen2Config).
  */
+import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import type { Llama3RopeScaling, ModelConfig, ModelType, ModuleName } from './types';
 
@@ -31,7 +32,7 @@ class ConfigReader {
   }
 
   shown(field: string): string {
-    return `${JSON.stringify(this.json[field])}`;
+    return describeJson(this.json[field]);
   }
 
   has(field: string): boolean {
@@ -97,11 +98,11 @@ function parseRopeScaling(r: ConfigReader): Llama3RopeScaling | null {
   const type = scaling.rope_type ?? scaling.type;
   if (type === 'default') return null;                            // HF's name for plain RoPE
   if (type !== 'llama3') {
-    r.fail('unsupported', 'rope_scaling', `of type ${JSON.stringify(type)} is not supported (only "llama3" or none)`);
+    r.fail('unsupported', 'rope_scaling', `of type ${describeJson(type)} is not supported (only "llama3" or none)`);
   }
   const positive = (key: string): number => {
     const v = scaling[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) r.fail('bad-file', `rope_scaling.${key}`, `must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) r.fail('bad-file', `rope_scaling.${key}`, `must be a positive number, got ${describeJson(v)}`);
     return v;
   };
   const scalingConfig: Llama3RopeScaling = {
@@ -120,7 +121,7 @@ function parseRopeScaling(r: ConfigReader): Llama3RopeScaling | null {
 /** Fields whose non-default values change the computation in ways the studio does not implement. */
 function refuseUnsupported(r: ConfigReader, modelType: ModelType, maxPositionEmbeddings: number): void {
   const act = r.json.hidden_act ?? 'silu';
-  if (act !== 'silu') r.fail('unsupported', 'hidden_act', `${JSON.stringify(act)} is not supported (only "silu")`);
+  if (act !== 'silu') r.fail('unsupported', 'hidden_act', `${describeJson(act)} is not supported (only "silu")`);
   if (r.json.mlp_bias === true) r.fail('unsupported', 'mlp_bias', 'true is not supported (MLP layers without bias only)');
   if (r.has('quantization_config')) r.fail('unsupported', 'quantization_config', 'is present: quantized checkpoints are not supported (use float32, float16 or bfloat16 weights)');
   if (r.has('partial_rotary_factor') && r.json.partial_rotary_factor !== 1) {

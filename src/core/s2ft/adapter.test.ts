@@ -105,4 +105,28 @@ describe('native S²FT adapter file', () => {
     const wider = () => checkAdapterFitsModel(adapter, tinyConfig({ intermediateSize: 64 }), base, 'a.safetensors');
     expect(wider).toThrow(/intermediateSize = 48, the loaded model has 64/);
   });
+
+  it('names both models for a layer-count mismatch and for a mismatch of every dimension', () => {
+    const base = { name: 'tiny-base', fingerprint: 'fp-base' };
+    const cases: [Partial<typeof config>, 'wrong-model' | 'shape-mismatch', RegExp][] = [
+      [{ numLayers: 1 }, 'wrong-model', /adapter is for a model with 2 layers, the loaded model has 1/],
+      [{ numLayers: 3 }, 'wrong-model', /adapter is for a model with 2 layers, the loaded model has 3/],
+      [{ hiddenSize: 48 }, 'shape-mismatch', /hiddenSize = 32, the loaded model has 48/],
+      [{ intermediateSize: 64 }, 'shape-mismatch', /intermediateSize = 48, the loaded model has 64/],
+      [{ numHeads: 8, headDim: 4 }, 'shape-mismatch', /numHeads = 4, the loaded model has 8/],
+      [{ numKvHeads: 4 }, 'shape-mismatch', /numKvHeads = 2, the loaded model has 4/],
+      [{ headDim: 16 }, 'shape-mismatch', /headDim = 8, the loaded model has 16/],
+    ];
+    for (const [change, code, pattern] of cases) {
+      const other = { name: 'loaded-model', fingerprint: 'fp-loaded' };
+      let err: unknown;
+      try { checkAdapterFitsModel(adapter, tinyConfig(change), other, 'a.safetensors'); } catch (e) { err = e; }
+      expect(err, JSON.stringify(change)).toBeInstanceOf(UserError);
+      const e = err as UserError;
+      expect(e.code).toBe(code);
+      expect(e.message).toMatch(pattern);
+      for (const s of ['a.safetensors', base.name, base.fingerprint, other.name, other.fingerprint]) expect(e.message).toContain(s);
+      console.log(`${JSON.stringify(change)} → ${e.code}: ${e.message}`);
+    }
+  });
 });

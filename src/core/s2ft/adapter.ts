@@ -14,6 +14,7 @@
  * recorded in the config, so a file that decodes can be fused without further checks except that
  * it was made for the model at hand (`checkAdapterFitsModel`).
  */
+import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { parseSafetensors, writeSafetensors, type TensorEntry } from '../io/safetensors';
 import { linearWeightName, type ModelConfig } from '../model/types';
@@ -45,6 +46,11 @@ export interface S2ftAdapter {
 }
 
 export const S2FT_FORMAT = 's2ft';
+/**
+ * Largest adapter file read (bytes). An adapter holds a few percent of a model's weights in
+ * float32: even an 8B model's is a few hundred MB; a bigger file is not an adapter.
+ */
+export const MAX_ADAPTER_BYTES = 2 ** 30;
 const BLOCK_MODULES: readonly BlockModule[] = ['o_proj', 'down_proj', 'v_proj', 'up_proj'];
 /** o_proj and down_proj train input columns; v_proj and up_proj train output rows. */
 export const BLOCK_AXIS: Record<BlockModule, BlockAxis> = {
@@ -107,11 +113,14 @@ export function encodeS2ftAdapter(blocks: AdapterBlock[], info: AdapterInfo): Ui
 const TENSOR_NAME = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(o_proj|down_proj|v_proj|up_proj)\.(s2ft_delta|s2ft_columns|s2ft_rows)$/;
 
 export function decodeS2ftAdapter(bytes: Uint8Array, label: string): S2ftAdapter {
+  if (bytes.length > MAX_ADAPTER_BYTES) {
+    throw new UserError('too-large', `adapter file is ${bytes.length} bytes, over the ${MAX_ADAPTER_BYTES / 2 ** 20} MiB limit (is it a whole model?)`, label);
+  }
   const file = parseSafetensors(bytes, label);
   const bad = (message: string) => new UserError('bad-file', message, label);
   const format = file.metadata.format;
   if (format !== S2FT_FORMAT) {
-    throw bad(`not an S²FT adapter: safetensors metadata "format" is ${format === undefined ? 'missing' : JSON.stringify(format)}, expected "s2ft"`);
+    throw bad(`not an S²FT adapter: safetensors metadata "format" is ${format === undefined ? 'missing' : describeJson(format)}, expected "s2ft"`);
   }
   const info = parseConfig(file.metadata.s2ft_config, bad);
 
@@ -192,11 +201,11 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
     return v;
   };
   const posInt = (v: unknown, field: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw bad(`s2ft_config.${field} must be a positive integer`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw bad(`s2ft_config.${field} must be a positive integer, got ${describeJson(v)}`);
     return v;
   };
   const c = obj(raw, '(root)');
-  if (c.peft_type !== 'S2FT') throw bad(`s2ft_config.peft_type is ${JSON.stringify(c.peft_type)}, expected "S2FT"`);
+  if (c.peft_type !== 'S2FT') throw bad(`s2ft_config.peft_type is ${describeJson(c.peft_type)}, expected "S2FT"`);
   const base = obj(c.base_model, 'base_model');
   const sel = obj(c.selection, 'selection');
   const model = obj(c.model, 'model');
@@ -204,7 +213,7 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
     throw bad(`s2ft_config.target_modules must list modules among ${BLOCK_MODULES.join(', ')}`);
   }
   if (sel.pick !== undefined && sel.pick !== 'large' && sel.pick !== 'small') throw bad('s2ft_config.selection.pick must be "large" or "small"');
-  if (typeof sel.seed !== 'number' || !Number.isInteger(sel.seed)) throw bad('s2ft_config.selection.seed must be an integer');
+  if (typeof sel.seed !== 'number' || !Number.isSafeInteger(sel.seed)) throw bad(`s2ft_config.selection.seed must be an integer, got ${describeJson(sel.seed)}`);
   const dims: AdapterDims = {
     numLayers: posInt(model.num_layers, 'model.num_layers'),
     hiddenSize: posInt(model.hidden_size, 'model.hidden_size'),

@@ -5,11 +5,18 @@
  * (key/value heads whose v_proj rows are trained) and "upChannels" (up_proj rows).
  * Every problem is a UserError naming the file and the exact field.
  */
+import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import type { ModelConfig } from '../model/types';
 import type { LayerSelection, Selection } from './types';
 
 type IndexField = 'heads' | 'channels' | 'vHeads' | 'upChannels';
+
+/**
+ * Largest selection file read (characters). Selecting every FFN channel of every layer of an 8B
+ * model (32 layers × 14 336 channels, twice) takes about 6 million; more is not a selection.
+ */
+export const MAX_SELECTION_CHARS = 16_000_000;
 
 /** Text of a selection file, indices sorted, one layer per line. */
 export function writeSelectionFile(selection: Selection): string {
@@ -24,6 +31,9 @@ export function writeSelectionFile(selection: Selection): string {
 
 /** Parse and validate a selection file's text against the model it is for. */
 export function readSelectionFile(text: string, config: ModelConfig, file = 'selection.json'): Selection {
+  if (text.length > MAX_SELECTION_CHARS) {
+    throw new UserError('too-large', `selection file has ${text.length} characters, over the limit of ${MAX_SELECTION_CHARS}`, file);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -51,7 +61,7 @@ export function validateSelection(json: unknown, config: ModelConfig, file = 'se
       const at = `layers[${i}]`;
       if (!isObject(entry)) return fail('bad-file', `${at} must be an object`);
       for (const key of Object.keys(entry))
-        if (!(key in limits)) fail('bad-file', `${at} has unknown field "${key}" (expected heads, channels, vHeads, upChannels)`);
+        if (!Object.hasOwn(limits, key)) fail('bad-file', `${at} has unknown field "${key}" (expected heads, channels, vHeads, upChannels)`);
       const field = (name: IndexField, required: boolean): number[] | undefined => {
         const value = entry[name];
         if (value === undefined) return required ? fail('bad-file', `${at}.${name} is missing`) : undefined;
@@ -59,7 +69,7 @@ export function validateSelection(json: unknown, config: ModelConfig, file = 'se
         const [limit, what] = limits[name];
         const seen = new Set<number>();
         value.forEach((v: unknown, j) => {
-          const where = `${at}.${name}[${j}] = ${JSON.stringify(v)}`;
+          const where = `${at}.${name}[${j}] = ${describeJson(v)}`;
           if (typeof v !== 'number' || !Number.isInteger(v)) fail('bad-file', `${where} is not an integer`);
           const n = v as number;
           if (n < 0 || n >= limit) fail('wrong-model', `${where} is out of range (model has ${limit} ${what})`);
