@@ -146,21 +146,21 @@ describe('writeCheckpoint → loadCheckpoint', () => {
     disposeWeights(loaded.weights);
   });
 
-  it('loads from browser Files (picked folder) and from URLs with and without Range support', async () => {
+  it('loads from browser Files (picked folder) and from URLs with and without Range support or content-length', async () => {
     const picked = blobSource([...files].map(([path, bytes]) => ({ path: `SmolTiny/${path}`, blob: new Blob([bytes.slice()]) })));
     expect(picked.name).toBe('SmolTiny');
     const fromBlobs = await loadCheckpoint(picked);
-    const served = (ranges: boolean): typeof fetch => async (input, init) => {
+    const served = (ranges: boolean, length = true): typeof fetch => async (input, init) => {
       const path = String(input).replace('http://app/models/tiny/', '');
       const bytes = files.get(path);
       if (!bytes) return new Response(null, { status: 404 });
-      if (init?.method === 'HEAD') return new Response(null, { headers: { 'content-length': String(bytes.length) } });
+      if (init?.method === 'HEAD') return new Response(null, length ? { headers: { 'content-length': String(bytes.length) } } : {});
       const range = new Headers(init?.headers).get('Range')?.match(/^bytes=(\d+)-(\d+)$/);
       if (ranges && range) return new Response(bytes.slice(Number(range[1]), Number(range[2]) + 1), { status: 206 });
       return new Response(bytes.slice());
     };
-    for (const ranges of [true, false]) {
-      const fromUrl = await loadCheckpoint(urlSource('http://app/models/tiny', [...files.keys()], 'tiny', served(ranges)));
+    for (const [ranges, length] of [[true, true], [false, true], [true, false]]) {
+      const fromUrl = await loadCheckpoint(urlSource('http://app/models/tiny', [...files.keys()], 'tiny', served(ranges, length)));
       expect(fromUrl.fingerprint).toBe(fromBlobs.fingerprint);
       expect(maxDiff(llama, fromBlobs.weights, fromUrl.weights)).toBe(0);
       disposeWeights(fromUrl.weights);

@@ -120,7 +120,9 @@ export function urlSource(baseUrl: string, files: string[], name: string, fetchI
     async size(path) {
       const known = sizes.get(path);
       if (known !== undefined) return known;
-      const length = Number((await request(path, { method: 'HEAD' })).headers.get('content-length'));
+      // A HEAD without content-length (Number(null) would read as 0) falls back to the download.
+      const header = (await request(path, { method: 'HEAD' })).headers.get('content-length');
+      const length = header === null ? NaN : Number(header);
       const size = Number.isSafeInteger(length) && length >= 0 ? length : (await download(path)).length;
       sizes.set(path, size);
       return size;
