@@ -3,7 +3,6 @@
  * the studio ships under public/models/) and loading it with its tokenizer and `--adapter`s.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
@@ -11,8 +10,9 @@ import { TOKENIZER_FILE, loadCheckpoint, type LoadedCheckpoint } from '../core/i
 import { nodeDirectorySource } from '../core/io/nodeFiles';
 import { loadTokenizer, type TextTokenizer } from '../core/model/tokenizer';
 import type { LlamaModel } from '../core/model/types';
-import { checkAdapterFitsModel, decodeS2ftAdapter } from '../core/s2ft/adapter';
+import { checkAdapterFitsModel, decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../core/s2ft/adapter';
 import { fuseAdapters, releaseReplacedWeights } from '../core/s2ft/fuse';
+import { readUserBytes } from './files';
 import type { Flags } from './args';
 import { initNodeBackend } from './backend';
 
@@ -63,8 +63,7 @@ export async function loadCliModel(flags: Flags): Promise<CliModel> {
   if (adapterFiles.length > 0) {
     const base = { name: loaded.name, fingerprint: loaded.fingerprint };
     const adapters = await Promise.all(adapterFiles.map(async (file) => {
-      if (!existsSync(file)) throw new UserError('missing-file', 'adapter file not found', file);
-      const adapter = decodeS2ftAdapter(new Uint8Array(await readFile(file)), file);
+      const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
       checkAdapterFitsModel(adapter, loaded.config, base, file);
       return { adapter, weight: 1 };
     }));

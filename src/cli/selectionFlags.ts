@@ -3,16 +3,16 @@
  * --selection FILE, else a strategy (default random) with a budget given as
  * --heads-per-layer/--channels-per-layer or --match-lora-rank R (default: match --lora-rank, 8).
  */
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../core/errors';
 import type { LlamaModel } from '../core/model/types';
 import type { AdapterInfo } from '../core/s2ft/adapter';
 import type { Allocation, Budget } from '../core/s2ft/budget';
 import { selectUnits, type PickSide, type Strategy } from '../core/s2ft/selection';
-import { readSelectionFile } from '../core/s2ft/selectionFile';
+import { MAX_SELECTION_CHARS, readSelectionFile } from '../core/s2ft/selectionFile';
 import type { Selection } from '../core/s2ft/types';
 import type { Batch } from '../core/train/batch';
 import type { BatchStream } from '../core/train/batches';
+import { readUserText } from './files';
 import type { Flags } from './args';
 
 const STRATEGIES: readonly Strategy[] = ['random', 'weight', 'activation', 'product', 'gradient'];
@@ -44,9 +44,7 @@ export async function chooseSelection(flags: Flags, seed: number, model: LlamaMo
     if (flags.has('strategy') || perLayer || flags.has('match-lora-rank')) {
       throw new UserError('bad-argument', '--selection FILE cannot be combined with --strategy, --heads-per-layer, --channels-per-layer or --match-lora-rank');
     }
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new UserError('missing-file', `cannot read the selection file: ${e.code ?? e.message}`, file);
-    });
+    const text = await readUserText(file, 'selection file', MAX_SELECTION_CHARS);
     return { selection: readSelectionFile(text, model.config, file), provenance: { strategy: 'file', seed } };
   }
   if (perLayer && flags.has('match-lora-rank')) {

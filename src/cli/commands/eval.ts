@@ -5,17 +5,16 @@
  * is packed into windows of T = --seq-len (default 256) inputs that overlap by one token, so every
  * token after the first is predicted exactly once. Rows' masks (answer-only targets) are kept.
  */
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../core/errors';
 import { forward } from '../../core/model/llama';
 import { IGNORE_INDEX, type Batch } from '../../core/train/batch';
 import { makeBatches } from '../../core/train/batches';
-import { parseDataset, type ParsedDataset } from '../../core/train/data';
+import { MAX_DATASET_CHARS, parseDataset, type ParsedDataset } from '../../core/train/data';
 import { crossEntropy } from '../../core/train/loss';
 import type { LlamaModel } from '../../core/model/types';
+import { readUserText } from '../files';
 import type { CommandRun } from '../command';
 import { loadCliModel, printLoadWarnings } from '../modelArg';
 
@@ -50,12 +49,12 @@ function evaluationBatches(dataset: ParsedDataset, seqLen: number | undefined): 
 export const run: CommandRun = async ({ flags, json, log }) => {
   const dataFile = flags.requireString('data');
   const seqLen = flags.has('seq-len') ? flags.number('seq-len', 0, { min: 1, integer: true }) : undefined;
-  if (!existsSync(dataFile)) throw new UserError('missing-file', 'data file not found', dataFile);
+  const text = await readUserText(dataFile, 'data file', MAX_DATASET_CHARS);
   const loaded = await loadCliModel(flags);
   const { model, tokenizer } = loaded;
-  const dataset = parseDataset(await readFile(dataFile, 'utf8'), path.basename(dataFile), { tokenizer, vocabSize: model.config.vocabSize });
+  const dataset = parseDataset(text, path.basename(dataFile), { tokenizer, vocabSize: model.config.vocabSize });
   printLoadWarnings(loaded);
-  for (const e of dataset.errors) console.error(`warning: ${dataFile}:${e.line}: ${e.message}`);
+  for (const e of dataset.errors) console.error(`warning: ${dataFile}: ${e.message}`);
   const batches = evaluationBatches(dataset, seqLen);
   let sum = 0;
   let tokens = 0;

@@ -5,16 +5,17 @@
  * base directory's tokenizer files, copied as they are. Weights default to 1 each. Every adapter
  * must have been trained on this base model (its fingerprint is checked).
  */
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors';
 import { loadCheckpoint, writeCheckpoint } from '../../core/io/checkpoint';
 import { nodeDirectorySource, writeFilesToDirectory } from '../../core/io/nodeFiles';
 import type { LlamaWeights, ModelConfig } from '../../core/model/types';
-import { checkAdapterFitsModel, decodeS2ftAdapter } from '../../core/s2ft/adapter';
+import { checkAdapterFitsModel, decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
 import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
 import { initNodeBackend } from '../backend';
+import { readUserBytes } from '../files';
 import type { CommandRun } from '../command';
 import { modelDirFlag } from '../modelArg';
 
@@ -50,10 +51,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   for (const w of loaded.warnings) log(`warning: ${loaded.name}: ${w}`);
   const base = { name: loaded.name, fingerprint: loaded.fingerprint };
   const adapters = await Promise.all(adapterFiles.map(async (file, i) => {
-    const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-      throw new UserError('missing-file', `cannot read the adapter: ${e.code ?? e.message}`, file);
-    });
-    const adapter = decodeS2ftAdapter(new Uint8Array(bytes), file);
+    const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
     checkAdapterFitsModel(adapter, loaded.config, base, file);
     return { adapter, weight: weights[i] };
   }));

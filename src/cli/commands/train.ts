@@ -24,12 +24,12 @@
  * every row is the same set whatever the shuffle, so `--optimizer sgd --steps 1 --grad-clip 0`
  * changes the trained weights by exactly −lr × the gradient of the mean next-token cross-entropy.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../core/errors';
 import { adapterDims, encodeS2ftAdapter } from '../../core/s2ft/adapter';
 import { BatchStream, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
-import { parseDataset, type ParsedDataset } from '../../core/train/data';
+import { MAX_DATASET_CHARS, parseDataset, type ParsedDataset } from '../../core/train/data';
 import { prepareFull } from '../../core/train/full';
 import { prepareLora } from '../../core/train/lora';
 import type { MethodName, PreparedMethod } from '../../core/train/method';
@@ -39,6 +39,7 @@ import { prepareS2ft } from '../../core/train/s2ft';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../../core/train/schedule';
 import { Trainer, type TrainSettings } from '../../core/train/trainer';
 import type { Flags } from '../args';
+import { readUserText } from '../files';
 import type { CommandRun } from '../command';
 import { loadCliModel, type CliModel } from '../modelArg';
 import { calibrationBatches, choice, chooseSelection } from '../selectionFlags';
@@ -107,9 +108,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   const options = readTrainOptions(flags);
   const { settings } = options;
   // The dataset is read before the model is loaded, so a wrong path fails at once.
-  const text = await readFile(options.data, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UserError('missing-file', `cannot read the dataset: ${e.code ?? e.message}`, options.data);
-  });
+  const text = await readUserText(options.data, 'dataset', MAX_DATASET_CHARS);
   if (flags.all('adapter').length > 0) {
     throw new UserError('bad-argument', 'train does not take --adapter; fuse the adapters into a checkpoint first (`fuse`) and train on that');
   }
