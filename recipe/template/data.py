@@ -1,5 +1,5 @@
 """Datasets and batches exactly as the studio makes them (src/core/train/data.ts, dataFormats.ts,
-batches.ts, shuffle.ts), so that a run here sees the same rows in the same order.
+batches.ts, src/core/random.ts), so that a run here sees the same rows in the same order.
 
 Rows (.jsonl, one JSON object a line; the first matching shape wins):
   {"input_ids": [...], "labels"?: [...]}   pre-tokenized; labels are the ids or -100 (not a target)
@@ -24,7 +24,7 @@ class DataError(ValueError):
     """A dataset that cannot be used; the message names the file (and line)."""
 
 
-# ---------------------------------------------------------------- seeded order (shuffle.ts)
+# ---------------------------------------------------------------- seeded order (random.ts)
 
 def imul(a, b):
     """Math.imul on unsigned 32-bit values (the low 32 bits of the product)."""

@@ -1,4 +1,4 @@
-"""data.py reproduces the studio's batches (src/core/train/batches.ts, shuffle.ts): the same
+"""data.py reproduces the studio's batches (src/core/train/batches.ts, src/core/random.ts): the same
 windows, padding, loss masks and seeded order across epochs. recipe/recipe.test.ts writes the
 studio's batches and sets RECIPE_FIXTURE; run directly, the comparison skips with that reason.
 """

@@ -13,7 +13,7 @@
  * (instruction, input) pair; the shifted split has half its rows with unseen values (training
  * phrasings) and half with the unseen phrasing (training values).
  */
-import { mulberry32, permutation, mixSeed } from '../../src/core/train/shuffle';
+import { mulberry32, permutation, mixSeed } from '../../src/core/random';
 
 export interface TaskRow {
   instruction: string;

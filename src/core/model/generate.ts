@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { KVCache } from './kvcache';
 import { forward } from './llama';
-import { checkSamplingOptions, mulberry32, sampleToken, type SamplingOptions } from './sampling';
+import { mulberry32 } from '../random';
+import { checkSamplingOptions, sampleToken, type SamplingOptions } from './sampling';
 import type { LinearFn, LlamaModel } from './types';
 
 export interface GenerateOptions extends Partial<SamplingOptions> {

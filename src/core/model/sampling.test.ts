@@ -1,6 +1,7 @@
 /** Sampling on hand-built distributions: temperature, top-k, top-p (HF's rule), seeded draws. */
 import { describe, expect, it } from 'vitest';
-import { argmax, filteredDistribution, mulberry32, sampleToken } from './sampling';
+import { mulberry32 } from '../random';
+import { argmax, filteredDistribution, sampleToken } from './sampling';
 
 const probs = [0.15, 0.5, 0.05, 0.3];
 const logits = probs.map(Math.log);

@@ -14,18 +14,6 @@ export interface SamplingOptions {
   topP?: number;
 }
 
-/** mulberry32: a small, fast 32-bit PRNG. Returns uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function checkSamplingOptions(o: SamplingOptions): void {
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature))
     throw new UserError('bad-argument', `temperature must be a finite number ≥ 0, got ${o.temperature}`);

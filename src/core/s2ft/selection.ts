@@ -12,7 +12,7 @@
 import { UserError } from '../errors';
 import type { LlamaModel } from '../model/types';
 import type { Batch } from '../train/batch';
-import { mixSeed, permutation } from '../train/shuffle';
+import { mixSeed, permutation } from '../random';
 import { DEFAULT_MODULES, s2ftParams, unitCounts, type Allocation, type BlockModules, type Budget, type UnitCounts } from './budget';
 import { activationScores, gradientScores, productScores, weightScores, type UnitScores } from './scores';
 import type { LayerSelection, Selection } from './types';

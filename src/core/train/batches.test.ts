@@ -4,7 +4,7 @@ import type { Batch } from './batch';
 import { BatchStream, makeBatches, shouldPack, splitTrainValidation, type BatchOptions } from './batches';
 import type { TokenizedExample } from './data';
 import { nextTokenLabels } from './loss';
-import { permutation } from './shuffle';
+import { permutation } from '../random';
 
 const P = -100;
 const ex = (inputIds: number[], lossMask = inputIds.map(() => true), source = 1): TokenizedExample =>

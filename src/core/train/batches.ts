@@ -12,7 +12,7 @@
 import { UserError } from '../errors';
 import { IGNORE_INDEX, type Batch } from './batch';
 import type { ParsedDataset, TokenizedExample } from './data';
-import { mixSeed, permutation } from './shuffle';
+import { mixSeed, permutation } from '../random';
 
 export type BatchSource = Pick<ParsedDataset, 'examples' | 'eosTokenId'>;
 

@@ -1,7 +1,7 @@
 /**
- * Seeded randomness for data order: the same seed gives the same order on every machine and
- * backend (Math.random cannot be seeded). mulberry32: a 32-bit state generator, plenty for
- * shuffling datasets of up to millions of rows.
+ * Seeded randomness for data order, random selection and sampling: the same seed gives the same
+ * result on every machine and backend (Math.random cannot be seeded). mulberry32: a 32-bit state
+ * generator, plenty for shuffling datasets of up to millions of rows.
  */
 
 /** Returns a function giving uniform floats in [0, 1). */
