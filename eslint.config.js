@@ -8,7 +8,7 @@ import globals from 'globals';
 const uiLibraries = ['react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', 'recharts', 'comlink'];
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'bench/results', 'test-results', 'playwright-report', 'public', 'recipe/**/*.py'] },
+  { ignores: ['dist', 'tmp', 'node_modules', 'bench/results', 'test-results', 'playwright-report', 'public', 'recipe/**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
