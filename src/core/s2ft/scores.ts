@@ -47,7 +47,7 @@ export async function activationScores(model: LlamaModel, calibration: readonly 
     tf.tidy(() => { forward(model, batchIds(batch), { linear: recording }); });
   }
   const total = async (parts: tf.Tensor1D[]): Promise<Float64Array> => {
-    const sum = tf.tidy(() => tf.addN(parts));                        // [in]
+    const sum = tf.tidy(() => parts.reduce((a, b) => tf.add(a, b)));  // [in] (pairwise: addN has a WebGPU input limit)
     const out = Float64Array.from(await sum.data());
     sum.dispose(); parts.forEach((p) => p.dispose());
     return out;

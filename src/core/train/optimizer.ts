@@ -115,18 +115,18 @@ class AdamW implements Optimizer {
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const stepSize = lr / (1 - beta1 ** this.t);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
-        const g = gradFor(grads, p);                                   // same shape as p
-        const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
-      });
-    });
+    // One tidy per variable: the temporaries of one update are freed before the next starts,
+    // so the optimizer's peak is one parameter's worth of temporaries, not the model's.
+    this.variables.forEach((p, i) => tf.tidy(() => {
+      const g = gradFor(grads, p);                                     // same shape as p
+      const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+      const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+      const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+      const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
+      this.m[i].assign(m);
+      this.v[i].assign(v);
+      p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+    }));
   }
 
   async state(): Promise<OptimizerState> {
@@ -156,17 +156,15 @@ class Sgd implements Optimizer {
   apply(grads: tf.NamedTensorMap, lr: number): void {
     this.t += 1;
     const { momentum, weightDecay } = this.settings;
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
-        let d = gradFor(grads, p);                                     // same shape as p
-        if (weightDecay > 0) d = tf.add(d, tf.mul(p, weightDecay));
-        if (momentum > 0) {
-          d = this.t === 1 ? d : tf.add(tf.mul(this.momentumBuffers[i], momentum), d);
-          this.momentumBuffers[i].assign(d);
-        }
-        p.assign(tf.sub(p, tf.mul(d, lr)));
-      });
-    });
+    this.variables.forEach((p, i) => tf.tidy(() => {                  // one tidy per variable, as AdamW
+      let d = gradFor(grads, p);                                       // same shape as p
+      if (weightDecay > 0) d = tf.add(d, tf.mul(p, weightDecay));
+      if (momentum > 0) {
+        d = this.t === 1 ? d : tf.add(tf.mul(this.momentumBuffers[i], momentum), d);
+        this.momentumBuffers[i].assign(d);
+      }
+      p.assign(tf.sub(p, tf.mul(d, lr)));
+    }));
   }
 
   async state(): Promise<OptimizerState> {

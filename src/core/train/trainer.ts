@@ -256,7 +256,9 @@ export class Trainer {
 
 /** √(Σ‖g‖²) over all gradient tensors (a scalar tensor). */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  // Summed pairwise rather than with tf.addN: on WebGPU one addN kernel over more than ~7 inputs
+  // exceeds the device's storage-buffer limit and computes garbage.
+  return tf.tidy(() => tf.sqrt(grads.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))) as tf.Scalar);
 }
 
 function checkSettings(s: TrainSettings): void {
