@@ -1,8 +1,10 @@
 /**
  * Drives the studio the way a person does, so specs read like user stories:
- * `const studio = await openStudio(page); await studio.smokeTrain(20)`.
+ * `const studio = await openStudio(page); await studio.chooseUnits({...}); await studio.train({...})`.
  */
+import { readFile } from 'node:fs/promises';
 import { expect, type Page } from '@playwright/test';
+import { DEFAULT_SETTINGS, encodeSettingsHash, type StudioSettings } from '../src/app/settings';
 
 export interface SmokeRun {
   backend: string;
@@ -14,10 +16,40 @@ export interface MainThreadWatch {
   stop(): Promise<{ maxStallMs: number; ticks: number }>;
 }
 
-export async function openStudio(page: Page) {
-  await page.goto('/');
+export interface TrainedRun {
+  phase: string;
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  ms: number;
+}
+
+export interface DownloadedFile {
+  name: string;
+  bytes: Buffer;
+}
+
+/**
+ * Small enough for SwiftShader (WebGPU on the CPU) to train in seconds. Plain text is packed
+ * into full windows, so every token of a short sequence counts whatever the tokenizer.
+ */
+export const E2E_SETTINGS: Partial<StudioSettings> = {
+  dataset: 'sotu-style/train',
+  batchSize: 4,
+  seqLen: 32,
+  evalEvery: 10,
+  sampleEvery: 30,
+  sampleTokens: 8,
+  warmup: 0,
+  lr: 1e-2,
+};
+
+/** Training and selection settings are given through the link, the way a shared setup arrives. */
+export async function openStudio(page: Page, settings: Partial<StudioSettings> = {}) {
+  await page.goto(`/${encodeSettingsHash({ ...DEFAULT_SETTINGS, ...settings })}`);
   const badge = page.getByTestId('backend-badge');
   await expect(badge).not.toHaveText('Starting…');
+  const panel = (name: string) => page.getByRole('tabpanel', { name });
 
   const studio = {
     page,
@@ -32,14 +64,150 @@ export async function openStudio(page: Page) {
       const tab = page.getByRole('tab', { name });
       await tab.click();
       await expect(tab).toHaveAttribute('aria-selected', 'true');
-      await expect(page.getByRole('tabpanel', { name })).toBeVisible();
+      await expect(panel(name)).toBeVisible();
+    },
+
+    /** Waits for the model the studio opened with (or the one just loaded); returns its summary table's text. */
+    async modelLoaded(): Promise<string> {
+      await studio.openPanel('Model');
+      await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+      return page.getByTestId('model-summary').innerText();
+    },
+
+    /** Waits for the preselected (or just loaded) data; returns the summary sentence. */
+    async dataLoaded(): Promise<string> {
+      await studio.openPanel('Data');
+      const status = page.getByTestId('data-status');
+      await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+      return status.getByRole('status').innerText();
+    },
+
+    /** Uploads a data file from memory, as if picked in the file dialog. */
+    async uploadData(name: string, text: string) {
+      await studio.openPanel('Data');
+      await page.getByTestId('data-drop').locator('input[type=file]').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+      await expect(page.getByTestId('data-status')).not.toHaveAttribute('data-state', 'busy', { timeout: 60_000 });
+    },
+
+    /** The broken-line messages the Data panel lists. */
+    async dataErrors(): Promise<string[]> {
+      return page.getByTestId('data-errors').locator('li').allInnerTexts();
+    },
+
+    /** Selects heads and channels in the Selection panel; returns how many the grids mark. */
+    async chooseUnits(choice: { strategy?: string; heads: number; channels: number }) {
+      await studio.openPanel('Selection');
+      const form = panel('Selection').getByRole('form', { name: 'Selection settings' });
+      if (choice.strategy) await form.getByLabel('Strategy', { exact: true }).selectOption(choice.strategy);
+      await form.getByLabel('Budget', { exact: true }).selectOption('perLayer');
+      await form.getByLabel('Heads per layer', { exact: true }).fill(String(choice.heads));
+      await form.getByLabel('Channels per layer', { exact: true }).fill(String(choice.channels));
+      await form.getByRole('button', { name: 'Select units' }).click();
+      await expect(page.getByTestId('selection-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+      return {
+        heads: Number(await page.getByTestId('head-grid').getAttribute('data-selected')),
+        channels: Number(await page.getByTestId('channel-strip').getAttribute('data-selected')),
+      };
+    },
+
+    /** The selection pictures and one layer's weights before and after co-permutation. */
+    async selectionViews() {
+      await studio.openPanel('Selection');
+      await expect(page.getByTestId('weight-views')).toBeVisible({ timeout: 60_000 });
+      return {
+        headGrid: page.getByTestId('head-grid').locator('canvas'),
+        channelStrip: page.getByTestId('channel-strip').locator('canvas'),
+        original: page.getByTestId('view-o_proj-original'),
+        permuted: page.getByTestId('view-o_proj-permuted'),
+      };
+    },
+
+    /** Trains with the given method and settings from the Train panel, to the end. */
+    async train(options: { method?: 's2ft' | 'lora' | 'full'; steps: number; timeoutMs?: number }): Promise<TrainedRun> {
+      await studio.startTraining(options);
+      return studio.trainingResult(options.timeoutMs);
+    },
+
+    async startTraining({ method = 's2ft', steps }: { method?: 's2ft' | 'lora' | 'full'; steps: number }) {
+      await studio.openPanel('Train');
+      const form = panel('Train').getByRole('form', { name: 'Training settings' });
+      await form.getByLabel('Method', { exact: true }).selectOption(method);
+      await form.getByLabel('Training steps', { exact: true }).fill(String(steps));
+      await form.getByRole('button', { name: 'Start training' }).click();
+      await expect(page.getByTestId('train-run')).toBeVisible();
+    },
+
+    /** Presses a run control (Pause, Resume, Stop) from the keyboard and waits for the run's phase. */
+    async runControl(name: 'Pause' | 'Resume' | 'Stop', phase: RegExp) {
+      await studio.openPanel('Train');
+      const button = page.getByRole('button', { name, exact: true });
+      await expect(button).toBeEnabled({ timeout: 120_000 });
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByTestId('train-run')).toHaveAttribute('data-phase', phase, { timeout: 120_000 });
+    },
+
+    async trainingResult(timeoutMs = 170_000): Promise<TrainedRun> {
+      const started = Date.now();
+      const run = page.getByTestId('train-run');
+      await expect(run).toHaveAttribute('data-phase', /^(done|stopped|error)$/, { timeout: timeoutMs });
+      const attr = async (name: string) => Number(await run.getAttribute(name));
+      return {
+        phase: (await run.getAttribute('data-phase')) ?? '',
+        steps: await attr('data-steps'),
+        firstLoss: await attr('data-first-loss'),
+        lastLoss: await attr('data-last-loss'),
+        ms: Date.now() - started,
+      };
+    },
+
+    /** Downloads the newest adapter as a native S²FT file (or a PEFT zip) from the Adapters panel. */
+    async downloadAdapter(kind: 's2ft' | 'peft-zip' = 's2ft'): Promise<DownloadedFile> {
+      await studio.openPanel('Adapters');
+      const row = page.getByTestId('adapter-table').locator('tbody tr').last();
+      const download = page.waitForEvent('download');
+      await row.getByRole('button', { name: kind === 's2ft' ? /S²FT safetensors/ : /PEFT LoRA zip/ }).click();
+      const file = await download;
+      return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
+    },
+
+    /** Imports an adapter file, as if picked in the file dialog; returns the panel's message. */
+    async importAdapter(file: DownloadedFile): Promise<string> {
+      await studio.openPanel('Adapters');
+      await page.getByTestId('adapter-drop').locator('input[type=file]').setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: file.bytes });
+      const message = page.getByTestId('adapter-message');
+      await expect(message).toBeVisible({ timeout: 60_000 });
+      return message.innerText();
+    },
+
+    /** Makes the named adapter (the newest when omitted) the one the playground generates with. */
+    async useAdapter(name?: string) {
+      await studio.openPanel('Adapters');
+      const rows = page.getByTestId('adapter-table').locator('tbody tr');
+      const row = name ? rows.filter({ has: page.getByRole('rowheader', { name }) }) : rows.last();
+      await row.getByRole('button', { name: 'Use' }).click();
+      await expect(row).toHaveAttribute('data-active', 'true');
+    },
+
+    /** Generates greedily from the prompt with the base model and with the adapter in use. */
+    async generate(prompt: string, newTokens = 16): Promise<{ base: string; adapter: string | null }> {
+      await studio.openPanel('Adapters');
+      const form = panel('Adapters').getByRole('form', { name: 'Playground' });
+      await form.getByLabel('Prompt', { exact: true }).fill(prompt);
+      await form.getByLabel('New tokens', { exact: true }).fill(String(newTokens));
+      await form.getByRole('button', { name: 'Generate' }).click();
+      const base = page.getByTestId('output-base');
+      await expect(base).toBeVisible({ timeout: 60_000 });
+      const adapter = page.getByTestId('output-adapter');
+      return { base: await base.innerText(), adapter: (await adapter.count()) ? await adapter.innerText() : null };
     },
 
     /** Clicks "Run smoke test" and returns as soon as training is under way. */
     async startSmokeTrain(steps: number) {
       await studio.openPanel('Train');
-      await page.getByLabel('Steps').fill(String(steps));
-      await page.getByRole('button', { name: 'Run smoke test' }).click();
+      const smoke = page.getByRole('region', { name: 'Smoke test' });
+      await smoke.getByLabel('Steps', { exact: true }).fill(String(steps));
+      await smoke.getByRole('button', { name: 'Run smoke test' }).click();
       await expect(page.getByTestId('smoke-status')).toHaveAttribute('data-state', 'running');
     },
 
@@ -85,3 +253,9 @@ export async function openStudio(page: Page) {
 }
 
 export type Studio = Awaited<ReturnType<typeof openStudio>>;
+
+/** The JSON header of a safetensors file, read by hand: 8-byte little-endian length, then JSON. */
+export function safetensorsHeader(bytes: Buffer): Record<string, { dtype: string; shape: number[] }> & { __metadata__?: Record<string, string> } {
+  const length = Number(bytes.readBigUInt64LE(0));
+  return JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
+}

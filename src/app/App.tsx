@@ -1,5 +1,6 @@
 import { Header } from './components/Header';
 import { PanelTabs } from './components/PanelTabs';
+import { ResumeBanner } from './components/ResumeBanner';
 import { useWorker } from './useWorker';
 
 export function App() {
@@ -8,6 +9,7 @@ export function App() {
     <div className="studio">
       <Header />
       <main>
+        <ResumeBanner />
         <PanelTabs />
       </main>
     </div>

@@ -1,4 +1,5 @@
 import { BackendBadge } from './BackendBadge';
+import { SettingsMenu } from './SettingsMenu';
 
 export function Header() {
   return (
@@ -6,6 +7,7 @@ export function Header() {
       <div>
         <h1>S²FT Studio</h1>
         <p className="tagline">Structured sparse fine-tuning of small language models, in your browser. Nothing leaves this machine.</p>
+        <SettingsMenu />
       </div>
       <BackendBadge />
     </header>

@@ -15,7 +15,7 @@ export function SmokeTest() {
     <section className="smoke-test" aria-labelledby="smoke-test-title">
       <h2 id="smoke-test-title">Smoke test</h2>
       <p>Trains a tiny network (4 → 16 → 1, Adam) for a few steps in the worker, to check that training works on this backend.</p>
-      <form
+      <form noValidate
         onSubmit={(e) => {
           e.preventDefault();
           void runSmokeTest(steps);

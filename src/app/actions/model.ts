@@ -1,0 +1,48 @@
+/** Loading a base model: the embedded default or a HF checkpoint from the person's disk. */
+import * as Comlink from 'comlink';
+import type { BuiltinModelEntry, ModelLoadProgress, ModelSource } from '../../../workers/api';
+import { errorMessage } from '../errorMessage';
+import { modelDefaults } from '../requests';
+import { requireWorker, useStudio } from '../store';
+import { restoreAdapters } from './adapters';
+
+/** The directory the pretraining script writes the embedded model to, when no index lists it. */
+export const FALLBACK_MODEL: BuiltinModelEntry = {
+  name: 'moby-llama-800k',
+  url: '/models/moby-llama-800k/',
+  heldout: 'moby-dick-heldout/moby-dick-heldout.txt',
+};
+
+export function builtinSource(entry: BuiltinModelEntry): ModelSource {
+  return { kind: 'builtin', url: entry.url, name: entry.name, files: entry.files, heldout: entry.heldout };
+}
+
+/** The model the studio opens with: the one the settings name, else the index's first, else the known directory. */
+export function defaultModel(): BuiltinModelEntry {
+  const { builtinModels, settings } = useStudio.getState();
+  return builtinModels.find((m) => m.name === settings.model) ?? builtinModels[0] ?? FALLBACK_MODEL;
+}
+
+export async function loadModel(source: ModelSource): Promise<boolean> {
+  const worker = requireWorker();
+  const set = useStudio.setState;
+  set({ model: { status: 'busy' }, data: { status: 'idle' }, selection: { status: 'idle' }, adapters: [], activeAdapter: 'base' });
+  // Progress travels on its own message port and can arrive after the result: late news is dropped.
+  let settled = false;
+  const onProgress = (progress: ModelLoadProgress) => {
+    if (!settled) set({ model: { status: 'busy', progress } });
+  };
+  try {
+    const summary = await worker.loadModel(source, Comlink.proxy(onProgress));
+    settled = true;
+    const { settings, updateSettings } = useStudio.getState();
+    updateSettings({ ...modelDefaults(summary.config, settings), model: source.kind === 'builtin' ? summary.name : settings.model });
+    set({ model: { status: 'ready', value: summary } });
+    await restoreAdapters();
+    return true;
+  } catch (e) {
+    settled = true;
+    set({ model: { status: 'failed', message: errorMessage(e) } });
+    return false;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Opening the studio: settings from the link, the built-in lists, the default model and dataset,
+ * the kept runs, and any interrupted run to offer for resuming. Afterwards every settings change
+ * is written back to the link, so the address bar always holds a shareable setup.
+ */
+import { errorMessage } from '../errorMessage';
+import { loadRuns } from '../persistence';
+import { decodeSettingsHash, encodeSettingsHash } from '../settings';
+import { requireWorker, useStudio } from '../store';
+import { loadBuiltinData } from './data';
+import { builtinSource, defaultModel, loadModel } from './model';
+import { runSelection } from './selection';
+import { findInterruptedRuns } from './train';
+
+export function restoreSettingsFromLink(): void {
+  const { settings, problems } = decodeSettingsHash(window.location.hash);
+  useStudio.setState({ settings, settingsProblems: problems });
+}
+
+/** Keeps the URL hash in step with the settings; returns the unsubscribe function. */
+export function syncSettingsToLink(): () => void {
+  return useStudio.subscribe((state, previous) => {
+    if (state.settings === previous.settings) return;
+    const hash = encodeSettingsHash(state.settings);
+    history.replaceState(null, '', hash || `${window.location.pathname}${window.location.search}`);
+  });
+}
+
+export async function openSession(): Promise<void> {
+  const worker = requireWorker();
+  try {
+    const [models, datasets, runs] = await Promise.all([worker.listBuiltinModels(), worker.listBuiltinDatasets(), loadRuns()]);
+    useStudio.setState({ builtinModels: models, builtinDatasets: datasets, runs });
+  } catch (e) {
+    useStudio.setState({ model: { status: 'failed', message: errorMessage(e) } });
+    return;
+  }
+  if (!(await loadModel(builtinSource(defaultModel())))) return;
+  // Model, data and a first selection ready: "Start training" works the moment the page is up.
+  if (await loadBuiltinData(useStudio.getState().settings.dataset)) await runSelection();
+  await findInterruptedRuns();
+}
