@@ -172,7 +172,7 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     const { config } = loaded;
     disposeWeights(loaded.weights);
     const sel: Selection = defaultDir
-      ? { layers: Array.from({ length: config.numLayers }, (_, l) => ({ heads: [l % config.numHeads], channels: [0, 7, 3 * l + 1] })) }
+      ? { layers: Array.from({ length: config.numLayers }, (_, l) => ({ heads: [l % config.numHeads], channels: [0, 7, 8 + 3 * l] })) }
       : selection;
     const selFile = path.join(tmp, 'must-show-selection.json');
     writeFileSync(selFile, writeSelectionFile(sel));
