@@ -12,6 +12,7 @@
  * Hkv key/value heads, R = H / Hkv query heads per kv head, hd head dim, F intermediate, V vocab.
  */
 import * as tf from '@tensorflow/tfjs';
+import { reshape, rmsNorm, scaledMaskedSoftmax, swiglu } from './fusedOps';
 import type { KVCache } from './kvcache';
 import { applyRope, ropeInvFreq, ropeTables } from './rope';
 import type { LayerWeights, LinearFn, LlamaModel, LlamaWeights, ModelConfig, ModuleName } from './types';
@@ -38,8 +39,8 @@ export function forward(model: LlamaModel, inputIds: tf.Tensor2D, options: Forwa
     const [B, T, D] = h.shape;
     const last = options.lastPositionOnly ? h.slice([0, T - 1, 0], [B, 1, D]) : h; // [B, T', D]
     const T2 = last.shape[1];
-    const logits = lmHead(model.weights, last.reshape([B * T2, D])); // [B*T', V]
-    return logits.reshape([B, T2, logits.shape[1]]);               // [B, T', V]
+    const logits = lmHead(model.weights, reshape<tf.Rank.R2>(last, [B * T2, D])); // [B*T', V]
+    return reshape<tf.Rank.R3>(logits, [B, T2, logits.shape[1]]); // [B, T', V]
   });
 }
 
@@ -56,8 +57,12 @@ export function forwardHidden(model: LlamaModel, inputIds: tf.Tensor2D, options:
     let x = embed(weights.embedTokens, inputIds);                   // [B, T, D]
     weights.layers.forEach((w, layer) => {
       const ctx: LayerContext = { layer, linear, cos, sin, mask, cache: options.cache };
-      x = tf.add(x, attention(config, w, rmsNorm(x, w.inputLayernorm, eps), ctx));       // [B, T, D]
-      x = tf.add(x, mlp(w, rmsNorm(x, w.postAttentionLayernorm, eps), ctx));             // [B, T, D]
+      // One tidy per half-block: without it every intermediate of the whole forward (scores,
+      // transposes, products) lives until this function's tidy ends, and the end of the forward
+      // becomes the step's peak. The tape keeps what the backward needs regardless.
+      const h = x;
+      const a = tf.tidy(() => tf.add(h, attention(config, w, rmsNorm(h, w.inputLayernorm, eps), ctx)) as tf.Tensor3D); // [B, T, D]
+      x = tf.tidy(() => tf.add(a, mlp(w, rmsNorm(a, w.postAttentionLayernorm, eps), ctx)));           // [B, T, D]
     });
     return rmsNorm(x, weights.norm, eps);                           // [B, T, D]
   });
@@ -91,11 +96,8 @@ export function lmHead(weights: LlamaWeights, h: tf.Tensor2D): tf.Tensor2D {
   return parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);     // [N, V]
 }
 
-/** RMSNorm: x · rsqrt(mean(x²) + eps) · w, over the last axis (float32 throughout). */
-export function rmsNorm<R extends tf.Rank>(x: tf.Tensor<R>, weight: tf.Tensor1D, eps: number): tf.Tensor<R> {
-  const variance = tf.mean(tf.square(x), -1, true);                 // [..., 1]
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), weight); // [..., D]
-}
+/** RMSNorm: x · rsqrt(mean(x²) + eps) · w, over the last axis (one fused op, see fusedOps.ts). */
+export { rmsNorm };
 
 /** Additive causal mask: query t (absolute past + t) sees keys s ≤ past + t.  [T, S] */
 function causalMask(past: number, T: number): tf.Tensor2D {
@@ -125,31 +127,34 @@ function attention(config: ModelConfig, w: LayerWeights, x: tf.Tensor3D, ctx: La
   const [B, T, D] = x.shape;
   const { numHeads: H, numKvHeads: Hkv, headDim: hd } = config;
   const R = H / Hkv;
-  const x2 = x.reshape([B * T, D]) as tf.Tensor2D;                 // [N, D]
-  const q = project(w, 'q_proj', x2, ctx).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D;   // [B, H, T, hd]
-  let k = project(w, 'k_proj', x2, ctx).reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
-  let v = project(w, 'v_proj', x2, ctx).reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
+  // Shape-only reshapes (fusedOps.reshape) so the tape does not keep x2 alive for its shape:
+  // a partial-backprop linear deliberately saves none of it.
+  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]);                   // [N, D]
+  const q = reshape(project(w, 'q_proj', x2, ctx), [B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D;   // [B, H, T, hd]
+  let k = reshape(project(w, 'k_proj', x2, ctx), [B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
+  let v = reshape(project(w, 'v_proj', x2, ctx), [B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
   const qr = applyRope(q, ctx.cos, ctx.sin);                        // [B, H, T, hd]
   k = applyRope(k, ctx.cos, ctx.sin);                               // [B, Hkv, T, hd]
   if (ctx.cache) ({ k, v } = ctx.cache.append(ctx.layer, k, v));   // [B, Hkv, S, hd]
   const S = k.shape[2];
   // Query heads h = g·R + r share kv head g: group them instead of repeating k and v R times.
-  const qg = qr.reshape([B, Hkv, R * T, hd]);                       // [B, Hkv, R*T, hd]
-  const scores = tf.matMul(qg, k, false, true).mul(1 / Math.sqrt(hd)); // [B, Hkv, R*T, S]
-  const masked = scores.reshape([B, Hkv, R, T, S]).add(ctx.mask);   // [B, Hkv, R, T, S]
-  const probs = tf.softmax(masked, -1).reshape([B, Hkv, R * T, S]); // [B, Hkv, R*T, S]
+  const qg = reshape<tf.Rank.R4>(qr, [B, Hkv, R * T, hd]);         // [B, Hkv, R*T, hd]
+  const scores = reshape(tf.matMul(qg, k, false, true), [B, Hkv, R, T, S]); // [B, Hkv, R, T, S]
+  // Scale, mask and softmax in one op that keeps only the probabilities for the backward.
+  const probs5 = scaledMaskedSoftmax(scores, 1 / Math.sqrt(hd), ctx.mask); // [B, Hkv, R, T, S]
+  const probs = reshape<tf.Rank.R4>(probs5, [B, Hkv, R * T, S]);    // [B, Hkv, R*T, S]
   const out = tf.matMul(probs, v);                                  // [B, Hkv, R*T, hd]
-  const heads = out.reshape([B, H, T, hd]).transpose([0, 2, 1, 3]); // [B, T, H, hd]
-  const merged = heads.reshape([B * T, H * hd]) as tf.Tensor2D;    // [N, H*hd]
-  return project(w, 'o_proj', merged, ctx).reshape([B, T, D]);     // [B, T, D]
+  const heads = reshape(out, [B, H, T, hd]).transpose([0, 2, 1, 3]); // [B, T, H, hd]
+  const merged = reshape<tf.Rank.R2>(heads, [B * T, H * hd]);       // [N, H*hd]
+  return reshape<tf.Rank.R3>(project(w, 'o_proj', merged, ctx), [B, T, D]); // [B, T, D]
 }
 
 /** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
 function mlp(w: LayerWeights, x: tf.Tensor3D, ctx: LayerContext): tf.Tensor3D {
   const [B, T, D] = x.shape;
-  const x2 = x.reshape([B * T, D]) as tf.Tensor2D;                 // [N, D]
+  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]);                   // [N, D]  shape-only, as in attention
   const gate = project(w, 'gate_proj', x2, ctx);                    // [N, F]
   const up = project(w, 'up_proj', x2, ctx);                        // [N, F]
-  const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D; // [N, F]  silu(g)·u
-  return project(w, 'down_proj', act, ctx).reshape([B, T, D]);     // [B, T, D]
+  const act = swiglu(gate, up);                                     // [N, F]  silu(g)·u
+  return reshape<tf.Rank.R3>(project(w, 'down_proj', act, ctx), [B, T, D]); // [B, T, D]
 }

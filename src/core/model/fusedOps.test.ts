@@ -1,0 +1,89 @@
+/**
+ * Each fused op against plain autodiff of its unfused formula: values and gradients for every
+ * input (including RMSNorm's weight, trainable under full FT), with a random upstream gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reshape, rmsNorm, scaledMaskedSoftmax, swiglu } from './fusedOps';
+
+const TOL = 1e-5;
+
+beforeAll(async () => { await tf.setBackend('cpu'); });
+
+/** max |a − b| / max(1, max |b|) over two tensors of the same shape. */
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => {
+    const scale = Math.max(1, b.abs().max().dataSync()[0]);
+    return tf.sub(a, b).abs().max().dataSync()[0] / scale;
+  });
+}
+
+/**
+ * Value and gradients of Σ f(xs)·dy under fused and reference formulas; prints and returns the
+ * largest relative difference.
+ */
+function compare(name: string, fused: (...xs: tf.Tensor[]) => tf.Tensor, plain: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[]): number {
+  return tf.tidy(() => {
+    const yf = fused(...xs), yp = plain(...xs);
+    const dy = tf.randomNormal(yp.shape, 0, 1, 'float32', 7);
+    const gf = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(fused(...a), dy)))(xs);
+    const gp = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(plain(...a), dy)))(xs);
+    // A gradient that is zero in both formulas would compare equal vacuously.
+    gp.forEach((g) => expect(g.abs().max().dataSync()[0]).toBeGreaterThan(1e-3));
+    const diffs = [relDiff(yf, yp), ...gf.map((g, i) => relDiff(g, gp[i]))];
+    console.log(`${name}: max rel diff value ${diffs[0].toExponential(2)}, grads ${diffs.slice(1).map((d) => d.toExponential(2)).join(', ')} (tolerance ${TOL})`);
+    return Math.max(...diffs);
+  });
+}
+
+describe('fused ops match plain autodiff', () => {
+  it('swiglu: silu(gate)·up and d gate, d up', () => {
+    const gate = tf.randomNormal([12, 20], 0, 2, 'float32', 1);
+    const up = tf.randomNormal([12, 20], 0, 1, 'float32', 2);
+    const d = compare('swiglu', (g, u) => swiglu(g as tf.Tensor2D, u as tf.Tensor2D),
+      (g, u) => tf.mul(tf.mul(g, tf.sigmoid(g)), u), [gate, up]);
+    expect(d).toBeLessThanOrEqual(TOL);
+  });
+
+  it('rmsNorm: value, dx and dw on a 3-D input', () => {
+    const x = tf.randomNormal([2, 5, 16], 0, 1.5, 'float32', 3);
+    const w = tf.randomNormal([16], 1, 0.3, 'float32', 4);
+    const eps = 1e-5;
+    const plain = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.mul(tf.mul(a, tf.rsqrt(tf.add(tf.mean(tf.square(a), -1, true), eps))), b);
+    const d = compare('rmsNorm', (a, b) => rmsNorm(a, b as tf.Tensor1D, eps), plain, [x, w]);
+    expect(d).toBeLessThanOrEqual(TOL);
+  });
+
+  it('rmsNorm: dw through a trainable variable (full FT)', () => {
+    const x = tf.randomNormal([6, 8], 0, 1, 'float32', 5);
+    const w = tf.variable(tf.randomNormal([8], 1, 0.3, 'float32', 6)) as tf.Variable<tf.Rank.R1>;
+    const dy = tf.randomNormal([6, 8], 0, 1, 'float32', 8);
+    const fused = tf.variableGrads(() => tf.sum(tf.mul(rmsNorm(x, w, 1e-6), dy)) as tf.Scalar, [w]);
+    const plain = tf.variableGrads(() => tf.sum(tf.mul(
+      tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), w), dy)) as tf.Scalar, [w]);
+    expect(plain.grads[w.name].abs().max().dataSync()[0]).toBeGreaterThan(1e-3);
+    const d = relDiff(fused.grads[w.name], plain.grads[w.name]);
+    console.log(`rmsNorm variable dw: max rel diff ${d.toExponential(2)} (tolerance ${TOL})`);
+    expect(d).toBeLessThanOrEqual(TOL);
+    tf.dispose([w, x, dy, fused.value, plain.value, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+  });
+
+  it('scaledMaskedSoftmax: causal mask, broadcast over leading axes', () => {
+    const T = 6;
+    const band = new Float32Array(T * T);
+    for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) band[t * T + s] = -Infinity;
+    const mask = tf.tensor2d(band, [T, T]);
+    const scores = tf.randomNormal([2, 3, T, T], 0, 3, 'float32', 9);
+    const d = compare('scaledMaskedSoftmax', (s) => scaledMaskedSoftmax(s, 0.25, mask),
+      (s) => tf.softmax(tf.add(tf.mul(s, 0.25), mask), -1), [scores]);
+    expect(d).toBeLessThanOrEqual(TOL);
+  });
+
+  it('reshape: value and gradient are a plain reshape', () => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 10);
+    const d = compare('reshape', (a) => reshape(a, [6, 4]), (a) => tf.reshape(a, [6, 4]), [x]);
+    expect(d).toBeLessThanOrEqual(TOL);
+  });
+});
