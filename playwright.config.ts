@@ -6,8 +6,9 @@ if (chromium.path === null) {
   throw new Error(`${chromium.problem} Run: node scripts/ensure-chromium.mjs`);
 }
 
-// A fixed port of our own, so a developer's `npm start` (5173) or `npm run preview` (4173) does not clash.
-const PORT = 4179;
+// A port of our own, so a developer's `npm start` (5173) or `npm run preview` (4173) does not clash;
+// E2E_PORT moves it, for two checkouts testing on one machine.
+const PORT = Number(process.env.E2E_PORT ?? 4189);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
