@@ -61,6 +61,14 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   expect(Object.keys(zip).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
   expect(JSON.parse(strFromU8(zip['adapter_config.json'])).peft_type).toBe('LORA');
 
+  // "Scale out": the PyTorch recipe folder of this run, zipped under one folder.
+  const recipe = await timed('recipe', () => studio.downloadRecipe());
+  expect(recipe.name).toMatch(/-s2ft-recipe\.zip$/);
+  const folder = unzipSync(new Uint8Array(recipe.bytes));
+  const stem = recipe.name.replace(/\.zip$/, '');
+  expect(strFromU8(folder[`${stem}/train.py`])).toContain('torch.distributed');
+  expect(JSON.parse(strFromU8(folder[`${stem}/selection.json`])).layers).toHaveLength(layers);
+
   await timed('reload', async () => {
     await page.reload();
     await studio.modelLoaded();

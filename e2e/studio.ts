@@ -173,6 +173,18 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
     },
 
+    /** Downloads the PyTorch recipe zip with the Train panel's "Scale out" button, pressed from the keyboard. */
+    async downloadRecipe(): Promise<DownloadedFile> {
+      await studio.openPanel('Train');
+      const button = page.getByRole('button', { name: 'Scale out (PyTorch recipe)' });
+      await expect(button).toBeEnabled();
+      await button.focus();
+      const download = page.waitForEvent('download');
+      await page.keyboard.press('Enter');
+      const file = await download;
+      return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
+    },
+
     /** Imports an adapter file, as if picked in the file dialog; returns the panel's message. */
     async importAdapter(file: DownloadedFile): Promise<string> {
       await studio.openPanel('Adapters');

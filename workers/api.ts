@@ -495,6 +495,11 @@ export interface TrainingWorkerApi {
 
   /** The last run's adapter: native S²FT safetensors, or a PEFT-LoRA zip (exact for S²FT). */
   exportAdapter(kind: 's2ft' | 'peft-zip', adapterId?: string): Promise<ExportedFile>;
+  /**
+   * "Scale out": a zip of the PyTorch recipe folder (the same as `cli export-recipe`) that trains
+   * this S²FT run (current model, training split, selection and `config`) with torchrun.
+   */
+  exportRecipe(config: TrainConfig): Promise<ExportedFile>;
   /** A native S²FT adapter file; refused with a message naming both models if made for another base. */
   importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary>;
   listAdapters(): Promise<AdapterSummary[]>;

@@ -30,7 +30,8 @@ import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
 import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
-import { TrainingRun } from './trainingRun';
+import { recipeZip } from './recipe';
+import { TrainingRun, trainSettings } from './trainingRun';
 
 export interface SessionDeps {
   fetch: typeof fetch;
@@ -291,6 +292,29 @@ export class StudioSession {
       ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
       : 'train a model with S²FT or LoRA first, or choose an adapter to export');
     return await exportAdapterFile(this.adapterEntry(id), kind, this.baseModel());
+  }
+
+  /**
+   * The PyTorch recipe of the run `config` would start (S²FT only): the same selection, the
+   * training split's tokens in the studio's order, optimizer, schedule and loss, as a zip.
+   */
+  async exportRecipe(config: TrainConfig): Promise<ExportedFile> {
+    if (config.method !== 's2ft') throw new UserError('unsupported', `the PyTorch recipe trains S²FT only; the method is ${config.method}`);
+    const model = this.requireModel();
+    if (!this.data) throw new UserError('bad-argument', 'load a dataset before exporting the PyTorch recipe');
+    if (!this.selection) throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
+    const settings = trainSettings(config);
+    return recipeZip({
+      model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
+      data: { kind: 'tokens', source: this.data.name, examples: this.data.train, pack: this.data.packed, eosTokenId: this.data.eosTokenId },
+      selection: this.selection,
+      selectionInfo: this.selectionMeta,
+      training: {
+        optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps, batchSize: config.batchSize,
+        gradAccum: settings.accumulation, seqLen: config.seqLen, seed: config.seed, warmup: settings.warmup,
+        schedule: settings.schedule, gradClip: settings.gradClip,
+      },
+    });
   }
 
   async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {

@@ -119,6 +119,10 @@ const api: TrainingWorkerApi = {
     const file = await (await getSession()).exportAdapter(kind, adapterId);
     return Comlink.transfer(file, [file.bytes]);
   },
+  async exportRecipe(config) {
+    const file = await (await getSession()).exportRecipe(config);
+    return Comlink.transfer(file, [file.bytes]);
+  },
   importAdapter: async (name, bytes) => (await getSession()).importAdapter(name, bytes),
   listAdapters: async () => (await getSession()).listAdapters(),
   fuse: async (ids, weights) => (await getSession()).fuse(ids, weights),

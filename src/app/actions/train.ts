@@ -10,7 +10,7 @@ import { saveRun } from '../persistence';
 import { samplePrompts, trainConfig } from '../requests';
 import { requireWorker, useStudio, type LiveRun, type RunRecord } from '../store';
 import { frameBatch } from './frameBatch';
-import { refreshAdapters } from './adapters';
+import { downloadBytes, refreshAdapters } from './adapters';
 
 /** Folds a frame's worth of events into the live run. */
 export function applyEvents(run: LiveRun, events: readonly TrainEvent[]): LiveRun {
@@ -117,6 +117,14 @@ export async function discardCheckpoint(runId: string): Promise<void> {
 export async function findInterruptedRuns(): Promise<void> {
   const checkpoints = await requireWorker().listCheckpoints();
   useStudio.setState({ checkpoints: checkpoints.filter((c) => c.step < c.steps) });
+}
+
+/** "Scale out": downloads the PyTorch recipe zip for the current model, data, selection and settings. */
+export async function downloadRecipe(): Promise<string> {
+  const { settings } = useStudio.getState();
+  const file = await requireWorker().exportRecipe(trainConfig(settings, [], runName()));
+  downloadBytes(file.fileName, file.bytes, 'application/zip');
+  return file.fileName;
 }
 
 export const pauseTraining = () => requireWorker().pause();

@@ -1,10 +1,11 @@
 /** Fine-tuning: method and hyperparameters, run controls, live charts, forgetting and samples. */
-import { useDeferredValue, useMemo } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import type { TrainPhase } from '../../../workers/api';
-import { pauseTraining, resumeTraining, startTraining, stopTraining } from '../actions/train';
+import { downloadRecipe, pauseTraining, resumeTraining, startTraining, stopTraining } from '../actions/train';
 import { forgettingRows, lossRows, stepRows } from '../chartData';
 import { NumberField, SelectField } from '../components/fields';
 import { MetricChart, type Series } from '../components/MetricChart';
+import { errorMessage } from '../errorMessage';
 import { formatDuration } from '../format';
 import { useStudio, type LiveRun } from '../store';
 import { PanelIntro } from './PanelIntro';
@@ -24,6 +25,7 @@ export function TrainPanel() {
   const canStart = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready'
     && (s.settings.method !== 's2ft' || s.selection.status === 'ready'));
   const running = live !== null && ACTIVE.includes(live.phase);
+  const [scaleOutMessage, setScaleOutMessage] = useState<Message>(null);
   return (
     <>
       <PanelIntro>
@@ -55,9 +57,15 @@ export function TrainPanel() {
         <div className="form-actions">
           <button type="submit" disabled={!canStart || running}>Start training</button>
           <RunControls live={live} />
+          <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
         </div>
         {!canStart && !running && <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>}
       </form>
+      {scaleOutMessage && (
+        <p role={scaleOutMessage.error ? 'alert' : 'status'} data-testid="scale-out-message" className={scaleOutMessage.error ? 'task-error' : 'task-status'}>
+          {scaleOutMessage.text}
+        </p>
+      )}
       {live && <LiveView live={live} />}
       <SmokeTest />
     </>
@@ -73,6 +81,30 @@ function RunControls({ live }: { live: LiveRun | null }) {
       <button type="button" disabled={phase !== 'paused'} onClick={() => void resumeTraining()}>Resume</button>
       <button type="button" disabled={!active} onClick={() => void stopTraining()}>Stop</button>
     </>
+  );
+}
+
+const SCALE_OUT_HINT = 'Download this S²FT run (model name, data, selection and the settings above) as a PyTorch folder: ' +
+  'train.py runs it on one GPU with python, on many with torchrun --nproc_per_node N, and across machines with ' +
+  'torchrun --nnodes; it writes an adapter this studio imports. S²FT only.';
+
+type Message = { text: string; error: boolean } | null;
+
+/** The button's title is its tooltip and, as the name comes from its text, its accessible description. */
+function ScaleOut({ enabled, onMessage }: { enabled: boolean; onMessage: (m: Message) => void }) {
+  const [busy, setBusy] = useState(false);
+  const scaleOut = () => {
+    setBusy(true);
+    onMessage(null);
+    downloadRecipe().then(
+      (fileName) => onMessage({ text: `Downloaded ${fileName}: unzip it; its README.md has the torchrun commands.`, error: false }),
+      (e: unknown) => onMessage({ text: errorMessage(e), error: true }),
+    ).finally(() => setBusy(false));
+  };
+  return (
+    <button type="button" disabled={!enabled || busy} onClick={scaleOut} title={SCALE_OUT_HINT} data-testid="scale-out">
+      Scale out (PyTorch recipe)
+    </button>
   );
 }
 
