@@ -16,7 +16,6 @@ import type { AnyPreparedMethod } from '../src/core/train/methods';
 import type { PreparedS2ft } from '../src/core/train/s2ft';
 import type { PreparedLora } from '../src/core/train/lora';
 import type { LinearFn, LlamaModel } from '../src/core/model/types';
-import * as tf from '@tensorflow/tfjs';
 import type {
   AdapterSummary, BuiltinDatasetEntry, BuiltinModelEntry, CheckpointSummary, DataOptions, DataSource, DataSummary,
   ExportedFile, GenerateOutput, GenerateRequest, MemoryInfo, ModelLoadProgress, ModelSource, ModelSummary, ProgressCallback,
@@ -32,6 +31,7 @@ import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
 import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
 import { recipeZip } from './recipe';
 import { TrainingRun, trainSettings } from './trainingRun';
+import { deviceMemory } from './deviceMemory';
 
 export interface SessionDeps {
   fetch: typeof fetch;
@@ -350,11 +350,7 @@ export class StudioSession {
   }
 
   async memory(): Promise<MemoryInfo> {
-    const m = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number; numBytesAllocatedInGPU?: number };
-    return {
-      backend: this.deps.backend(), numBytes: m.numBytes, numTensors: m.numTensors,
-      bytesAllocated: m.numBytesInGPUAllocated ?? m.numBytesAllocatedInGPU ?? null,
-    };
+    return { backend: this.deps.backend(), ...deviceMemory() };
   }
 
   /** Frees every tensor the session holds (tests; the worker before it closes). */

@@ -5,7 +5,6 @@
  * with the last good state kept. The core Trainer does the arithmetic (one readback per step);
  * this adds what a person watching needs.
  */
-import * as tf from '@tensorflow/tfjs';
 import { isUserError } from '../src/core/errors';
 import { generate } from '../src/core/model/generate';
 import type { TextTokenizer } from '../src/core/model/tokenizer';
@@ -20,6 +19,7 @@ import { Trainer, type TrainSettings } from '../src/core/train/trainer';
 import type { LlamaModel } from '../src/core/model/types';
 import type { EvalPoint, RunSummary, SampleGeneration, StepPoint, TrainConfig, TrainErrorInfo, TrainEvent, TrainPhase } from './api';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
+import { deviceMemory } from './deviceMemory';
 
 /** Evaluation and the forgetting meter use at most this many batches (they run every evalEvery steps). */
 export const MAX_EVAL_BATCHES = 8;
@@ -245,13 +245,12 @@ export function trainSettings(config: TrainConfig): TrainSettings {
 }
 
 function stepPoint(m: StepMetrics, steps: number, medianMs: number): StepPoint {
-  const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number; numBytesAllocatedInGPU?: number };
+  const memory = deviceMemory();
   return {
     step: m.step, steps, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSec,
     stepMs: m.stepMs, elapsedMs: m.elapsedMs, etaMs: Math.max(0, steps - m.step) * medianMs,
     bytesInUse: memory.numBytes,
-    // WebGL reports numBytesInGPUAllocated, WebGPU numBytesAllocatedInGPU; cpu neither.
-    bytesAllocated: memory.numBytesInGPUAllocated ?? memory.numBytesAllocatedInGPU ?? null,
+    bytesAllocated: memory.bytesAllocated,
     numTensors: memory.numTensors,
     peakBytes: m.peakBytes,
   };
