@@ -17,7 +17,7 @@ import { countParameters } from '../../src/core/model/config';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import { loadTokenizer, type TextTokenizer } from '../../src/core/model/tokenizer';
 import type { LlamaModel } from '../../src/core/model/types';
-import { BatchStream } from '../../src/core/train/batches';
+import { BatchStream, makeBatches } from '../../src/core/train/batches';
 import { parseDataset } from '../../src/core/train/data';
 import { prepareFull } from '../../src/core/train/full';
 import type { StepMetrics } from '../../src/core/train/metrics';
@@ -32,6 +32,8 @@ import { writeReport, type TrainingReport } from './report';
 import { makeSamples } from './samples';
 
 export const HELD_OUT_FILE = 'public/datasets/moby-dick-heldout/moby-dick-heldout.txt';
+/** Held-out windows of seqLen tokens measured during training for the loss curve. */
+export const MONITOR_WINDOWS = 64;
 
 export interface PretrainOptions {
   recipe: Recipe;
@@ -87,14 +89,20 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const base = initWeights(config, seed);
   const prepared = prepareFull({ config, weights: base });
   disposeWeights(base);
+  const heldOutText = readFileSync(HELD_OUT_FILE, 'utf8');
+  const evalText = recipe.heldOutChars === null ? heldOutText : heldOutText.slice(0, recipe.heldOutChars);
+  const monitorSet = parseDataset(evalText, 'moby-dick-heldout.txt', { tokenizer, vocabSize: config.vocabSize });
+  const monitorBatches = makeBatches(monitorSet, { batchSize: 8, seqLen: recipe.seqLen, seed, pack: true, shuffle: false })
+    .slice(0, MONITOR_WINDOWS / 8);
   const feed = new BatchStream(dataset, { batchSize: recipe.batchSize, seqLen: recipe.seqLen, seed, pack: true, shuffle: true });
   const trainer = new Trainer(prepared, config, feed, {
     steps: recipe.steps, lr: recipe.lr, warmup: recipe.warmup, schedule: 'cosine',
     optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: recipe.weightDecay },
-    accumulation: 1, gradClip: 1.0, evalEvery: 0,
-  });
+    accumulation: 1, gradClip: 1.0, evalEvery: recipe.monitorEvery,
+  }, monitorBatches);
   const logEvery = options.logEvery ?? Math.max(1, Math.round(recipe.steps / 100));
   const losses: number[] = [];
+  const monitor: { step: number; loss: number }[] = [];
   let tokensSeen = 0;
   const trainStarted = performance.now();
   await trainer.run({
@@ -102,6 +110,10 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       losses.push(m.loss);
       tokensSeen += m.tokens;
       if (m.step % logEvery === 0 || m.step === recipe.steps) log(progressLine(m, recipe.steps, tokensSeen));
+    },
+    onEval: (e) => {
+      monitor.push({ step: e.step, loss: e.loss });
+      log(`step ${e.step}: held-out prefix loss ${e.loss.toFixed(4)}`);
     },
   });
   const trainSeconds = (performance.now() - trainStarted) / 1000;
@@ -115,8 +127,6 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   });
   await writeFilesToDirectory(out, checkpoint);
 
-  const heldOutText = readFileSync(HELD_OUT_FILE, 'utf8');
-  const evalText = recipe.heldOutChars === null ? heldOutText : heldOutText.slice(0, recipe.heldOutChars);
   const held = heldOutLoss(model, tokenizer, evalText, 'moby-dick-heldout.txt', recipe.seqLen);
   const bigram = bigramHeldOutLoss(trainIds, held.ids, config.vocabSize);
   log(`held-out loss ${held.loss.toFixed(4)} over ${held.tokens} tokens; bigram ${bigram.heldOutLoss.toFixed(4)} (λ ${bigram.lambda})`);
@@ -148,6 +158,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       finalTrainLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
       backend: tf.getBackend(),
       hardware: `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'} (shared), Node ${process.version}`,
+      monitor,
     },
     heldOut: {
       file: HELD_OUT_FILE,

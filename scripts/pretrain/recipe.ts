@@ -21,6 +21,8 @@ export interface Recipe {
   lr: number;
   warmup: number;
   weightDecay: number;
+  /** Measure the loss on a held-out prefix every this many updates (0 = never), for the card's curve. */
+  monitorEvery: number;
   /** Training chapters used (null = all); quick mode takes a few to stay fast. */
   trainChapters: number | null;
   /** Characters of the held-out file evaluated (null = all); quick mode evaluates a prefix. */
@@ -38,11 +40,12 @@ export const FULL_RECIPE: Recipe = {
   numHeads: 4,
   numKvHeads: 2,
   seqLen: 128,
-  batchSize: 8,
-  steps: 1000,
-  lr: 2e-3,
-  warmup: 50,
+  batchSize: 16,
+  steps: 2500,
+  lr: 4e-3,
+  warmup: 100,
   weightDecay: 0.01,
+  monitorEvery: 250,
   trainChapters: null,
   heldOutChars: null,
   sampleTokens: 48,
@@ -62,6 +65,7 @@ export const QUICK_RECIPE: Recipe = {
   lr: 3e-3,
   warmup: 2,
   weightDecay: 0.01,
+  monitorEvery: 3,
   trainChapters: 3,
   heldOutChars: 1500,
   sampleTokens: 8,

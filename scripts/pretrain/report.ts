@@ -42,6 +42,8 @@ export interface TrainingReport {
     finalTrainLoss: number;
     backend: string;
     hardware: string;
+    /** Loss on the first MONITOR_WINDOWS windows of the held-out file during training (not used to stop or choose). */
+    monitor: { step: number; loss: number }[];
   };
   heldOut: {
     file: string;

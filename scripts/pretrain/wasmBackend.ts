@@ -1,8 +1,12 @@
 /**
  * The tfjs WebAssembly backend for Node, which runs the pretraining matmuls about 4× faster than
- * the `cpu` backend here. tfjs 4.22's wasm backend lacks one kernel that training needs:
- * UnsortedSegmentSum, the gradient of the embedding lookup (tf.gather). It is registered here in
- * plain JavaScript over the backend's heap: out[s, …] = Σ_{i : segmentIds[i] = s} x[i, …].
+ * the `cpu` backend here, with two repairs:
+ * - tfjs 4.22's wasm backend lacks one kernel that training needs: UnsortedSegmentSum, the
+ *   gradient of the embedding lookup (tf.gather). It is registered here in plain JavaScript over
+ *   the backend's heap: out[s, …] = Σ_{i : segmentIds[i] = s} x[i, …].
+ * - its BatchMatMul is 5–40× slower when an operand is transposed (x·Wᵀ, every linear's forward;
+ *   dyᵀ·x, every weight gradient; bench/PROFILE.md §3.1) than on contiguous operands. The kernel is
+ *   wrapped to transpose such an operand explicitly first (one O(size) copy, freed at once).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -40,9 +44,49 @@ function registerUnsortedSegmentSum(): void {
   });
 }
 
+/** Rank-r permutation that swaps the last two axes. */
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return perm;
+}
+
+function registerContiguousBatchMatMul(): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transpose || (original as { contiguous?: true }).contiguous) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  const config: tf.KernelConfig & { contiguous: true } = {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    contiguous: true,
+    setupFunc: original.setupFunc,                                   // binds the wasm function
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const copies: tf.TensorInfo[] = [];
+      const contiguous = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
+        if (!transposed) return t;
+        const copy = transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm: swapLastTwo(t.shape.length) } }) as tf.TensorInfo;
+        copies.push(copy);
+        return copy;
+      };
+      const out = original.kernelFunc({
+        inputs: { a: contiguous(a, transposeA), b: contiguous(b, transposeB) },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      }) as tf.TensorInfo;
+      for (const copy of copies) (backend as tf.KernelBackend).disposeData(copy.dataId);
+      return out;
+    },
+  };
+  tf.registerKernel(config);
+}
+
 /** Switches tfjs to the wasm backend (with the missing kernel) and returns its name. */
 export async function useWasmBackend(): Promise<string> {
   registerUnsortedSegmentSum();
+  registerContiguousBatchMatMul();
   await tf.setBackend('wasm');
   await tf.ready();
   return tf.getBackend();
