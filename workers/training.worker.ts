@@ -109,8 +109,7 @@ const api: TrainingWorkerApi = {
     const device = (tf.backend() as { device?: GPUDevice }).device;
     void device?.lost.then((info) => {
       onLost({
-        message: `the GPU device was lost (${info.reason === 'destroyed' ? 'destroyed' : 'unknown reason'}: ${info.message || 'no details'}). ` +
-          'Restart the worker; the run continues from its last checkpoint.',
+        message: `the GPU device was lost (${info.reason === 'destroyed' ? 'destroyed' : 'unknown reason'}: ${(info.message || 'no details').replace(/\.$/, '')})`,
       });
     });
   },
@@ -137,3 +136,7 @@ function releaseCallback(callback: unknown): void {
 }
 
 Comlink.expose(api);
+
+// `loseGpuDevice()` in this worker's console destroys the WebGPU device the way a driver reset or
+// a GPU process crash does: how e2e/recovery.spec.ts (and a person in DevTools) checks recovery.
+Object.assign(self, { loseGpuDevice: () => (tf.backend() as { device?: GPUDevice }).device?.destroy() });

@@ -1,6 +1,7 @@
 import { Header } from './components/Header';
 import { PanelTabs } from './components/PanelTabs';
 import { ResumeBanner } from './components/ResumeBanner';
+import { WorkerNotice } from './components/WorkerNotice';
 import { useWorker } from './useWorker';
 
 export function App() {
@@ -9,6 +10,7 @@ export function App() {
     <div className="studio">
       <Header />
       <main>
+        <WorkerNotice />
         <ResumeBanner />
         <PanelTabs />
       </main>

@@ -11,9 +11,11 @@ import type {
   BuiltinDatasetEntry,
   BuiltinModelEntry,
   CheckpointSummary,
+  DataSource,
   DataSummary,
   EvalPoint,
   ModelLoadProgress,
+  ModelSource,
   ModelSummary,
   RunSummary,
   SampleGeneration,
@@ -93,6 +95,11 @@ interface StudioState {
   activeAdapter: string;
   /** Interrupted runs the studio offers to resume. */
   checkpoints: CheckpointSummary[];
+  /** Where the loaded model and data came from, so a restarted worker reopens the same ones. */
+  modelSource: ModelSource | null;
+  dataSource: DataSource | null;
+  /** What happened to the last training worker that died (device lost, crash), and what was done about it. */
+  workerNotice: string | null;
   setWorker: (worker: Remote<TrainingWorkerApi> | null) => void;
   setBackend: (backend: BackendState) => void;
   setActivePanel: (panel: PanelId) => void;
@@ -117,6 +124,9 @@ export const useStudio = create<StudioState>()((set) => ({
   adapters: [],
   activeAdapter: 'base',
   checkpoints: [],
+  modelSource: null,
+  dataSource: null,
+  workerNotice: null,
   setWorker: (worker) => set({ worker }),
   setBackend: (backend) => set({ backend }),
   setActivePanel: (activePanel) => set({ activePanel }),

@@ -9,7 +9,7 @@ export async function loadData(source: DataSource): Promise<boolean> {
   useStudio.setState({ data: { status: 'busy' }, selection: { status: 'idle' } });
   try {
     const summary = await worker.loadData(source, { validationFraction: settings.validationFraction, seed: settings.seed });
-    useStudio.setState({ data: { status: 'ready', value: summary } });
+    useStudio.setState({ data: { status: 'ready', value: summary }, dataSource: source });
     return true;
   } catch (e) {
     useStudio.setState({ data: { status: 'failed', message: errorMessage(e) } });

@@ -37,7 +37,7 @@ export async function loadModel(source: ModelSource): Promise<boolean> {
     settled = true;
     const { settings, updateSettings } = useStudio.getState();
     updateSettings({ ...modelDefaults(summary.config, settings), model: source.kind === 'builtin' ? summary.name : settings.model });
-    set({ model: { status: 'ready', value: summary } });
+    set({ model: { status: 'ready', value: summary }, modelSource: source });
     await restoreAdapters();
     return true;
   } catch (e) {

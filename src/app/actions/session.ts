@@ -7,7 +7,7 @@ import { errorMessage } from '../errorMessage';
 import { loadRuns } from '../persistence';
 import { decodeSettingsHash, encodeSettingsHash } from '../settings';
 import { requireWorker, useStudio } from '../store';
-import { loadBuiltinData } from './data';
+import { loadBuiltinData, loadData } from './data';
 import { builtinSource, defaultModel, loadModel } from './model';
 import { runSelection } from './selection';
 import { findInterruptedRuns } from './train';
@@ -26,6 +26,10 @@ export function syncSettingsToLink(): () => void {
   });
 }
 
+/**
+ * Lists, the kept runs, then the model and data: the ones last loaded (when a restarted worker
+ * reopens the studio) or the defaults the settings name; a first selection; interrupted runs.
+ */
 export async function openSession(): Promise<void> {
   const worker = requireWorker();
   try {
@@ -35,8 +39,9 @@ export async function openSession(): Promise<void> {
     useStudio.setState({ model: { status: 'failed', message: errorMessage(e) } });
     return;
   }
-  if (!(await loadModel(builtinSource(defaultModel())))) return;
+  const { modelSource, dataSource, settings } = useStudio.getState();
+  if (!(await loadModel(modelSource ?? builtinSource(defaultModel())))) return;
   // Model, data and a first selection ready: "Start training" works the moment the page is up.
-  if (await loadBuiltinData(useStudio.getState().settings.dataset)) await runSelection();
+  if (await (dataSource ? loadData(dataSource) : loadBuiltinData(settings.dataset))) await runSelection();
   await findInterruptedRuns();
 }

@@ -19,6 +19,7 @@ export function applyEvents(run: LiveRun, events: readonly TrainEvent[]): LiveRu
   const evals = [...run.evals];
   const samples = [...run.samples];
   for (const event of events) {
+    if (!next.runId) next = { ...next, runId: event.runId };        // a new run learns its id from its first event
     switch (event.kind) {
       case 'phase':
         next = { ...next, phase: event.phase, message: event.message, error: event.error };
