@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const switching: SwitchPoint[] = [];
   for (const D of quick ? [256, 512] : [256, 512, 1024, 2048, 4096]) {
     const p = await switchAt(D, 16, quick ? 1 : 3);
-    log(`switch hidden ${D}: S²FT ${p.s2ftMs.toFixed(1)} ms, LoRA ${p.loraMs.toFixed(1)} ms, ratio ${p.ratio.toFixed(3)}, in-place prototype ${p.inPlaceMs?.toFixed(2)} ms`);
+    log(`switch hidden ${D}: S²FT ${p.s2ftMs.toFixed(1)} ms, LoRA ${p.loraMs.toFixed(1)} ms, ratio ${p.ratio.toFixed(3)}`);
     switching.push(p);
   }
   const serving: ServingPoint[] = [];
@@ -92,10 +92,8 @@ async function main(): Promise<void> {
   writeFileSync(path.join(dir, `${name}-methods.svg`), methodsChart(results));
   if (switching.length > 0) {
     writeFileSync(path.join(dir, `${name}-switch.svg`), logLineChart(`Adapter switch time, ${backend}`,
-      [{ name: 'S²FT switch (fuse.ts)', points: switching.map((p) => [p.hidden, p.s2ftMs]) },
-        { name: 'LoRA merge switch', points: switching.map((p) => [p.hidden, p.loraMs]) },
-        ...(switching.every((p) => p.inPlaceMs !== null)
-          ? [{ name: 'S²FT in place (prototype)', points: switching.map((p): [number, number] => [p.hidden, p.inPlaceMs as number]) }] : [])],
+      [{ name: 'S²FT switch (servingWeights.ts)', points: switching.map((p) => [p.hidden, p.s2ftMs]) },
+        { name: 'LoRA merge switch', points: switching.map((p) => [p.hidden, p.loraMs]) }],
       'hidden size', 'ms'));
   }
   if (profile) writeFileSync(path.join(dir, `profile-${backend}${quick ? '-quick' : ''}.json`), `${JSON.stringify(profiles, null, 2)}\n`);

@@ -1,8 +1,8 @@
 /**
  * The adapters a session knows: S²FT adapters trained here, imported from a file, or fused from
  * others, and LoRA adapters trained here. Each can be checked against the loaded model, exported,
- * and served for generation (S²FT: fused into copies of the touched weights, paper §6; LoRA: its
- * linear on the frozen base).
+ * and served for generation (S²FT: fused into private copies of the touched weights, switched in
+ * place, paper §6 and src/core/s2ft/servingWeights.ts; LoRA: its linear on the frozen base).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/core/errors';
@@ -10,8 +10,8 @@ import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import {
   adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo, type S2ftAdapter,
 } from '../src/core/s2ft/adapter';
-import { fuseAdapters, releaseReplacedWeights } from '../src/core/s2ft/fuse';
 import { exportPeftLora, peftZip } from '../src/core/s2ft/peft';
+import { ServingWeights } from '../src/core/s2ft/servingWeights';
 import type { AdapterBlock } from '../src/core/s2ft/types';
 import { prepareLora, type LoraOptions } from '../src/core/train/lora';
 import type { AdapterSummary, ExportedFile } from './api';
@@ -49,6 +49,8 @@ export interface BaseModel {
 export interface Serving {
   model: LlamaModel;
   linear?: LinearFn;
+  /** S²FT: the weights switchServing rewrites in place for the next adapter. */
+  s2ft?: ServingWeights;
   dispose(): void;
 }
 
@@ -173,18 +175,31 @@ export async function exportAdapterFile(entry: AdapterEntry, kind: 's2ft' | 'pef
 
 /** Weights and linear to generate with an adapter; refuses one made for another model. */
 export function serveAdapter(entry: AdapterEntry, base: BaseModel): Serving {
-  const { fits, message } = fitsModel(entry, base);
-  if (!fits) throw new UserError('wrong-model', `cannot use "${entry.name}": ${message}`);
+  return switchServing(null, entry, base)!;
+}
+
+/**
+ * The serving for `entry` (null: the base model), made from `current`, which must not be used
+ * afterwards. From one S²FT adapter to another only the touched weight elements are rewritten
+ * (the serving's private copies, in place on cpu and wasm); anything else is disposed and made
+ * anew. An adapter for another model is refused before `current` is touched.
+ */
+export function switchServing(current: Serving | null, entry: AdapterEntry | null, base: BaseModel): Serving | null {
+  if (entry) {
+    const { fits, message } = fitsModel(entry, base);
+    if (!fits) throw new UserError('wrong-model', `cannot use "${entry.name}": ${message}`);
+  }
+  const reuse = entry !== null && entry.kind !== 'lora' && current?.s2ft?.base === base.model.weights ? current.s2ft : undefined;
+  if (!reuse) current?.dispose();
+  if (!entry) return null;
   if (entry.kind === 'lora') {
     const lora = prepareLora(base.model, entry.options);
     lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
     return { model: base.model, linear: lora.linear, dispose: () => lora.dispose() };
   }
-  const fused = fuseAdapters(base.model.weights, [{ adapter: entry.adapter, weight: 1 }]);
-  return {
-    model: { config: base.model.config, weights: fused },
-    dispose: () => releaseReplacedWeights(fused, base.model.weights),
-  };
+  const s2ft = reuse ?? new ServingWeights(base.model.weights);
+  s2ft.switchTo([{ adapter: entry.adapter, weight: 1 }]);
+  return { model: { config: base.model.config, weights: s2ft.weights }, s2ft, dispose: () => s2ft.dispose() };
 }
 
 function safeFileStem(name: string): string {

@@ -374,7 +374,7 @@ export interface RunSummary {
   /** Held-out loss change over the run; null without held-out text. */
   forgettingDelta: number | null;
   medianStepMs: number | null;
-  /** Highest tensor bytes inside a training step (tf.profile of the first step); null if not measured. */
+  /** Highest tensor bytes inside a training step (distinct buffers, measured on the first step); null if not measured. */
   peakBytes: number | null;
   trainableParams: number;
   /** The adapter this run produced (S²FT and LoRA), in listAdapters(). */

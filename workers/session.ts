@@ -22,7 +22,7 @@ import type {
   RunSummary, SelectConfig, SelectionSummary, TrainConfig, TrainEvent, WeightView, WeightViewRequest, BackendName,
 } from './api';
 import {
-  exportAdapterFile, fuseEntries, importS2ftAdapter, serveAdapter, summarizeAdapter,
+  exportAdapterFile, fuseEntries, importS2ftAdapter, serveAdapter, summarizeAdapter, switchServing,
   type AdapterEntry, type BaseModel, type S2ftEntry, type Serving,
 } from './adapters';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
@@ -59,6 +59,8 @@ export class StudioSession {
   private current: { prepared: AnyPreparedMethod; summary: RunSummary } | null = null;
   private readonly adapters = new Map<string, AdapterEntry>();
   private active: { id: string; serving: Serving } | null = null;
+  /** Generations in flight (switchTo waits for them). */
+  private readonly generations = new Set<Promise<GenerateOutput>>();
   private nextId = 1;
 
   constructor(private readonly deps: SessionDeps) {}
@@ -274,12 +276,23 @@ export class StudioSession {
     const started = performance.now();
     const which = options.adapters ?? this.active?.id ?? 'base';
     const serving = this.servingFor(which);
+    const generation = this.generateWith(serving, ids, options, model.tokenizer, started);
+    this.generations.add(generation);
+    try {
+      return await generation;
+    } finally {
+      this.generations.delete(generation);
+    }
+  }
+
+  private async generateWith(serving: ReturnType<StudioSession['servingFor']>, ids: number[], options: GenerateRequest,
+    tokenizer: LoadedModel['tokenizer'], started: number): Promise<GenerateOutput> {
     try {
       const result = await generateTokens(serving.model, ids, {
         maxNewTokens: options.maxNewTokens, temperature: options.temperature ?? 0, topK: options.topK, topP: options.topP,
         seed: options.seed, linear: serving.linear,
       });
-      const text = model.tokenizer ? model.tokenizer.decode(result.ids, { skipSpecialTokens: true }) : result.ids.join(' ');
+      const text = tokenizer ? tokenizer.decode(result.ids, { skipSpecialTokens: true }) : result.ids.join(' ');
       return { ids: result.ids, text, stoppedBy: result.stoppedBy, ms: performance.now() - started };
     } finally {
       serving.release();
@@ -344,8 +357,9 @@ export class StudioSession {
   async switchTo(id: string): Promise<void> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model first');
-    const serving = id === 'base' ? null : serveAdapter(this.adapterEntry(id), base);
-    this.active?.serving.dispose();
+    // The S²FT serving copy is rewritten in place: let generations still reading it finish first.
+    await Promise.allSettled(this.generations);
+    const serving = switchServing(this.active?.serving ?? null, id === 'base' ? null : this.adapterEntry(id), base);
     this.active = serving ? { id, serving } : null;
   }
 

@@ -41,11 +41,8 @@ async function run(): Promise<BenchResults> {
       config, batchSize: B, seqLen: T, loraRank: 8, seed: 0, matmulFlopsPerSec: matmul, ...steps, log }));
   }
   const switching: SwitchPoint[] = [];
-  // WebGL's scatterND visits every update for every output element (fuse.ts's switch takes
-  // ~70 s at hidden 256 there, ∝ out·in·out·k, so cubic in hidden): one size, one repeat.
-  const webgl = tf.getBackend() === 'webgl';
-  for (const D of quick || webgl ? [256] : [256, 512, 1024, 2048]) {
-    const p = await switchAt(D, 16, quick || webgl ? 1 : 3);
+  for (const D of quick ? [256] : [256, 512, 1024, 2048]) {
+    const p = await switchAt(D, 16, quick ? 1 : 3);
     log(`switch hidden ${D}: S²FT ${p.s2ftMs.toFixed(1)} ms, LoRA ${p.loraMs.toFixed(1)} ms`);
     switching.push(p);
   }

@@ -16,7 +16,7 @@ import { selectUnits } from '../../src/core/s2ft/selection';
 import type { Batch } from '../../src/core/train/batch';
 import { DEFAULT_LORA_TARGETS } from '../../src/core/train/lora';
 import { nextTokenLabels } from '../../src/core/train/loss';
-import { measureStepPeakBytes } from '../../src/core/train/memory';
+import { measurePeakBytes, measureStepPeakBytes } from '../../src/core/train/memory';
 import type { MethodName } from '../../src/core/train/method';
 import { prepareMethod, type AnyPreparedMethod } from '../../src/core/train/methods';
 import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
@@ -121,7 +121,8 @@ export function stopwatch(): () => number {
 
 /** Waits until the backend has finished the queued work (a one-element readback). */
 export async function sync(t: tf.Tensor): Promise<void> {
-  const one = tf.tidy(() => t.reshape([-1]).slice(0, 1));
+  // A one-element gather, not a slice: wasm's Slice copies its whole input first.
+  const one = tf.tidy(() => tf.gather(t.reshape([-1]), tf.tensor1d([0], 'int32')));
   await one.data();
   one.dispose();
 }
@@ -151,11 +152,9 @@ export async function compareMethods(o: CompareOptions): Promise<ShapeResult> {
     if (o.memoryBackend) await tf.setBackend(o.memoryBackend);
     let memory: { peakBytes: number; stepPeakBytes: number };
     if (o.onProfile) {
-      // The same accounting as measureStepPeakBytes, keeping the kernel list for PROFILE.md.
-      const startBytes = tf.memory().numBytes;
-      const info = await tf.profile(async () => { await step(); });
-      const peakBytes = Math.max(startBytes, info.peakBytes);
-      memory = { peakBytes, stepPeakBytes: peakBytes - startBytes };
+      // The same accounting as measureStepPeakBytes, keeping tf.profile's kernel list for PROFILE.md.
+      const { value: info, ...measured } = await measurePeakBytes(() => tf.profile(async () => { await step(); }));
+      memory = measured;
       o.onProfile(name, info);
     } else {
       memory = await measureStepPeakBytes(async () => { await step(); });

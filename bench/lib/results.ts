@@ -56,9 +56,8 @@ export function resultsMarkdown(r: BenchResults): string {
   }
   if (r.switching.length > 0) {
     out.push('**Adapter switch** (one layer\'s o_proj + down_proj, matched parameters):', '',
-      markdownTable(['hidden', 'LoRA rank', 'S²FT switch', 'LoRA merge switch', 'S²FT ÷ LoRA', 'in-place prototype', 'prototype ÷ LoRA'],
-        r.switching.map((p) => [String(p.hidden), String(p.rank), `${p.s2ftMs.toFixed(1)} ms`, `${p.loraMs.toFixed(1)} ms`, fmtRatio(p.ratio),
-          p.inPlaceMs === null ? '—' : `${p.inPlaceMs.toFixed(2)} ms`, p.inPlaceMs === null ? '—' : fmtRatio(p.inPlaceMs / p.loraMs)])), '');
+      markdownTable(['hidden', 'LoRA rank', 'S²FT switch', 'LoRA merge switch', 'S²FT ÷ LoRA'],
+        r.switching.map((p) => [String(p.hidden), String(p.rank), `${p.s2ftMs.toFixed(1)} ms`, `${p.loraMs.toFixed(1)} ms`, fmtRatio(p.ratio)])), '');
   }
   if (r.serving.length > 0) {
     out.push('**Multi-adapter serving** (one request per adapter, forward tokens/s):', '',

@@ -4,7 +4,9 @@
  * Switch: one layer's o_proj [D, D] and down_proj [D, F] (the modules S²FT trains), with an
  * S²FT adapter and a LoRA adapter of the same trainable-parameter count on each module
  * (LoRA rank r on [out, in] has r·(in + out) parameters; S²FT gets ⌊r·(in + out) / out⌋ columns).
- *   S²FT   switchAdapter(W, from, to): W[:, J] += S_to − S_from, one scatter per module
+ *   S²FT   ServingWeights.switchTo(to), what the studio serves with: W[:, J_from] = B[:, J_from],
+ *          W[:, J_to] = B[:, J_to] + S_to in the serving copy's own memory on cpu/wasm (|J|·out
+ *          element writes), B + S_to by gather/concat on WebGL/WebGPU (servingWeights.ts)
  *   LoRA   W ← W − s·B_from A_from + s·B_to A_to, the merge PEFT does, per module
  *
  * Serving: one base model, n adapters, a batch of n requests each using its own adapter; the
@@ -16,9 +18,10 @@ import * as tf from '@tensorflow/tfjs';
 import { defaultLinear, forward } from '../../src/core/model/llama';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import type { LayerWeights, LinearFn, LlamaWeights, ModelConfig, ModuleName } from '../../src/core/model/types';
-import { multiAdapterLinear, releaseReplacedWeights, switchAdapter, type HasBlocks } from '../../src/core/s2ft/fuse';
+import { multiAdapterLinear, type HasBlocks } from '../../src/core/s2ft/fuse';
 import type { AdapterBlock, BlockModule } from '../../src/core/s2ft/types';
 import { selectUnits } from '../../src/core/s2ft/selection';
+import { ServingWeights } from '../../src/core/s2ft/servingWeights';
 import { prepareS2ft } from '../../src/core/train/s2ft';
 import { stopwatch, sync } from './compare';
 import { median } from './stats';
@@ -30,27 +33,6 @@ export interface SwitchPoint {
   s2ftMs: number;
   loraMs: number;
   ratio: number;
-  /** The in-place prototype (wasm only, else null): W[:, J] += S_to − S_from on W's own buffer. */
-  inPlaceMs: number | null;
-}
-
-interface WasmHeap { typedArrayFromHeap(info: tf.TensorInfo): Float32Array }
-
-/**
- * The floor of an S²FT switch, as a prototype for bench/PROFILE.md: subtract S_from and add S_to
- * in W's own wasm heap buffer, O(out·k) work and no new [out, in] tensor. tfjs tensors are
- * immutable, so this is only done here, on tensors the bench owns and nothing else shares.
- */
-function switchInPlace(W: tf.Tensor2D, from: AdapterBlock, to: AdapterBlock): void {
-  const view = (tf.backend() as unknown as WasmHeap).typedArrayFromHeap(W);   // [out·in], live
-  const inDim = W.shape[1];
-  for (const [block, sign] of [[from, -1], [to, 1]] as const) {
-    const [out, k] = block.shape;                                              // [out, k]
-    for (let r = 0; r < out; r++) {
-      const row = r * inDim;
-      for (let j = 0; j < k; j++) view[row + block.indices[j]] += sign * block.delta[r * k + j];
-    }
-  }
 }
 
 /** A seeded uniform(−0.01, 0.01) Float32Array. */
@@ -105,17 +87,15 @@ export async function switchAt(D: number, rank: number, repeats: number): Promis
   const la = lora(1), lb = lora(2);
   const scale = 2;                                                 // alpha / r with alpha = 2r
 
-  let s2ftWeights = oneLayer({ ...W });
-  let loraW: Record<string, tf.Tensor2D> = { ...W };
-  const s2ftOnce = async (from: HasBlocks, to: HasBlocks): Promise<number> => {
+  const serving = new ServingWeights(oneLayer({ ...W }));
+  serving.switchTo([{ adapter: a, weight: 1 }]);                  // the private copies, made once
+  const s2ftOnce = async (to: HasBlocks): Promise<number> => {
     const elapsed = stopwatch();
-    const next = switchAdapter(s2ftWeights, from, to);
-    await sync(next.layers[0].linear.down_proj);
-    const ms = elapsed();
-    if (s2ftWeights.layers[0].linear.o_proj !== W.o_proj) releaseReplacedWeights(s2ftWeights, next);
-    s2ftWeights = next;
-    return ms;
+    serving.switchTo([{ adapter: to, weight: 1 }]);
+    await sync(serving.weights.layers[0].linear.down_proj);
+    return elapsed();
   };
+  let loraW: Record<string, tf.Tensor2D> = { ...W };
   const loraOnce = async (from: typeof la, to: typeof la): Promise<number> => {
     const elapsed = stopwatch();
     const next = Object.fromEntries(modules.map((m, i) => [m, tf.tidy(() => tf.add(loraW[m], tf.sub(
@@ -128,28 +108,18 @@ export async function switchAt(D: number, rank: number, repeats: number): Promis
   };
   const s: number[] = [], l: number[] = [];
   for (let i = 0; i <= repeats; i++) {                             // the first of each is a warm-up
-    const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
+    const to = i % 2 === 0 ? b : a;
     const [lf, lt] = i % 2 === 0 ? [la, lb] : [lb, la];
-    const sm = await s2ftOnce(from, to), lm = await loraOnce(lf, lt);
+    const sm = await s2ftOnce(to), lm = await loraOnce(lf, lt);
     if (i > 0) { s.push(sm); l.push(lm); }
   }
-  const inPlace: number[] = [];
-  if (tf.getBackend() === 'wasm') {
-    const own = modules.map((m) => tf.clone(W[m as 'o_proj' | 'down_proj']));
-    for (let i = 0; i <= repeats; i++) {
-      const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
-      const elapsed = stopwatch();
-      modules.forEach((_, j) => switchInPlace(own[j], from.blocks[j], to.blocks[j]));
-      if (i > 0) inPlace.push(elapsed());
-    }
-    tf.dispose(own);
-  }
-  if (s2ftWeights.layers[0].linear.o_proj !== W.o_proj) tf.dispose(Object.values(s2ftWeights.layers[0].linear));
+  serving.dispose();
   if (loraW.o_proj !== W.o_proj) tf.dispose(Object.values(loraW));
   tf.dispose([...Object.values(W), ...[...la, ...lb].flatMap((p) => [p.A, p.B])]);
-  tf.dispose([s2ftWeights.norm, s2ftWeights.layers[0].inputLayernorm, s2ftWeights.layers[0].postAttentionLayernorm]);
+  const { norm, layers: [layer] } = serving.base;
+  tf.dispose([norm, layer.inputLayernorm, layer.postAttentionLayernorm]);
   const s2ftMs = median(s), loraMs = median(l);
-  return { hidden: D, intermediate: F, rank, s2ftMs, loraMs, ratio: s2ftMs / loraMs, inPlaceMs: inPlace.length > 0 ? median(inPlace) : null };
+  return { hidden: D, intermediate: F, rank, s2ftMs, loraMs, ratio: s2ftMs / loraMs };
 }
 
 export interface ServingPoint {

@@ -3,8 +3,17 @@
  * the run measured. Re-render with `npm run pretrain -- --card-only --out DIR`.
  */
 import { modelConfig } from './recipe';
-import type { StyleShiftReport, TrainingReport } from './report';
+import { MONITOR_WINDOWS, type StyleShiftReport, type TrainingReport } from './report';
 import { SAMPLING } from './samples';
+
+/** The held-out curve recorded during training (runs before it was recorded have none). */
+function monitorLine(r: TrainingReport): string {
+  const points = r.training.monitor ?? [];
+  if (points.length === 0) return '';
+  const curve = points.map((p) => `${p.step}: ${p.loss.toFixed(3)}`).join(', ');
+  return `\nLoss on the first ${MONITOR_WINDOWS} held-out windows during training (watched, never used to stop or choose): ${curve}. ` +
+    `Where it flattens while the training loss (${r.training.finalTrainLoss.toFixed(3)} at the end) keeps falling, more steps on the same text would overfit.\n`;
+}
 
 /** The quality floor of the embedded model: held-out loss at least this fraction below the bigram's. */
 export const QUALITY_FLOOR = 0.2;
@@ -119,7 +128,7 @@ ${evalCommand}
 \`\`\`
 
 (the CLI runs on the tfjs \`cpu\` backend; training measured on \`${r.training.backend}\`, so the last digits may differ by float rounding).
-
+${monitorLine(r)}
 ${styleShiftSection(r.styleShift, modelDir)}
 ## Samples
 

@@ -28,12 +28,10 @@ import { joinChapters, splitMobyDick } from '../corpus/mobyDick';
 import { bigramHeldOutLoss } from './bigram';
 import { heldOutLoss } from './heldOut';
 import { modelConfig, type Recipe } from './recipe';
-import { writeReport, type TrainingReport } from './report';
+import { MONITOR_WINDOWS, writeReport, type TrainingReport } from './report';
 import { makeSamples } from './samples';
 
 export const HELD_OUT_FILE = 'public/datasets/moby-dick-heldout/moby-dick-heldout.txt';
-/** Held-out windows of seqLen tokens measured during training for the loss curve. */
-export const MONITOR_WINDOWS = 64;
 
 export interface PretrainOptions {
   recipe: Recipe;

@@ -8,6 +8,8 @@ import type { Recipe } from './recipe';
 import type { Sample } from './samples';
 
 export const REPORT_FILE = 'training.json';
+/** Held-out windows of seqLen tokens measured during training for the card's loss curve. */
+export const MONITOR_WINDOWS = 64;
 
 export interface StyleShiftReport {
   command: string;
@@ -42,8 +44,8 @@ export interface TrainingReport {
     finalTrainLoss: number;
     backend: string;
     hardware: string;
-    /** Loss on the first MONITOR_WINDOWS windows of the held-out file during training (not used to stop or choose). */
-    monitor: { step: number; loss: number }[];
+    /** Loss on the first MONITOR_WINDOWS windows of the held-out file during training (not used to stop or choose); absent in older reports. */
+    monitor?: { step: number; loss: number }[];
   };
   heldOut: {
     file: string;

@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reshape, rmsNorm, scaledMaskedSoftmax, swiglu } from './fusedOps';
+import { applyRope, ropeFormula, ropeInvFreq, ropeTables } from './rope';
+import { tinyConfig } from './testing/tinyModels';
 
 const TOL = 1e-5;
 
@@ -78,6 +80,14 @@ describe('fused ops match plain autodiff', () => {
     const scores = tf.randomNormal([2, 3, T, T], 0, 3, 'float32', 9);
     const d = compare('scaledMaskedSoftmax', (s) => scaledMaskedSoftmax(s, 0.25, mask),
       (s) => tf.softmax(tf.add(tf.mul(s, 0.25), mask), -1), [scores]);
+    expect(d).toBeLessThanOrEqual(TOL);
+  });
+
+  it('applyRope: the rotation and its transpose, with offset tables', () => {
+    const config = tinyConfig({ headDim: 8 });
+    const { cos, sin } = ropeTables(ropeInvFreq(config), 3, 5);     // positions 3…7, [5, 8]
+    const x = tf.randomNormal([2, 3, 5, 8], 0, 1, 'float32', 11);
+    const d = compare('applyRope', (a) => applyRope(a as tf.Tensor4D, cos, sin), (a) => ropeFormula(a as tf.Tensor4D, cos, sin), [x]);
     expect(d).toBeLessThanOrEqual(TOL);
   });
 

@@ -63,7 +63,30 @@ function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat4d([x2.neg(), x1], 3);                           // [B, H, T, hd]
 }
 
-/** x: [B, H, T, hd], cos/sin: [T, hd]  →  x·cos + rotate_half(x)·sin  [B, H, T, hd] */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+/** x·cos + rotate_half(x)·sin, as autodiff would see it.  x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd] */
+export function ropeFormula(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
   return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D; // [B, H, T, hd] (cos/sin broadcast)
+}
+
+/**
+ * RoPE as one op with its own gradient. The rotation is linear in x, y = x·cos + R(x)·sin with
+ * R(x1, x2) = (−x2, x1), and Rᵀ = −R, so dx = dy·cos − R(dy·sin): the backward needs only the
+ * tables, and the op saves nothing (autodiff of the formula keeps x, its halves and products
+ * for every q and k of every layer).  x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd]
+ */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  // The tables are inputs (not captured) so the tape keeps them past the forward's tidy.
+  const op = tf.customGrad((xIn, cosIn, sinIn, save) => {
+    const [c, s] = [cosIn as tf.Tensor2D, sinIn as tf.Tensor2D];   // [T, hd] each
+    (save as tf.GradSaveFunc)([c, s]);
+    return {
+      value: ropeFormula(xIn as tf.Tensor4D, c, s),                 // [B, H, T, hd]
+      gradFunc: (dy: tf.Tensor, [cs, sn]: tf.Tensor[]) => tf.tidy(() => {
+        const d = dy as tf.Tensor4D;                                 // [B, H, T, hd]
+        const dx = tf.sub(tf.mul(d, cs), rotateHalf(tf.mul(d, sn) as tf.Tensor4D)); // [B, H, T, hd]
+        return [dx, tf.zerosLike(cs), tf.zerosLike(sn)];             // the tables are constants
+      }),
+    };
+  });
+  return op(x, cos, sin) as tf.Tensor4D;
 }

@@ -65,7 +65,7 @@ describe('fuse, unfuse, switch', () => {
     releaseReplacedWeights(restored, base);
     expect(tf.memory().numTensors).toBe(before);
     expect(base.layers[0].linear.o_proj.isDisposed).toBe(false);
-    // The input was never written to (a backend that scatters in place would fail here).
+    // The input was never written to (fuse writes into a copy of W, never into W's own memory).
     expect(Array.from(base.layers[0].linear.o_proj.dataSync())).toEqual(Array.from(baseO));
   });
 

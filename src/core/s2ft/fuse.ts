@@ -9,17 +9,19 @@
  * LlamaWeights in which every modified linear weight is a NEW tensor and everything else is the
  * SAME tensor object as in the input. When the old weights are no longer needed, call
  * `releaseReplacedWeights(old, fused)` to free exactly the tensors that were replaced.
+ * (Serving that switches often writes private copies in place instead: servingWeights.ts.)
  *
- * Cost: the update of a module is built as a sparse scatter of its |J|·out elements (the
- * deltas are plain Float32Arrays, summed on the CPU over all adapters, so each module is
- * scattered once), then added to W in one elementwise pass. tfjs tensors are immutable, so
- * producing the new W is one pass over out·in elements whatever we do; beyond that pass the
- * work is ∝ |J|·hidden, where a LoRA switch pays the out·in·r product B·A.
+ * Cost: the update of a module is summed on the CPU over all adapters (the deltas are plain
+ * Float32Arrays), then written once into a new tensor (touchedElements.ts: a copy of W plus
+ * |J|·out element writes on cpu/wasm, gather/concat on the GPU backends). tfjs tensors are
+ * immutable, so producing the new W is one pass over out·in elements whatever we do; beyond that
+ * pass the work is ∝ |J|·hidden, where a LoRA switch pays the out·in·r product B·A.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { defaultLinear } from '../model/llama';
 import type { LinearFn, LinearSite, LlamaWeights } from '../model/types';
+import { withUpdate } from './touchedElements';
 import type { AdapterBlock, BlockAxis, BlockModule } from './types';
 
 /** Anything that carries S²FT blocks (a decoded S2ftAdapter, or blocks just trained). */
@@ -32,17 +34,20 @@ export interface WeightedAdapter {
   weight: number;
 }
 
-/** One module's combined update over the union of the adapters' indices. */
-interface ModuleUpdate {
+/** One module's combined update over the union of the adapters' indices (may be a block's own arrays: read only). */
+export interface ModuleUpdate {
   layer: number;
   module: BlockModule;
   axis: BlockAxis;
-  indices: number[];        // sorted union of the adapters' indices
+  indices: Int32Array;      // [k] sorted union of the adapters' indices
   update: Float32Array;     // [out, k] for columns, [k, in] for rows
 }
 
-/** Σ_k w_k · S_k per module, accumulated in float64 over the union of index sets. */
-function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[]): ModuleUpdate[] {
+/**
+ * Σ_k w_k · S_k per module, accumulated in float64 over the union of index sets. Checks every
+ * block against the weights (UserError 'shape-mismatch') before anything is computed.
+ */
+export function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[]): ModuleUpdate[] {
   const byModule = new Map<string, { layer: number; module: BlockModule; axis: BlockAxis; parts: { block: AdapterBlock; weight: number }[] }>();
   for (const { adapter, weight } of adapters) {
     for (const block of adapter.blocks) {
@@ -59,23 +64,35 @@ function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[]): Mod
     if (!W) throw new UserError('shape-mismatch', `adapter touches layer ${layer}, the model has ${weights.layers.length} layers`);
     const [out, inDim] = W.shape;
     for (const { block } of parts) checkBlockFits(block, out, inDim);
-    const indices = [...new Set(parts.flatMap(({ block }) => Array.from(block.indices)))].sort((a, b) => a - b);
-    const position = new Map(indices.map((j, p) => [j, p]));
+    if (parts.length === 1 && isIncreasing(parts[0].block.indices)) {
+      // One block on sorted indices is its own sum: w·S rounded once, as the float64 sum would be.
+      const { block, weight } = parts[0];
+      updates.push({ layer, module, axis, indices: block.indices, update: weight === 1 ? block.delta : block.delta.map((v) => weight * v) });
+      continue;
+    }
+    const indices = Int32Array.from(new Set(parts.flatMap(({ block }) => Array.from(block.indices)))).sort();
+    const position = new Map(Array.from(indices, (j, p) => [j, p]));
     const k = indices.length;
-    const acc = new Float64Array(axis === 'columns' ? out * k : k * inDim);
+    const acc = new Float64Array(axis === 'columns' ? out * k : k * inDim);   // [out, k] | [k, in]
     for (const { block, weight } of parts) {
       const [rows, cols] = block.shape;
+      const slot = Array.from(block.indices, (j) => position.get(j)!);       // block index → union position
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < cols; c++) {
           const v = weight * block.delta[r * cols + c];
-          if (axis === 'columns') acc[r * k + position.get(block.indices[c])!] += v;   // delta [out, kb]
-          else acc[position.get(block.indices[r])! * inDim + c] += v;                 // delta [kb, in]
+          if (axis === 'columns') acc[r * k + slot[c]] += v;   // delta [out, kb]
+          else acc[slot[r] * inDim + c] += v;                 // delta [kb, in]
         }
       }
     }
-    updates.push({ layer, module, axis, indices, update: Float32Array.from(acc) });
+    updates.push({ layer, module, axis, indices, update: new Float32Array(acc) });
   }
   return updates;
+}
+
+function isIncreasing(indices: Int32Array): boolean {
+  for (let i = 1; i < indices.length; i++) if (indices[i] <= indices[i - 1]) return false;
+  return true;
 }
 
 function checkBlockFits(block: AdapterBlock, out: number, inDim: number): void {
@@ -91,40 +108,11 @@ function checkBlockFits(block: AdapterBlock, out: number, inDim: number): void {
   }
 }
 
-/**
- * W + scatter(update) at the given columns (or rows). The scatter writes only the |J|·out touched
- * elements into a zero [out, in] buffer; the add is one elementwise pass, the copy any new
- * immutable tensor costs. Untouched elements are W + 0 = W exactly.
- *
- * Why not tf.tensorScatterUpdate(W, …): on the tfjs 4.22 cpu backend it writes into W's own
- * buffer, silently changing the input tensor (and every tensor sharing its data).
- */
-function scatterAdd(W: tf.Tensor2D, axis: BlockAxis, indices: number[], update: Float32Array): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [out, inDim] = W.shape;
-    const k = indices.length;
-    if (axis === 'rows') {
-      const at = tf.tensor2d(indices, [k, 1], 'int32');                        // [k, 1]
-      return tf.add(W, tf.scatterND(at, tf.tensor2d(update, [k, inDim]), [out, inDim])) as tf.Tensor2D; // [out, in]
-    }
-    // Element coordinates (r, J[j]) in the row-major order of the [out, k] update.
-    const coords = new Int32Array(out * k * 2);
-    for (let r = 0; r < out; r++) {
-      for (let j = 0; j < k; j++) {
-        coords[2 * (r * k + j)] = r;
-        coords[2 * (r * k + j) + 1] = indices[j];
-      }
-    }
-    const at = tf.tensor2d(coords, [out * k, 2], 'int32');                    // [out·k, 2]
-    return tf.add(W, tf.scatterND(at, tf.tensor1d(update), [out, inDim])) as tf.Tensor2D; // [out, in]
-  });
-}
-
 function applyUpdates(weights: LlamaWeights, updates: ModuleUpdate[]): LlamaWeights {
   const layers = weights.layers.map((layer) => ({ ...layer, linear: { ...layer.linear } }));
   for (const u of updates) {
     const linear = layers[u.layer].linear;
-    linear[u.module] = scatterAdd(linear[u.module], u.axis, u.indices, u.update);
+    linear[u.module] = withUpdate(linear[u.module], u.axis, u.indices, u.update);
   }
   return { ...weights, layers };
 }
@@ -139,7 +127,7 @@ export function unfuseAdapter(weights: LlamaWeights, adapter: HasBlocks, weight 
   return fuseAdapters(weights, [{ adapter, weight: -weight }]);
 }
 
-/** Unfuses `from` and fuses `to` in one scatter per module: cost ∝ |J_from ∪ J_to|·hidden. */
+/** Unfuses `from` and fuses `to` in one write per module: cost ∝ |J_from ∪ J_to|·hidden beyond the copy. */
 export function switchAdapter(weights: LlamaWeights, from: HasBlocks, to: HasBlocks): LlamaWeights {
   return fuseAdapters(weights, [{ adapter: from, weight: -1 }, { adapter: to, weight: 1 }]);
 }

@@ -19,7 +19,8 @@ function relDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
-const N = 6, IN = 10, OUT = 7;
+const IN = 10, OUT = 7;
+const N = 6;
 const J = Int32Array.from([8, 1, 4]);   // unsorted on purpose
 const K = J.length;
 
@@ -39,48 +40,51 @@ describe('sparseLinear pairs equal plain autodiff', () => {
     });
   });
 
-  it('columnBlockLinear: y, dx and dS match the full weight restricted to columns J', () => {
-    const cols = makeBlockIndex(J, IN);
-    const S = tf.variable(rand([OUT, K], 5).mul(0.3), true, 'colBlock');
-    tf.tidy(() => {
-      const x = rand([N, IN], 6) as tf.Tensor2D, W = rand([OUT, IN], 7) as tf.Tensor2D, b = rand([OUT], 8) as tf.Tensor1D;
-      const R = rand([N, OUT], 9);
-      // Independent reference: W_eff = W with S added into columns J, built element by element.
-      const w = W.arraySync(), s = S.arraySync() as number[][];
-      for (let o = 0; o < OUT; o++) for (let j = 0; j < K; j++) w[o][J[j]] += s[o][j];
-      const Weff = tf.tensor2d(w);
-      const [dxRef, dWRef] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.matMul(xx, ww, false, true).add(b).mul(R).sum())([x, Weff]);
-      const dSRef = tf.gather(dWRef, tf.tensor1d(J, 'int32'), 1);   // [OUT, K]
-      const [dx, dS] = tf.grads((xx: tf.Tensor, ss: tf.Tensor) =>
-        columnBlockLinear(xx as tf.Tensor2D, W, b, ss as tf.Variable, cols).mul(R).sum())([x, S]);
-      const dy = relDiff(columnBlockLinear(x, W, b, S, cols), tf.matMul(x, Weff, false, true).add(b));
-      const ddx = relDiff(dx, dxRef), ddS = relDiff(dS, dSRef);
-      console.log(`columnBlockLinear: max rel diff y ${dy.toExponential(2)}, dx ${ddx.toExponential(2)}, dS ${ddS.toExponential(2)} (tol ${TOL})`);
-      expect(Math.max(dy, ddx, ddS)).toBeLessThanOrEqual(TOL);
+  // N = 6 rows is below OUT and IN: the small-product form; N = 12 is above both: the effective weight.
+  describe.each([{ N: 6, form: 'small products' }, { N: 12, form: 'effective weight' }])('through the $form (N = $N)', ({ N }) => {
+    it('columnBlockLinear: y, dx and dS match the full weight restricted to columns J', () => {
+      const cols = makeBlockIndex(J, IN);
+      const S = tf.variable(rand([OUT, K], 5).mul(0.3), true, 'colBlock');
+      tf.tidy(() => {
+        const x = rand([N, IN], 6) as tf.Tensor2D, W = rand([OUT, IN], 7) as tf.Tensor2D, b = rand([OUT], 8) as tf.Tensor1D;
+        const R = rand([N, OUT], 9);
+        // Independent reference: W_eff = W with S added into columns J, built element by element.
+        const w = W.arraySync(), s = S.arraySync() as number[][];
+        for (let o = 0; o < OUT; o++) for (let j = 0; j < K; j++) w[o][J[j]] += s[o][j];
+        const Weff = tf.tensor2d(w);
+        const [dxRef, dWRef] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.matMul(xx, ww, false, true).add(b).mul(R).sum())([x, Weff]);
+        const dSRef = tf.gather(dWRef, tf.tensor1d(J, 'int32'), 1);   // [OUT, K]
+        const [dx, dS] = tf.grads((xx: tf.Tensor, ss: tf.Tensor) =>
+          columnBlockLinear(xx as tf.Tensor2D, W, b, ss as tf.Variable, cols).mul(R).sum())([x, S]);
+        const dy = relDiff(columnBlockLinear(x, W, b, S, cols), tf.matMul(x, Weff, false, true).add(b));
+        const ddx = relDiff(dx, dxRef), ddS = relDiff(dS, dSRef);
+        console.log(`columnBlockLinear (N = ${N}): max rel diff y ${dy.toExponential(2)}, dx ${ddx.toExponential(2)}, dS ${ddS.toExponential(2)} (tol ${TOL})`);
+        expect(Math.max(dy, ddx, ddS)).toBeLessThanOrEqual(TOL);
+      });
+      S.dispose(); cols.dispose();
     });
-    S.dispose(); cols.dispose();
-  });
 
-  it('rowBlockLinear: y, dx and dS match the full weight restricted to rows I', () => {
-    const I = Int32Array.from([5, 0, 3]);
-    const rows = makeBlockIndex(I, OUT);
-    const S = tf.variable(rand([I.length, IN], 10).mul(0.3), true, 'rowBlock');
-    tf.tidy(() => {
-      const x = rand([N, IN], 11) as tf.Tensor2D, W = rand([OUT, IN], 12) as tf.Tensor2D;
-      const R = rand([N, OUT], 13);
-      const w = W.arraySync(), s = S.arraySync() as number[][];
-      for (let j = 0; j < I.length; j++) for (let i = 0; i < IN; i++) w[I[j]][i] += s[j][i];
-      const Weff = tf.tensor2d(w);
-      const [dxRef, dWRef] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.matMul(xx, ww, false, true).mul(R).sum())([x, Weff]);
-      const dSRef = tf.gather(dWRef, tf.tensor1d(I, 'int32'), 0);   // [k, IN]
-      const [dx, dS] = tf.grads((xx: tf.Tensor, ss: tf.Tensor) =>
-        rowBlockLinear(xx as tf.Tensor2D, W, null, ss as tf.Variable, rows).mul(R).sum())([x, S]);
-      const dy = relDiff(rowBlockLinear(x, W, null, S, rows), tf.matMul(x, Weff, false, true));
-      const ddx = relDiff(dx, dxRef), ddS = relDiff(dS, dSRef);
-      console.log(`rowBlockLinear: max rel diff y ${dy.toExponential(2)}, dx ${ddx.toExponential(2)}, dS ${ddS.toExponential(2)} (tol ${TOL})`);
-      expect(Math.max(dy, ddx, ddS)).toBeLessThanOrEqual(TOL);
+    it('rowBlockLinear: y, dx and dS match the full weight restricted to rows I', () => {
+      const I = Int32Array.from([5, 0, 3]);
+      const rows = makeBlockIndex(I, OUT);
+      const S = tf.variable(rand([I.length, IN], 10).mul(0.3), true, 'rowBlock');
+      tf.tidy(() => {
+        const x = rand([N, IN], 11) as tf.Tensor2D, W = rand([OUT, IN], 12) as tf.Tensor2D;
+        const R = rand([N, OUT], 13);
+        const w = W.arraySync(), s = S.arraySync() as number[][];
+        for (let j = 0; j < I.length; j++) for (let i = 0; i < IN; i++) w[I[j]][i] += s[j][i];
+        const Weff = tf.tensor2d(w);
+        const [dxRef, dWRef] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.matMul(xx, ww, false, true).mul(R).sum())([x, Weff]);
+        const dSRef = tf.gather(dWRef, tf.tensor1d(I, 'int32'), 0);   // [k, IN]
+        const [dx, dS] = tf.grads((xx: tf.Tensor, ss: tf.Tensor) =>
+          rowBlockLinear(xx as tf.Tensor2D, W, null, ss as tf.Variable, rows).mul(R).sum())([x, S]);
+        const dy = relDiff(rowBlockLinear(x, W, null, S, rows), tf.matMul(x, Weff, false, true));
+        const ddx = relDiff(dx, dxRef), ddS = relDiff(dS, dSRef);
+        console.log(`rowBlockLinear (N = ${N}): max rel diff y ${dy.toExponential(2)}, dx ${ddx.toExponential(2)}, dS ${ddS.toExponential(2)} (tol ${TOL})`);
+        expect(Math.max(dy, ddx, ddS)).toBeLessThanOrEqual(TOL);
+      });
+      S.dispose(); rows.dispose();
     });
-    S.dispose(); rows.dispose();
   });
 });
 

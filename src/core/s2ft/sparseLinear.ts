@@ -2,20 +2,30 @@
  * Partial back-propagation (paper §3.3) as explicit forward/backward pairs, llm.c style: each
  * linear has a `…Forward` and a `…Backward` with matching argument names, wired together by
  * `tf.customGrad`. x: [N, in], W: [out, in] (HF layout, y = x Wᵀ + b), N = batch · tokens.
+ * The trained block S is a delta on W's columns J (or rows I): the layer computes with
+ * W' = W + spread(S).
  *
- *   frozenLinear       y = x Wᵀ + b                      saves nothing     dx = dy W
- *   columnBlockLinear  y = x Wᵀ + x[:, J] Sᵀ + b         saves x[:, J]     dS = dyᵀ x[:, J]
- *                                                                          dx = dy W + scatter_J(dy S)
- *   rowBlockLinear     y = x Wᵀ + scatter_I(x Sᵀ) + b    saves x           dS = dy[:, I]ᵀ x
- *                                                                          dx = dy W + dy[:, I] S
+ *   frozenLinear       y = x Wᵀ + b          saves nothing     dx = dy W
+ *   columnBlockLinear  y = x W'ᵀ + b         saves x[:, J]     dS = dyᵀ x[:, J]      dx = dy W'
+ *   rowBlockLinear     y = x W'ᵀ + b         saves x           dS = dy[:, I]ᵀ x      dx = dy W'
+ *
+ * Two exact ways to apply W', chosen per call by which costs less:
+ * - through the effective weight (W' formed from W and S in one pass over W, in the forward and
+ *   again in the backward; never kept): when the batch has at least as many rows as the spread
+ *   would have otherwise (N ≥ out for columns, N ≥ in for rows), e.g. 16 × 128 tokens;
+ * - through the small products, when N is smaller (one sequence on a large model):
+ *   columns  y = x Wᵀ + x[:, J] Sᵀ           dx = dy W + spread_J(dy S)     ([N, in] spread)
+ *   rows     y = x Wᵀ + spread_I(x Sᵀ)        dx = dy W + dy[:, I] S         ([N, out] spread)
+ * Either way a trained linear costs a frozen one plus the small product dS (N·out·k or N·k·in
+ * multiply-adds) and one cheap pass in each direction.
  *
  * W and b are captured by closure, never passed to customGrad: the tape then has no path to
  * them, so no weight gradient is ever requested or computed. The only customGrad inputs are x
  * and the trainable block S, so the only gradients returned are dx and dS.
  *
  * Memory. tfjs runs a customGrad's forward inside its own tidy, so what a block computes but
- * does not `save` (x Wᵀ before the add, the full x of a column block) is freed as soon as the
- * block returns, and `save` keeps only the slice it names. The block's OUTPUT, however, belongs
+ * does not `save` (W', the full x of a column block) is freed as soon as the block returns, and
+ * `save` keeps only the slice it names. The block's OUTPUT, however, belongs
  * to the caller's scope, and under tf.variableGrads the whole forward is one scope that ends only
  * after the loss. So the forward must run each decoder block in its own tf.tidy (freeing the
  * block's internal intermediates) and dispose the block's input once the next block has consumed
@@ -26,25 +36,45 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * The selected indices J (columns of a column block, rows of a row block) in the two forms the
- * pair needs: as an int32 tensor for gathers and as a one-hot [k, size] matrix for scatters.
- *
- * Why a one-hot matmul for scatter_J: scatter_J(dy S) = (dy S) P with P = one-hot(J) [k, in] is
- * one dense matmul of N·k·in multiply-adds, k/out of the dy W matmul we do anyway (a few % at
- * the paper's budgets), on every backend's tuned matmul kernel, and it creates no temporary
- * beyond its [N, in] result. tf.scatterND would need (dy S)ᵀ, a scatter into [in, N] and a
- * transpose back: two extra [N, in] temporaries and two memory-bound passes, which on WebGPU
- * cost more than the small matmul. P itself is k·in floats, k/out the size of W.
+ * pair needs: the [k] indices for gathering x[:, J] or dy[:, I], and the [size] slots that spread
+ * k values over the full width: slots[c] = p + 1 when c = J[p], else 0, pointing at a zero put in
+ * front. A gather by slots is one pass on every backend; tf.scatterND would be a zero-fill plus a
+ * scatter, and WebGL's scatterND visits every update for every output element.
  */
 export interface BlockIndex {
   indices: tf.Tensor1D;   // [k] int32
-  oneHot: tf.Tensor2D;    // [k, size] float32, oneHot[j, indices[j]] = 1
+  slots: tf.Tensor1D;     // [size] int32, 0 = untouched, p + 1 = the p-th selected
   dispose(): void;
 }
 
 export function makeBlockIndex(indices: Int32Array, size: number): BlockIndex {
+  const slotOf = new Int32Array(size);
+  indices.forEach((j, p) => { slotOf[j] = p + 1; });
   const idx = tf.tensor1d(indices, 'int32');                       // [k]
-  const oneHot = tf.tidy(() => tf.oneHot(idx, size).toFloat()) as tf.Tensor2D; // [k, size]
-  return { indices: idx, oneHot, dispose: () => { idx.dispose(); oneHot.dispose(); } };
+  const slots = tf.tensor1d(slotOf, 'int32');                      // [size]
+  return { indices: idx, slots, dispose: () => { idx.dispose(); slots.dispose(); } };
+}
+
+/**
+ * z's k slices placed at the selected positions of `axis`, zeros elsewhere.
+ * axis 1: z [R, k] → [R, size];  axis 0: z [k, C] → [size, C]
+ */
+export function spread(z: tf.Tensor2D, index: BlockIndex, axis: 0 | 1): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [r, c] = z.shape;
+    const padded = axis === 1
+      ? tf.concat2d([tf.zeros([r, 1]), z], 1)                      // [R, k + 1]
+      : tf.concat2d([tf.zeros([1, c]), z], 0);                     // [k + 1, C]
+    return tf.gather(padded, index.slots, axis) as tf.Tensor2D;
+  });
+}
+
+/**
+ * W' = W + spread(S): W with S added to its columns J (axis 'columns', S [out, k]) or rows I
+ * (axis 'rows', S [k, in]).  W [out, in] → [out, in]
+ */
+export function effectiveWeight(weight: tf.Tensor2D, block: tf.Tensor2D, index: BlockIndex, axis: 'columns' | 'rows'): tf.Tensor2D {
+  return tf.tidy(() => tf.add(weight, spread(block, index, axis === 'columns' ? 1 : 0)) as tf.Tensor2D);
 }
 
 // ---------------------------------------------------------------- frozen linear
@@ -71,27 +101,32 @@ export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tenso
 
 // ---------------------------------------------------------------- column block (o_proj, down_proj)
 
+/** Whether a column block applies W' through the effective weight (see the header): N ≥ out. */
+const columnsViaWeight = (x: tf.Tensor2D, weight: tf.Tensor2D) => x.shape[0] >= weight.shape[0];
+
 /**
- * y = x Wᵀ + x[:, J] Sᵀ + b, and the one slice the backward needs.
+ * y = x W'ᵀ + b, and the one slice the backward needs.
  * x [N, in], W [out, in], S [out, k] → y [N, out], xJ [N, k]
  */
 export function columnBlockForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
   block: tf.Tensor2D, columns: BlockIndex): { y: tf.Tensor2D; xJ: tf.Tensor2D } {
   const xJ = tf.gather(x, columns.indices, 1) as tf.Tensor2D;       // [N, k]
-  const base = frozenLinearForward(x, weight, bias);               // [N, out]
-  const y = tf.add(base, tf.matMul(xJ, block, false, true)) as tf.Tensor2D; // [N, out]
+  const y = columnsViaWeight(x, weight)
+    ? frozenLinearForward(x, effectiveWeight(weight, block, columns, 'columns'), bias)       // [N, out]
+    : tf.add(frozenLinearForward(x, weight, bias), tf.matMul(xJ, block, false, true)) as tf.Tensor2D; // [N, out]
   return { y, xJ };
 }
 
 /**
- * dS = dyᵀ x[:, J];  dx = dy W + scatter_J(dy S).
+ * dS = dyᵀ x[:, J];  dx = dy W'.
  * dy [N, out], xJ [N, k], W [out, in], S [out, k] → dx [N, in], dBlock [out, k]
  */
 export function columnBlockBackward(dy: tf.Tensor2D, xJ: tf.Tensor2D, weight: tf.Tensor2D,
   block: tf.Tensor2D, columns: BlockIndex): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
   const dBlock = tf.matMul(dy, xJ, true, false) as tf.Tensor2D;    // [out, k]
-  const dxJ = tf.matMul(dy, block);                                // [N, k]
-  const dx = tf.add(frozenLinearBackward(dy, weight), tf.matMul(dxJ, columns.oneHot)) as tf.Tensor2D; // [N, in]
+  const dx = columnsViaWeight(dy, weight)
+    ? frozenLinearBackward(dy, effectiveWeight(weight, block, columns, 'columns'))           // [N, in]
+    : tf.add(frozenLinearBackward(dy, weight), spread(tf.matMul(dy, block) as tf.Tensor2D, columns, 1)) as tf.Tensor2D; // [N, in]
   return { dx, dBlock };
 }
 
@@ -101,11 +136,11 @@ export function columnBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.
   const op = tf.customGrad((xIn, blockIn, save) => {
     const s = blockIn as tf.Tensor2D;                              // [out, k]
     const { y, xJ } = columnBlockForward(xIn as tf.Tensor2D, weight, bias, s, columns);
-    (save as tf.GradSaveFunc)([xJ]);
+    (save as tf.GradSaveFunc)([xJ, s]);
     return {
       value: y,                                                    // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-        const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, weight, s, columns);
+      gradFunc: (dy: tf.Tensor, [xJs, ss]: tf.Tensor[]) => tf.tidy(() => {
+        const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, xJs as tf.Tensor2D, weight, ss as tf.Tensor2D, columns);
         return [dx, dBlock];
       }),
     };
@@ -115,25 +150,28 @@ export function columnBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.
 
 // ---------------------------------------------------------------- row block (v_proj, up_proj)
 
-/**
- * y = x Wᵀ + scatter_I(x Sᵀ) + b.  x [N, in], W [out, in], S [k, in] → [N, out]
- * (scatter_I by the one-hot [k, out], for the reason given at BlockIndex).
- */
+/** Whether a row block applies W' through the effective weight (see the header): N ≥ in. */
+const rowsViaWeight = (x: tf.Tensor2D, weight: tf.Tensor2D) => x.shape[0] >= weight.shape[1];
+
+/** y = x W'ᵀ + b.  x [N, in], W [out, in], S [k, in] → [N, out] */
 export function rowBlockForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
   block: tf.Tensor2D, rows: BlockIndex): tf.Tensor2D {
-  const yI = tf.matMul(x, block, false, true);                     // [N, k]
-  return tf.add(frozenLinearForward(x, weight, bias), tf.matMul(yI, rows.oneHot)) as tf.Tensor2D; // [N, out]
+  return rowsViaWeight(x, weight)
+    ? frozenLinearForward(x, effectiveWeight(weight, block, rows, 'rows'), bias)             // [N, out]
+    : tf.add(frozenLinearForward(x, weight, bias), spread(tf.matMul(x, block, false, true) as tf.Tensor2D, rows, 1)) as tf.Tensor2D; // [N, out]
 }
 
 /**
- * dS = dy[:, I]ᵀ x;  dx = dy W + dy[:, I] S.
+ * dS = dy[:, I]ᵀ x;  dx = dy W'.
  * dy [N, out], x [N, in], W [out, in], S [k, in] → dx [N, in], dBlock [k, in]
  */
 export function rowBlockBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D,
   block: tf.Tensor2D, rows: BlockIndex): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
   const dyI = tf.gather(dy, rows.indices, 1) as tf.Tensor2D;        // [N, k]
   const dBlock = tf.matMul(dyI, x, true, false) as tf.Tensor2D;    // [k, in]
-  const dx = tf.add(frozenLinearBackward(dy, weight), tf.matMul(dyI, block)) as tf.Tensor2D; // [N, in]
+  const dx = rowsViaWeight(x, weight)
+    ? frozenLinearBackward(dy, effectiveWeight(weight, block, rows, 'rows'))                 // [N, in]
+    : tf.add(frozenLinearBackward(dy, weight), tf.matMul(dyI, block)) as tf.Tensor2D;       // [N, in]
   return { dx, dBlock };
 }
 
@@ -143,11 +181,11 @@ export function rowBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Ten
   const op = tf.customGrad((xIn, blockIn, save) => {
     const xx = xIn as tf.Tensor2D;                                 // [N, in]
     const s = blockIn as tf.Tensor2D;                              // [k, in]
-    (save as tf.GradSaveFunc)([xx]);
+    (save as tf.GradSaveFunc)([xx, s]);
     return {
       value: rowBlockForward(xx, weight, bias, s, rows),           // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-        const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, weight, s, rows);
+      gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) => tf.tidy(() => {
+        const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, xs as tf.Tensor2D, weight, ss as tf.Tensor2D, rows);
         return [dx, dBlock];
       }),
     };

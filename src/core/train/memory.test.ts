@@ -54,6 +54,21 @@ describe('peak tensor bytes of one training step', () => {
     expect(m.retainedBytes).toBe(0);
   });
 
+  it('counts a buffer once however many tensors share it (reshape, clone), where tf.memory() counts each', async () => {
+    let handleBytes = 0;
+    const m = await measureStepPeakBytes(() => {
+      const before = tf.memory().numBytes;
+      const a = tf.ones([1000]);                                    // one 4000-byte buffer
+      const views = [a.reshape([10, 100]), tf.clone(a), a.reshape([100, 10])];
+      handleBytes = tf.memory().numBytes - before;
+      tf.dispose([a, ...views]);
+    });
+    console.log(`4 tensors on one 4000-byte buffer: distinct-buffer peak ${m.stepPeakBytes} B, tf.memory() ${handleBytes} B`);
+    expect(handleBytes).toBe(16000);
+    expect(m.stepPeakBytes).toBe(4000);
+    expect(m.retainedBytes).toBe(0);
+  });
+
   it('S²FT is below LoRA at matched trainable parameters, and well below full FT', async () => {
     const rank = 4;
     // Per layer: 1 head (hd·D = 4096) + 18 channels (18·D = 2304) = 6400 = LoRA r=4 per layer.

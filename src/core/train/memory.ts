@@ -1,15 +1,21 @@
 /**
- * Peak tensor memory of one training step, measured by tfjs's own byte accounting
- * (tf.profile records the engine's byte count after every kernel). On a given backend and
- * model the count depends only on which tensors exist, not on timing, so it is deterministic
- * and comparable across methods: what S²FT's memory claim is tested with.
+ * Peak tensor memory of one training step: the bytes of the DISTINCT data buffers the tfjs engine
+ * holds, sampled whenever a buffer is created. On a given backend and model the count depends
+ * only on which tensors exist, not on timing, so it is deterministic and comparable across
+ * methods: what S²FT's memory claim is tested with.
+ *
+ * Why not tf.memory().numBytes (or tf.profile's snapshots, which read it): tfjs adds a tensor's
+ * bytes once per tensor HANDLE. A reshape, a tf.clone, and every tensor the tape saves for the
+ * backward (the engine keeps a clone of each) share one buffer on cpu, WebGL and WebGPU, yet each
+ * is counted again: saving the 16 MiB embedding for lm_head's backward "costs" 16 MiB that is
+ * never allocated. (On wasm the clone is a real copy, and is counted as one.)
  */
 import * as tf from '@tensorflow/tfjs';
 
 export interface StepMemory {
-  /** Tensor bytes held when the step started. */
+  /** Buffer bytes held when the step started. */
   startBytes: number;
-  /** Highest tensor bytes held after any kernel of the step. */
+  /** Highest buffer bytes held at any moment of the step. */
   peakBytes: number;
   /** peakBytes − startBytes: what the step itself adds at its worst moment. */
   stepPeakBytes: number;
@@ -17,14 +23,50 @@ export interface StepMemory {
   retainedBytes: number;
 }
 
+/** The engine internals the count hooks into (tfjs-core 4.x engine.ts; tensorInfo is a WeakMap by data id). */
+interface EngineInternals {
+  state: { tensorInfo: WeakMap<object, { bytes: number; backend: unknown }> };
+  trackTensor(a: { dataId: object }, backend: unknown): void;
+  removeDataId(dataId: object, backend: unknown): void;
+}
+
 /**
- * Runs `step` once under tf.profile. `step` must dispose what it creates (or return nothing
- * that it keeps); tensors it keeps on purpose show up as retainedBytes.
+ * Runs `f` and reports the bytes before, at the peak, and after. The start is tf.memory()'s count
+ * (the engine cannot list its buffers; at rest between steps, tensors rarely share one); from
+ * there every buffer created or freed during `f` is counted once. `f` must
+ * dispose what it creates (or return nothing that it keeps); tensors it keeps on purpose show
+ * up as retainedBytes. Measurements may nest.
  */
-export async function measureStepPeakBytes(step: () => void | Promise<void>): Promise<StepMemory> {
+export async function measurePeakBytes<T>(f: () => T | Promise<T>): Promise<StepMemory & { value: T }> {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const { trackTensor, removeDataId } = engine;
   const startBytes = tf.memory().numBytes;
-  const info = await tf.profile(async () => { await step(); });
-  // A step that ran no kernel (nothing to compute) peaks where it started.
-  const peakBytes = Math.max(startBytes, info.peakBytes);
-  return { startBytes, peakBytes, stepPeakBytes: peakBytes - startBytes, retainedBytes: info.newBytes };
+  let held = startBytes;
+  let peakBytes = startBytes;
+  engine.trackTensor = function (a, backend) {
+    const isNew = !this.state.tensorInfo.has(a.dataId);
+    trackTensor.call(this, a, backend);
+    if (!isNew) return;
+    held += this.state.tensorInfo.get(a.dataId)?.bytes ?? 0;
+    peakBytes = Math.max(peakBytes, held);
+  };
+  engine.removeDataId = function (dataId, backend) {
+    const info = this.state.tensorInfo.get(dataId);
+    removeDataId.call(this, dataId, backend);
+    if (info && !this.state.tensorInfo.has(dataId)) held -= info.bytes;
+  };
+  let value: T;
+  try {
+    value = await f();
+  } finally {
+    engine.trackTensor = trackTensor;
+    engine.removeDataId = removeDataId;
+  }
+  return { value, startBytes, peakBytes, stepPeakBytes: peakBytes - startBytes, retainedBytes: held - startBytes };
+}
+
+/** measurePeakBytes for a step whose result is not needed. */
+export async function measureStepPeakBytes(step: () => void | Promise<void>): Promise<StepMemory> {
+  const { value: _, ...memory } = await measurePeakBytes(step);
+  return memory;
 }

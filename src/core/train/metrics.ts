@@ -22,7 +22,7 @@ export interface StepMetrics {
   /** Tensor bytes held after the step (tf.memory().numBytes): weights, trainable copies, optimizer state. */
   bytesInUse: number;
   /**
-   * Highest tensor bytes seen inside the measured steps so far (tf.profile), including what was
+   * Highest tensor bytes seen inside the measured steps so far (distinct buffers, memory.ts), including what was
    * held before them; null until a step has been measured (profileMemory 'never').
    */
   peakBytes: number | null;

@@ -12,7 +12,7 @@
  *   4. NaN/Inf → UserError('training-diverged') before anything is applied;
  *   5. clip by global norm (as torch.nn.utils.clip_grad_norm_), then the optimizer update at the
  *      scheduled learning rate.
- * The first update (or every one, with profileMemory 'every') runs under tf.profile to measure the
+ * The first update (or every one, with profileMemory 'every') runs under measurePeakBytes (memory.ts) to measure the
  * peak tensor bytes of a step.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +26,7 @@ import { crossEntropy } from './loss';
 import type { PreparedMethod } from './method';
 import { countTargets, type EvalMetrics, type StepMetrics } from './metrics';
 import { createOptimizer, type Optimizer, type OptimizerSettings, type OptimizerState } from './optimizer';
+import { measurePeakBytes } from './memory';
 import { learningRate, type ScheduleKind } from './schedule';
 
 export interface TrainSettings {
@@ -44,7 +45,7 @@ export interface TrainSettings {
   /** Evaluate on the validation batches every this many updates; 0 = never. */
   evalEvery: number;
   /**
-   * Measure the peak tensor bytes (tf.profile) of the first update only (default), of every
+   * Measure the peak tensor bytes (distinct buffers, memory.ts) of the first update only (default), of every
    * update, or never (profiling records every kernel, which costs time on a GPU backend).
    */
   profileMemory?: 'first' | 'every' | 'never';
@@ -187,13 +188,9 @@ export class Trainer {
   }
 
   private async profiled<T>(f: () => Promise<T>): Promise<T> {
-    let out: T | undefined;
-    const info = await tf.profile(async () => {
-      out = await f();
-      return [];
-    });
-    this.peakBytes = Math.max(this.peakBytes ?? 0, info.peakBytes);
-    return out as T;
+    const { value, peakBytes } = await measurePeakBytes(f);
+    this.peakBytes = Math.max(this.peakBytes ?? 0, peakBytes);
+    return value;
   }
 
   private async update(): Promise<Pick<StepMetrics, 'loss' | 'lr' | 'gradNorm' | 'tokens' | 'targetTokens'>> {
