@@ -9,15 +9,29 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { methodsChart, resultsMarkdown, type BenchResults } from './lib/results';
 
-const START = '<!-- bench:start -->';
-const END = '<!-- bench:end -->';
+/** The markers of a generated README block: `<!-- name:start -->` … `<!-- name:end -->`. */
+export function blockMarkers(name: string): { start: string; end: string } {
+  return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` };
+}
 
-/** The README text with the block between the markers replaced (markers added under a heading if absent). */
-export function replaceBenchBlock(readme: string, body: string): string {
-  const block = `${START}\n${body.trim()}\n${END}`;
-  const i = readme.indexOf(START), j = readme.indexOf(END);
-  if (i >= 0 && j > i) return readme.slice(0, i) + block + readme.slice(j + END.length);
+/**
+ * The README text with the block between `name`'s markers replaced. When the markers are absent,
+ * the block goes right after the text `after` (when given and present), else at the end under a
+ * "## Benchmarks" heading.
+ */
+export function replaceMarkedBlock(readme: string, name: string, body: string, after?: string): string {
+  const { start, end } = blockMarkers(name);
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = readme.indexOf(start), j = readme.indexOf(end);
+  if (i >= 0 && j > i) return readme.slice(0, i) + block + readme.slice(j + end.length);
+  const k = after === undefined ? -1 : readme.indexOf(after);
+  if (after !== undefined && k >= 0) return `${readme.slice(0, k + after.length)}\n\n${block}${readme.slice(k + after.length)}`;
   return `${readme.trimEnd()}\n\n## Benchmarks\n\n${block}\n`;
+}
+
+/** The README text with the benchmark block replaced (markers added under a heading if absent). */
+export function replaceBenchBlock(readme: string, body: string): string {
+  return replaceMarkedBlock(readme, 'bench', body);
 }
 
 export function benchBody(results: BenchResults[]): string {

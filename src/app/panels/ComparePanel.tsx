@@ -6,6 +6,7 @@ import { formatBytes, formatCount } from '../format';
 import { deleteRun } from '../persistence';
 import { settingsDiff } from '../settingsDiff';
 import { useStudio } from '../store';
+import { MeasuredClaims } from './MeasuredClaims';
 import { PanelIntro } from './PanelIntro';
 
 const COLOURS = ['#1f3a5f', '#c2410c', '#1c7c45', '#7c3aed', '#0e7490', '#9a6700', '#b42318'];
@@ -78,6 +79,7 @@ export function ComparePanel() {
             </table>
           )}
       </>}
+      <MeasuredClaims />
     </>
   );
 }

@@ -36,7 +36,7 @@ function batchLoss(model: LlamaModel, batch: Batch): { sum: number; count: numbe
 }
 
 /** One batch per unit: a .jsonl row at its own length (no padding), or a packed .txt window. */
-function evaluationBatches(dataset: ParsedDataset, seqLen: number | undefined): Batch[] {
+export function evaluationBatches(dataset: ParsedDataset, seqLen: number | undefined): Batch[] {
   const options = { batchSize: 1, seed: 0, shuffle: false };
   if (dataset.format === 'txt')
     return makeBatches(dataset, { ...options, pack: true, seqLen: seqLen ?? DEFAULT_TXT_SEQ_LEN });
