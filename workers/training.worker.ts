@@ -60,19 +60,23 @@ const api: TrainingWorkerApi = {
     }
     await api.initBackend();
     const started = performance.now();
+    const progress = delivering(onProgress);
     try {
-      const losses = await smokeTrain(steps, (s) => onProgress?.({ ...s, steps }));
+      const losses = await smokeTrain(steps, (s) => progress.send({ ...s, steps }));
       return { backend: activeBackend(), steps, losses, totalMs: performance.now() - started };
     } finally {
+      await progress.drained();
       releaseCallback(onProgress);
     }
   },
 
   listBuiltinModels: async () => (await getSession()).listBuiltinModels(),
   async loadModel(source, onProgress) {
+    const progress = delivering(onProgress);
     try {
-      return await (await getSession()).loadModel(source, onProgress);
+      return await (await getSession()).loadModel(source, progress.send);
     } finally {
+      await progress.drained();
       releaseCallback(onProgress);
     }
   },
@@ -85,9 +89,11 @@ const api: TrainingWorkerApi = {
     return Comlink.transfer(view, [view.values.buffer]);
   },
   async train(config, onEvent) {
+    const events = delivering(onEvent);
     try {
-      return await (await getSession()).train(config, onEvent);
+      return await (await getSession()).train(config, events.send);
     } finally {
+      await events.drained();
       releaseCallback(onEvent);
     }
   },
@@ -97,9 +103,11 @@ const api: TrainingWorkerApi = {
   listCheckpoints: async () => (await getSession()).listCheckpoints(),
   deleteCheckpoint: async (runId) => (await getSession()).deleteCheckpoint(runId),
   async resumeTraining(runId, onEvent) {
+    const events = delivering(onEvent);
     try {
-      return await (await getSession()).resumeTraining(runId, onEvent);
+      return await (await getSession()).resumeTraining(runId, events.send);
     } finally {
+      await events.drained();
       releaseCallback(onEvent);
     }
   },
@@ -128,6 +136,22 @@ const api: TrainingWorkerApi = {
   switchTo: async (id) => (await getSession()).switchTo(id),
   memory: async () => (await getSession()).memory(),
 };
+
+/**
+ * A progress callback from the page (a comlink proxy): each call returns a promise that settles
+ * once the page has run it, and the page runs them in order. A request awaits `drained()` before
+ * it returns, so its result never overtakes its last event (they travel on different ports) and
+ * the page needs no guard against late progress.
+ */
+function delivering<P>(callback: ProgressCallback<P> | undefined): { send: (p: P) => void; drained: () => Promise<unknown> } {
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    send: (p) => {
+      if (callback) last = Promise.resolve(callback(p)).catch(() => undefined);  // a page gone away is not the request's error
+    },
+    drained: () => last,
+  };
+}
 
 /** A callback arrives as a comlink proxy holding a MessagePort; free it once the call is over. */
 function releaseCallback(callback: unknown): void {

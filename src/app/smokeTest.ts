@@ -8,21 +8,16 @@ export async function runSmokeTest(steps: number): Promise<void> {
   const { worker, setSmokeTest } = useStudio.getState();
   if (!worker) return;
   const progress: SmokeTrainProgress[] = [];
-  let settled = false;
   setSmokeTest({ status: 'running', steps, progress: [] });
-  // Progress travels on the callback proxy's own channel, so the last step's event can arrive
-  // after the call's result: once settled, late events must not turn the status back to running.
+  // The worker delivers every progress event before it answers (training.worker.ts `delivering`).
   const onProgress = (p: SmokeTrainProgress) => {
-    if (settled) return;
     progress.push(p);
     setSmokeTest({ status: 'running', steps, progress: [...progress] });
   };
   try {
     const result = await worker.smokeTrain(steps, Comlink.proxy(onProgress));
-    settled = true;
     setSmokeTest({ status: 'done', result });
   } catch (e) {
-    settled = true;
     setSmokeTest({ status: 'failed', message: errorMessage(e) });
   }
 }

@@ -27,21 +27,16 @@ export async function loadModel(source: ModelSource): Promise<boolean> {
   const worker = requireWorker();
   const set = useStudio.setState;
   set({ model: { status: 'busy' }, data: { status: 'idle' }, selection: { status: 'idle' }, adapters: [], activeAdapter: 'base' });
-  // Progress travels on its own message port and can arrive after the result: late news is dropped.
-  let settled = false;
-  const onProgress = (progress: ModelLoadProgress) => {
-    if (!settled) set({ model: { status: 'busy', progress } });
-  };
+  // The worker delivers every progress event before it answers (training.worker.ts `delivering`).
+  const onProgress = (progress: ModelLoadProgress) => set({ model: { status: 'busy', progress } });
   try {
     const summary = await worker.loadModel(source, Comlink.proxy(onProgress));
-    settled = true;
     const { settings, updateSettings } = useStudio.getState();
     updateSettings({ ...modelDefaults(summary.config, settings), model: source.kind === 'builtin' ? summary.name : settings.model });
     set({ model: { status: 'ready', value: summary }, modelSource: source });
     await restoreAdapters();
     return true;
   } catch (e) {
-    settled = true;
     set({ model: { status: 'failed', message: errorMessage(e) } });
     return false;
   }

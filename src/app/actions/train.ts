@@ -41,22 +41,16 @@ export function applyEvents(run: LiveRun, events: readonly TrainEvent[]): LiveRu
   return { ...next, steps, evals, samples };
 }
 
-/** How long to wait for events still in flight when a run's result arrives. */
-const STRAGGLER_MS = 300;
-
 async function follow(run: LiveRun, start: (onEvent: (e: TrainEvent) => void) => Promise<RunSummary>): Promise<RunSummary | null> {
   useStudio.setState({ live: run });
-  // Events travel on their own message port and may trail the run's result: a trailing phase
-  // must not overwrite the final one, while trailing steps still belong to the curves.
-  let settled = false;
+  // The worker delivers every event before it answers (training.worker.ts `delivering`), so
+  // flushing the frame's batch once the result is here completes the curves.
   const batch = frameBatch<TrainEvent>((events) => {
     const live = useStudio.getState().live;
-    if (live) useStudio.setState({ live: applyEvents(live, settled ? events.filter((e) => e.kind !== 'phase') : events) });
+    if (live) useStudio.setState({ live: applyEvents(live, events) });
   });
   try {
     const summary = await start(Comlink.proxy((event: TrainEvent) => batch.push(event)));
-    settled = true;
-    await new Promise((resolve) => setTimeout(resolve, STRAGGLER_MS));
     batch.flush();
     const live = useStudio.getState().live ?? run;
     const record: RunRecord = {
@@ -72,7 +66,6 @@ async function follow(run: LiveRun, start: (onEvent: (e: TrainEvent) => void) =>
     await refreshAdapters();
     return summary;
   } catch (e) {
-    settled = true;
     batch.flush();
     const live = useStudio.getState().live ?? run;
     useStudio.setState({ live: { ...live, phase: 'error', message: errorMessage(e), error: { code: 'internal', message: errorMessage(e) } } });
