@@ -1,24 +1,52 @@
 /**
- * Peak tensor bytes of one training step of S²FT, LoRA (matched parameters) and full FT on the
- * activation-dominated shape (the embedded model's config, batch 16 × 128 by default), counted
- * on the cpu backend where byte counts are deterministic. The quick check behind the README's
- * note on the fused forward ops; `npm run bench` gives the full tables.
- *   npx tsx bench/experiments/stepMemory.ts [B] [T]
+ * What one training step holds at its peak, per method: the peak bytes (distinct buffers,
+ * src/core/train/memory.ts) of S²FT, LoRA (matched parameters) and full FT, and the buffers the
+ * step created that are alive at that moment, grouped by shape: the breakdown behind
+ * bench/PROFILE.md §1.2. Counted on the cpu backend, where byte counts are deterministic.
+ *   npx tsx bench/experiments/stepMemory.ts [activation|weights] [top]
+ * activation: the embedded model's config at batch 16 × 128; weights: the weights-dominated
+ * shape of the bench at batch 1 × 128.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { parseConfig } from '../../src/core/model/config';
-import { compareMethods } from '../lib/compare';
+import { measurePeakBytes, type PeakBuffer } from '../../src/core/train/memory';
+import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
+import { Trainer } from '../../src/core/train/trainer';
+import { METHODS, prepareOn, randomFeed } from '../lib/compare';
+import { defaultModelConfig, WEIGHTS_DOMINATED } from '../lib/configs';
 
-const B = Number(process.argv[2] ?? 16), T = Number(process.argv[3] ?? 128);
-const MODEL = 'public/models/moby-llama-800k/config.json';
-await tf.setBackend('cpu');
-const config = parseConfig(JSON.parse(readFileSync(MODEL, 'utf8')), MODEL);
-const result = await compareMethods({
-  shape: 'activation-dominated', description: `${MODEL}, batch ${B} × ${T}`, config, batchSize: B, seqLen: T,
-  loraRank: 8, warmup: 1, timed: 1, seed: 0, matmulFlopsPerSec: 1,
-});
-const peak = Object.fromEntries(result.methods.map((m) => [m.method, m.peakBytes]));
+const shape = process.argv[2] ?? 'activation';
+if (shape !== 'activation' && shape !== 'weights') throw new Error(`shape must be activation or weights, got ${shape}`);
+const top = Number(process.argv[3] ?? 6);
+const config = shape === 'activation' ? defaultModelConfig().config : WEIGHTS_DOMINATED;
+const [B, T] = shape === 'activation' ? [16, 128] : [1, 128];
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-console.log(`peak tensor bytes, batch ${B} × ${T}: S²FT ${mib(peak.s2ft)}, LoRA ${mib(peak.lora)}, full FT ${mib(peak.full)}`);
-console.log(`S²FT/full ${(peak.s2ft / peak.full).toFixed(3)}, S²FT/LoRA ${(peak.s2ft / peak.lora).toFixed(3)}`);
+
+/** The buffers grouped by shape, largest total first: "2048x352 ×21 57.8 MiB". */
+function byShape(buffers: PeakBuffer[]): string[] {
+  const groups = new Map<string, { count: number; bytes: number }>();
+  for (const b of buffers) {
+    const key = b.shape.join('x') || 'scalar';
+    const g = groups.get(key) ?? { count: 0, bytes: 0 };
+    groups.set(key, { count: g.count + 1, bytes: g.bytes + b.bytes });
+  }
+  return [...groups].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top)
+    .map(([key, g]) => `${key} ×${g.count} ${mib(g.bytes)}`);
+}
+
+await tf.setBackend('cpu');
+const peaks: Record<string, number> = {};
+for (const method of METHODS) {
+  const { prepared, release } = await prepareOn(method, config, 0, 8);
+  const trainer = new Trainer(prepared, config, randomFeed(config.vocabSize, B, T, 0), {
+    steps: 2, lr: 1e-4, warmup: 0, schedule: 'constant', accumulation: 1, gradClip: 1,
+    evalEvery: 0, profileMemory: 'never', optimizer: { ...ADAMW_DEFAULTS },
+  });
+  await trainer.step();                                             // optimizer state exists from here
+  const m = await measurePeakBytes(() => trainer.step(), { recordPeakBuffers: true });
+  peaks[method] = m.peakBytes;
+  console.log(`${method}: held ${mib(m.startBytes)} before the step, peak ${mib(m.peakBytes)} (+${mib(m.stepPeakBytes)}); ` +
+    `at the peak: ${byShape(m.peakBuffers).join(', ')}`);
+  trainer.dispose();
+  release();
+}
+console.log(`${shape}-dominated, batch ${B} × ${T}: S²FT/full ${(peaks.s2ft / peaks.full).toFixed(3)}, S²FT/LoRA ${(peaks.s2ft / peaks.lora).toFixed(3)}`);

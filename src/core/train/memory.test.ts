@@ -6,7 +6,7 @@ import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import type { LlamaModel } from '../model/types';
 import { loraParams, s2ftParams } from '../s2ft/budget';
 import { crossEntropy, nextTokenLabels } from './loss';
-import { measureStepPeakBytes } from './memory';
+import { measurePeakBytes, measureStepPeakBytes } from './memory';
 import type { PreparedMethod } from './method';
 import { prepareMethod } from './methods';
 import { ADAMW_DEFAULTS, createOptimizer } from './optimizer';
@@ -67,6 +67,19 @@ describe('peak tensor bytes of one training step', () => {
     expect(handleBytes).toBe(16000);
     expect(m.stepPeakBytes).toBe(4000);
     expect(m.retainedBytes).toBe(0);
+  });
+
+  it('lists the buffers alive at the peak when asked, not the ones freed before it', async () => {
+    const m = await measurePeakBytes(() => {
+      tf.tidy(() => tf.zeros([5, 5]).add(tf.ones([5, 5])).sum()).dispose(); // [5, 5] buffers, all freed first
+      const a = tf.ones([20, 10]);
+      const b = a.mul(a);                                            // the peak: a and b alive
+      tf.dispose([a, b]);
+    }, { recordPeakBuffers: true });
+    const shapes = m.peakBuffers.map((p) => p.shape.join('x')).sort();
+    console.log(`buffers at the peak: ${shapes.join(', ')} (${m.stepPeakBytes} B)`);
+    expect(shapes).toEqual(['20x10', '20x10']);
+    expect(m.peakBuffers.reduce((n, p) => n + p.bytes, 0)).toBe(m.stepPeakBytes);
   });
 
   it('S²FT is below LoRA at matched trainable parameters, and well below full FT', async () => {

@@ -23,10 +23,16 @@ export interface StepMemory {
   retainedBytes: number;
 }
 
+/** A buffer created during a measured step and alive at its peak. */
+export interface PeakBuffer {
+  shape: number[];
+  bytes: number;
+}
+
 /** The engine internals the count hooks into (tfjs-core 4.x engine.ts; tensorInfo is a WeakMap by data id). */
 interface EngineInternals {
   state: { tensorInfo: WeakMap<object, { bytes: number; backend: unknown }> };
-  trackTensor(a: { dataId: object }, backend: unknown): void;
+  trackTensor(a: { dataId: object; shape: number[] }, backend: unknown): void;
   removeDataId(dataId: object, backend: unknown): void;
 }
 
@@ -37,23 +43,35 @@ interface EngineInternals {
  * dispose what it creates (or return nothing that it keeps); tensors it keeps on purpose show
  * up as retainedBytes. Measurements may nest.
  */
-export async function measurePeakBytes<T>(f: () => T | Promise<T>): Promise<StepMemory & { value: T }> {
+export async function measurePeakBytes<T>(f: () => T | Promise<T>, options: { recordPeakBuffers?: boolean } = {}):
+  Promise<StepMemory & { value: T; peakBuffers: PeakBuffer[] }> {
   const engine = tf.engine() as unknown as EngineInternals;
   const { trackTensor, removeDataId } = engine;
   const startBytes = tf.memory().numBytes;
   let held = startBytes;
   let peakBytes = startBytes;
+  // With recordPeakBuffers: the buffers created here and still alive, and their list at the peak.
+  const live = new Map<object, PeakBuffer>();
+  let peakBuffers: PeakBuffer[] = [];
   engine.trackTensor = function (a, backend) {
     const isNew = !this.state.tensorInfo.has(a.dataId);
     trackTensor.call(this, a, backend);
     if (!isNew) return;
-    held += this.state.tensorInfo.get(a.dataId)?.bytes ?? 0;
-    peakBytes = Math.max(peakBytes, held);
+    const bytes = this.state.tensorInfo.get(a.dataId)?.bytes ?? 0;
+    held += bytes;
+    if (options.recordPeakBuffers) live.set(a.dataId, { shape: [...a.shape], bytes });
+    if (held > peakBytes) {
+      peakBytes = held;
+      if (options.recordPeakBuffers) peakBuffers = [...live.values()];
+    }
   };
   engine.removeDataId = function (dataId, backend) {
     const info = this.state.tensorInfo.get(dataId);
     removeDataId.call(this, dataId, backend);
-    if (info && !this.state.tensorInfo.has(dataId)) held -= info.bytes;
+    if (info && !this.state.tensorInfo.has(dataId)) {
+      held -= info.bytes;
+      live.delete(dataId);
+    }
   };
   let value: T;
   try {
@@ -62,11 +80,11 @@ export async function measurePeakBytes<T>(f: () => T | Promise<T>): Promise<Step
     engine.trackTensor = trackTensor;
     engine.removeDataId = removeDataId;
   }
-  return { value, startBytes, peakBytes, stepPeakBytes: peakBytes - startBytes, retainedBytes: held - startBytes };
+  return { value, startBytes, peakBytes, stepPeakBytes: peakBytes - startBytes, retainedBytes: held - startBytes, peakBuffers };
 }
 
 /** measurePeakBytes for a step whose result is not needed. */
 export async function measureStepPeakBytes(step: () => void | Promise<void>): Promise<StepMemory> {
-  const { value: _, ...memory } = await measurePeakBytes(step);
-  return memory;
+  const { startBytes, peakBytes, stepPeakBytes, retainedBytes } = await measurePeakBytes(step);
+  return { startBytes, peakBytes, stepPeakBytes, retainedBytes };
 }
