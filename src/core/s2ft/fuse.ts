@@ -13,7 +13,7 @@
  *
  * Cost: the update of a module is summed on the CPU over all adapters (the deltas are plain
  * Float32Arrays), then written once into a new tensor (touchedElements.ts: a copy of W plus
- * |J|·out element writes on cpu/wasm, gather/concat on the GPU backends). tfjs tensors are
+ * |J|·out element writes on cpu/wasm, a gather on the GPU backends). tfjs tensors are
  * immutable, so producing the new W is one pass over out·in elements whatever we do; beyond that
  * pass the work is ∝ |J|·hidden, where a LoRA switch pays the out·in·r product B·A.
  */

@@ -10,7 +10,7 @@
  * rounding drift.
  *
  * WebGL and WebGPU keep tensors on the device, where tfjs cannot write them in place: there a
- * switched module becomes fuseAdapters' B + update (gather/concat, no scatterND; see
+ * switched module becomes fuseAdapters' B + update (by gather, no scatterND; see
  * touchedElements.ts) and its previous copy is freed. Modules the new adapters leave alone go
  * back to the base tensor itself, and their copies are freed.
  *

@@ -1,5 +1,5 @@
 // Writing an S²FT module update (touchedElements.ts) on the tfjs cpu backend: the host write and
-// the GPU backends' gather/concat path both equal W + update computed element by element; copies
+// the GPU backends' gather path both equal W + update computed element by element; copies
 // own their data, clones do not.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ function expected(W: Float32Array, axis: BlockAxis, indices: Int32Array, update:
 
 describe('touched elements', () => {
   for (const axis of ['columns', 'rows'] as const) {
-    it(`host write and gather/concat both give W + update (${axis})`, () => {
+    it(`host write and gather both give W + update (${axis})`, () => {
       const values = randomValues(out * inDim, 1);
       const W = tf.tensor2d(values.slice(), [out, inDim]);
       // Unsorted; six columns: a group of four and two more (writeTouched walks four at a time).

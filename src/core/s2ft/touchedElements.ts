@@ -4,7 +4,7 @@
  *   - in host memory (`writeTouched`): the cpu backend keeps a tensor's data in a Float32Array,
  *     wasm in its heap, both reachable from JavaScript; O(touched elements), nothing else read;
  *   - as a new tensor on any backend (`withUpdate`): on cpu/wasm one copy plus the host write, on
- *     WebGL/WebGPU gather and concat (`withUpdateByGather`), never scatterND: WebGL's scatterND
+ *     WebGL/WebGPU the effective weight by one gather and one add (`withUpdateByGather`), never scatterND: WebGL's scatterND
  *     loops over every update for every output element (63 s at hidden 256, bench/PROFILE.md §4).
  *
  * Writing into a tensor is only safe when nothing else sees its data: `ownedCopy` makes a tensor
@@ -14,6 +14,7 @@
  * by ownedCopy are ever written).
  */
 import * as tf from '@tensorflow/tfjs';
+import { effectiveWeight, makeBlockIndex } from './sparseLinear';
 import type { BlockAxis } from './types';
 
 interface CpuData { data: { get(dataId: object): { values?: unknown } | undefined } }
@@ -109,9 +110,9 @@ export function withUpdate(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array,
 
 /**
  * W + update without writing memory by hand, for backends that keep tensors on the GPU: the
- * touched columns (rows) plus the update are appended to W and one gather picks, for every
- * column (row), either W's own or the updated one. Two passes over W, all on the device; only
- * the update and an [in] (or [out]) index map are uploaded.
+ * effective weight the S²FT linears compute with (sparseLinear.ts effectiveWeight: the update
+ * spread over W's width by one gather, then one add). Two passes over W, all on the device; only
+ * the update and an [in] (or [out]) slot map are uploaded.
  * Why not a dense [out, in] update built on the CPU and added: it fills out·in floats in JS and
  * moves them across the bus, where this path moves |J|·out. Measured only on SwiftShader (an
  * emulated GPU whose upload is a memcpy and whose shaders run at CPU speed), the dense upload
@@ -121,16 +122,13 @@ export function withUpdate(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array,
  */
 export function withUpdateByGather(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array, update: Float32Array): tf.Tensor2D {
   const [out, inDim] = W.shape;
-  const k = indices.length;
-  const dim = axis === 'columns' ? 1 : 0;
-  const n = axis === 'columns' ? inDim : out;
-  const pick = Int32Array.from({ length: n }, (_, i) => i);   // [n] position in [W, touched] along dim
-  indices.forEach((j, p) => { pick[j] = n + p; });
-  return tf.tidy(() => {
-    const at = tf.tensor1d(indices, 'int32');                                      // [k]
-    const delta = tf.tensor2d(update, axis === 'columns' ? [out, k] : [k, inDim]); // [out, k] | [k, in]
-    const touched = tf.add(tf.gather(W, at, dim), delta);                          // [out, k] | [k, in]
-    const extended = tf.concat([W, touched], dim);                                 // [out, in + k] | [out + k, in]
-    return tf.gather(extended, tf.tensor1d(pick, 'int32'), dim) as tf.Tensor2D;    // [out, in]
-  });
+  const index = makeBlockIndex(indices, axis === 'columns' ? inDim : out);
+  try {
+    return tf.tidy(() => {
+      const delta = tf.tensor2d(update, axis === 'columns' ? [out, indices.length] : [indices.length, inDim]); // [out, k] | [k, in]
+      return effectiveWeight(W, delta, index, axis);                // [out, in]
+    });
+  } finally {
+    index.dispose();
+  }
 }
