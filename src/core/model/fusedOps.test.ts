@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reshape, rmsNorm, scaledMaskedSoftmax, swiglu } from './fusedOps';
+import { groupedAttention, reshape, residualAdd, rmsNorm, swiglu, transpose } from './fusedOps';
 import { applyRope, ropeFormula, ropeInvFreq, ropeTables } from './rope';
 import { tinyConfig } from './testing/tinyModels';
 
@@ -72,14 +72,24 @@ describe('fused ops match plain autodiff', () => {
     tf.dispose([w, x, dy, fused.value, plain.value, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
   });
 
-  it('scaledMaskedSoftmax: causal mask, broadcast over leading axes', () => {
-    const T = 6;
-    const band = new Float32Array(T * T);
-    for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) band[t * T + s] = -Infinity;
-    const mask = tf.tensor2d(band, [T, T]);
-    const scores = tf.randomNormal([2, 3, T, T], 0, 3, 'float32', 9);
-    const d = compare('scaledMaskedSoftmax', (s) => scaledMaskedSoftmax(s, 0.25, mask),
-      (s) => tf.softmax(tf.add(tf.mul(s, 0.25), mask), -1), [scores]);
+  it('groupedAttention: q, k, v through grouped heads, a causal mask with a cached past', () => {
+    const [B, Hkv, R, T, past, hd] = [2, 2, 3, 4, 2, 8];
+    const S = past + T;
+    const band = new Float32Array(T * S);
+    for (let t = 0; t < T; t++) for (let s = past + t + 1; s < S; s++) band[t * S + s] = -Infinity;
+    const mask = tf.tensor2d(band, [T, S]);
+    const q = tf.randomNormal([B, Hkv, R * T, hd], 0, 1, 'float32', 12);
+    const k = tf.randomNormal([B, Hkv, S, hd], 0, 1, 'float32', 13);
+    const v = tf.randomNormal([B, Hkv, S, hd], 0, 1, 'float32', 14);
+    // Plain formula: every query head attends through its own copy of the group's k and v.
+    const repeat = (t: tf.Tensor) => tf.concat(Array.from({ length: R }, () => tf.expandDims(t, 2)), 2); // [B, Hkv, R, S, hd]
+    const plain = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => {
+      const scores = tf.matMul(qq.reshape([B, Hkv, R, T, hd]), repeat(kk), false, true); // [B, Hkv, R, T, S]
+      const p = tf.softmax(tf.add(tf.mul(scores, 0.3), mask), -1);
+      return tf.matMul(p, repeat(vv)).reshape([B, Hkv, R * T, hd]);
+    };
+    const d = compare('groupedAttention', (qq, kk, vv) => groupedAttention(qq as tf.Tensor4D, kk as tf.Tensor4D, vv as tf.Tensor4D, mask, R, 0.3),
+      plain, [q, k, v]);
     expect(d).toBeLessThanOrEqual(TOL);
   });
 
@@ -89,6 +99,14 @@ describe('fused ops match plain autodiff', () => {
     const x = tf.randomNormal([2, 3, 5, 8], 0, 1, 'float32', 11);
     const d = compare('applyRope', (a) => applyRope(a as tf.Tensor4D, cos, sin), (a) => ropeFormula(a as tf.Tensor4D, cos, sin), [x]);
     expect(d).toBeLessThanOrEqual(TOL);
+  });
+
+  it('transpose and residualAdd: values and gradients of the plain ops', () => {
+    const x = tf.randomNormal([2, 3, 4, 5], 0, 1, 'float32', 15);
+    const y = tf.randomNormal([2, 3, 4, 5], 0, 1, 'float32', 16);
+    expect(compare('transpose', (a) => transpose(a, [0, 2, 3, 1]), (a) => tf.transpose(a, [0, 2, 3, 1]), [x])).toBeLessThanOrEqual(TOL);
+    // A residual block reuses its input: a + f(a) must accumulate both branches' gradients.
+    expect(compare('residualAdd', (a, b) => residualAdd(a, tf.mul(a, b)), (a, b) => tf.add(a, tf.mul(a, b)), [x, y])).toBeLessThanOrEqual(TOL);
   });
 
   it('reshape: value and gradient are a plain reshape', () => {

@@ -12,7 +12,7 @@
  * Hkv key/value heads, R = H / Hkv query heads per kv head, hd head dim, F intermediate, V vocab.
  */
 import * as tf from '@tensorflow/tfjs';
-import { reshape, rmsNorm, scaledMaskedSoftmax, swiglu } from './fusedOps';
+import { groupedAttention, reshape, residualAdd, rmsNorm, swiglu, transpose } from './fusedOps';
 import type { KVCache } from './kvcache';
 import { applyRope, ropeInvFreq, ropeTables } from './rope';
 import type { LayerWeights, LinearFn, LlamaModel, LlamaWeights, ModelConfig, ModuleName } from './types';
@@ -61,8 +61,8 @@ export function forwardHidden(model: LlamaModel, inputIds: tf.Tensor2D, options:
       // transposes, products) lives until this function's tidy ends, and the end of the forward
       // becomes the step's peak. The tape keeps what the backward needs regardless.
       const h = x;
-      const a = tf.tidy(() => tf.add(h, attention(config, w, rmsNorm(h, w.inputLayernorm, eps), ctx)) as tf.Tensor3D); // [B, T, D]
-      x = tf.tidy(() => tf.add(a, mlp(w, rmsNorm(a, w.postAttentionLayernorm, eps), ctx)));           // [B, T, D]
+      const a = tf.tidy(() => residualAdd(h, attention(config, w, rmsNorm(h, w.inputLayernorm, eps), ctx))); // [B, T, D]
+      x = tf.tidy(() => residualAdd(a, mlp(w, rmsNorm(a, w.postAttentionLayernorm, eps), ctx)));           // [B, T, D]
     });
     return rmsNorm(x, weights.norm, eps);                           // [B, T, D]
   });
@@ -130,22 +130,19 @@ function attention(config: ModelConfig, w: LayerWeights, x: tf.Tensor3D, ctx: La
   // Shape-only reshapes (fusedOps.reshape) so the tape does not keep x2 alive for its shape:
   // a partial-backprop linear deliberately saves none of it.
   const x2 = reshape<tf.Rank.R2>(x, [B * T, D]);                   // [N, D]
-  const q = reshape(project(w, 'q_proj', x2, ctx), [B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D;   // [B, H, T, hd]
-  let k = reshape(project(w, 'k_proj', x2, ctx), [B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
-  let v = reshape(project(w, 'v_proj', x2, ctx), [B, T, Hkv, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Hkv, T, hd]
+  const heads = (y: tf.Tensor2D, n: number) => transpose<tf.Rank.R4>(reshape(y, [B, T, n, hd]), [0, 2, 1, 3]); // [B, n, T, hd]
+  const q = heads(project(w, 'q_proj', x2, ctx), H);               // [B, H, T, hd]
+  let k = heads(project(w, 'k_proj', x2, ctx), Hkv);               // [B, Hkv, T, hd]
+  let v = heads(project(w, 'v_proj', x2, ctx), Hkv);               // [B, Hkv, T, hd]
   const qr = applyRope(q, ctx.cos, ctx.sin);                        // [B, H, T, hd]
   k = applyRope(k, ctx.cos, ctx.sin);                               // [B, Hkv, T, hd]
   if (ctx.cache) ({ k, v } = ctx.cache.append(ctx.layer, k, v));   // [B, Hkv, S, hd]
-  const S = k.shape[2];
   // Query heads h = g·R + r share kv head g: group them instead of repeating k and v R times.
   const qg = reshape<tf.Rank.R4>(qr, [B, Hkv, R * T, hd]);         // [B, Hkv, R*T, hd]
-  const scores = reshape(tf.matMul(qg, k, false, true), [B, Hkv, R, T, S]); // [B, Hkv, R, T, S]
-  // Scale, mask and softmax in one op that keeps only the probabilities for the backward.
-  const probs5 = scaledMaskedSoftmax(scores, 1 / Math.sqrt(hd), ctx.mask); // [B, Hkv, R, T, S]
-  const probs = reshape<tf.Rank.R4>(probs5, [B, Hkv, R * T, S]);    // [B, Hkv, R*T, S]
-  const out = tf.matMul(probs, v);                                  // [B, Hkv, R*T, hd]
-  const heads = reshape(out, [B, H, T, hd]).transpose([0, 2, 1, 3]); // [B, T, H, hd]
-  const merged = reshape<tf.Rank.R2>(heads, [B * T, H * hd]);       // [N, H*hd]
+  // Scores, mask, softmax and the product with v in one op that recomputes the probabilities in its backward.
+  const out = groupedAttention(qg, k, v, ctx.mask, R, 1 / Math.sqrt(hd)); // [B, Hkv, R*T, hd]
+  const perPosition = transpose(reshape(out, [B, H, T, hd]), [0, 2, 1, 3]); // [B, T, H, hd]
+  const merged = reshape<tf.Rank.R2>(perPosition, [B * T, H * hd]); // [N, H*hd]
   return reshape<tf.Rank.R3>(project(w, 'o_proj', merged, ctx), [B, T, D]); // [B, T, D]
 }
 

@@ -6,6 +6,7 @@
  * agree with PyTorch's float32 arithmetic, including at large positions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releasing } from './fusedOps';
 import type { ModelConfig } from './types';
 
 const f32 = Math.fround;
@@ -81,7 +82,8 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): t
     (save as tf.GradSaveFunc)([c, s]);
     return {
       value: ropeFormula(xIn as tf.Tensor4D, c, s),                 // [B, H, T, hd]
-      gradFunc: (dy: tf.Tensor, [cs, sn]: tf.Tensor[]) => tf.tidy(() => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
+        const [cs, sn] = saved;
         const d = dy as tf.Tensor4D;                                 // [B, H, T, hd]
         const dx = tf.sub(tf.mul(d, cs), rotateHalf(tf.mul(d, sn) as tf.Tensor4D)); // [B, H, T, hd]
         return [dx, tf.zerosLike(cs), tf.zerosLike(sn)];             // the tables are constants

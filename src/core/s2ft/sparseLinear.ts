@@ -5,7 +5,7 @@
  * The trained block S is a delta on W's columns J (or rows I): the layer computes with
  * W' = W + spread(S).
  *
- *   frozenLinear       y = x Wᵀ + b          saves nothing     dx = dy W
+ *   frozenLinear       y = x Wᵀ + b          saves nothing     dx = dy W        (model/linear.ts)
  *   columnBlockLinear  y = x W'ᵀ + b         saves x[:, J]     dS = dyᵀ x[:, J]      dx = dy W'
  *   rowBlockLinear     y = x W'ᵀ + b         saves x           dS = dy[:, I]ᵀ x      dx = dy W'
  *
@@ -33,6 +33,8 @@
  * a backward reads only what was saved. Without this, peak memory is that of plain autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releasing } from '../model/fusedOps';
+import { frozenLinearBackward, frozenLinearForward } from '../model/linear';
 
 /**
  * The selected indices J (columns of a column block, rows of a row block) in the two forms the
@@ -77,28 +79,6 @@ export function effectiveWeight(weight: tf.Tensor2D, block: tf.Tensor2D, index: 
   return tf.tidy(() => tf.add(weight, spread(block, index, axis === 'columns' ? 1 : 0)) as tf.Tensor2D);
 }
 
-// ---------------------------------------------------------------- frozen linear
-
-/** y = x Wᵀ + b.  x [N, in], W [out, in], b [out] → [N, out] */
-export function frozenLinearForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
-  const y = tf.matMul(x, weight, false, true) as tf.Tensor2D;      // [N, out]
-  return bias ? tf.add(y, bias) as tf.Tensor2D : y;                // [N, out]
-}
-
-/** dx = dy W.  dy [N, out], W [out, in] → [N, in]. No dW, no db: the weight is frozen. */
-export function frozenLinearBackward(dy: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(dy, weight);                                    // [N, in]
-}
-
-/** A frozen linear layer: forward x Wᵀ + b, backward dx only, saves nothing. */
-export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
-  const op = tf.customGrad((xIn) => ({
-    value: frozenLinearForward(xIn as tf.Tensor2D, weight, bias),   // [N, out]
-    gradFunc: (dy: tf.Tensor) => tf.tidy(() => frozenLinearBackward(dy as tf.Tensor2D, weight)), // [N, in]
-  }));
-  return op(x) as tf.Tensor2D;
-}
-
 // ---------------------------------------------------------------- column block (o_proj, down_proj)
 
 /** Whether a column block applies W' through the effective weight (see the header): N ≥ out. */
@@ -139,8 +119,9 @@ export function columnBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.
     (save as tf.GradSaveFunc)([xJ, s]);
     return {
       value: y,                                                    // [N, out]
-      gradFunc: (dy: tf.Tensor, [xJs, ss]: tf.Tensor[]) => tf.tidy(() => {
-        const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, xJs as tf.Tensor2D, weight, ss as tf.Tensor2D, columns);
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
+        const [xJs, ss] = saved as tf.Tensor2D[];
+        const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, xJs, weight, ss, columns);
         return [dx, dBlock];
       }),
     };
@@ -184,8 +165,9 @@ export function rowBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Ten
     (save as tf.GradSaveFunc)([xx, s]);
     return {
       value: rowBlockForward(xx, weight, bias, s, rows),           // [N, out]
-      gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) => tf.tidy(() => {
-        const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, xs as tf.Tensor2D, weight, ss as tf.Tensor2D, rows);
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
+        const [xs, ss] = saved as tf.Tensor2D[];
+        const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, xs, weight, ss, rows);
         return [dx, dBlock];
       }),
     };

@@ -1,15 +1,16 @@
 /**
  * Full fine-tuning as a PreparedMethod: every parameter of the model (embedding shards, norms,
  * every linear weight and bias, lm_head shards) becomes a trainable tf.Variable, the forward
- * runs on those variables, and every linear is the plain x Wᵀ + b whose autodiff computes
- * weight gradients. This is the baseline S²FT's memory claim is measured against.
+ * runs on those variables, and every linear is `denseLinear`: x Wᵀ + b with its weight gradients,
+ * saving x, releasing its gradient once used. This is the baseline S²FT's memory claim is
+ * measured against.
  *
  * A tf.Variable made from a tensor starts on the same data buffer; the optimizer's assign()
  * swaps in a new buffer, so the base weights are never changed and cost no copy until the
  * first update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defaultLinear } from '../model/llama';
+import { denseLinear } from '../model/linear';
 import { MODULE_NAMES, type LayerWeights, type LlamaModel, type LlamaWeights, type ModuleName } from '../model/types';
 import type { MethodStats, PreparedMethod } from './method';
 
@@ -54,7 +55,7 @@ export function prepareFull(model: LlamaModel): PreparedFull {
     name: 'full',
     trainable,
     weights,
-    linear: defaultLinear,
+    linear: (x, weight, bias) => denseLinear(x, weight, bias),
     stats,
     exportWeights: () => mapWeights(weights, (t) => tf.clone(t)),
     dispose: () => trainable.forEach((v) => v.dispose()),

@@ -8,7 +8,7 @@ import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import type { LinearFn, LlamaWeights } from '../model/types';
 import { loraParams } from '../s2ft/budget';
 import { crossEntropy, nextTokenLabels } from './loss';
-import { prepareLora } from './lora';
+import { loraLinear, prepareLora } from './lora';
 
 const config = tinyConfig({ attentionBias: true });
 let base: LlamaWeights;
@@ -87,6 +87,23 @@ describe('LoRA method', () => {
     expect(rel).toBeLessThanOrEqual(1e-4);
     tf.dispose([got.value, want.value, ...Object.values(got.grads), ...Object.values(want.grads)]);
     m.dispose();
+  });
+
+  it('loraLinear with a dropped-out input: dx, d x_d, dA and dB equal plain autodiff', () => {
+    tf.tidy(() => {
+      const [N, IN, OUT, r, scale] = [5, 8, 6, 3, 1.5];
+      const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+      const W = rand([OUT, IN], 1) as tf.Tensor2D, b = rand([OUT], 2) as tf.Tensor1D;
+      const xs = [rand([N, IN], 3), rand([N, IN], 4), rand([r, IN], 5), rand([OUT, r], 6)]; // x, x_d, A, B
+      const R = rand([N, OUT], 7);
+      const got = tf.grads((x: tf.Tensor, xd: tf.Tensor, A: tf.Tensor, Bm: tf.Tensor) =>
+        loraLinear(x as tf.Tensor2D, xd as tf.Tensor2D, W, b, A as tf.Variable<tf.Rank.R2>, Bm as tf.Variable<tf.Rank.R2>, scale).mul(R).sum())(xs);
+      const want = tf.grads((x: tf.Tensor, xd: tf.Tensor, A: tf.Tensor, Bm: tf.Tensor) => tf.add(tf.add(tf.matMul(x, W, false, true), b),
+        tf.mul(tf.matMul(tf.matMul(xd, A, false, true), Bm, false, true), scale)).mul(R).sum())(xs);
+      const rel = Math.max(...got.map((g, i) => maxAbs(g, want[i]) / tf.abs(want[i]).max().dataSync()[0]));
+      console.log(`loraLinear with dropout input vs plain autodiff: max relative grad diff ${rel.toExponential(3)} (tolerance 1e-5)`);
+      expect(rel).toBeLessThanOrEqual(1e-5);
+    });
   });
 
   it('dropout is seeded and applies only while gradients are recorded', () => {

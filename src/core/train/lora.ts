@@ -6,10 +6,11 @@
  * A starts kaiming-uniform with a = √5 (PEFT's default: U(−1/√in, 1/√in)), B at zero, so the
  * model starts exactly at the base. Targets default to q, k, v, up, down (the paper's baseline).
  *
- * Fairness with S²FT: the base matmul of EVERY linear (adapted or not) is S²FT's `frozenLinear`,
- * which saves nothing for the backward and never computes a weight gradient. Only the adapter
- * branch uses plain autodiff, and it saves what LoRA inherently needs (the input x for dA and
- * x Aᵀ for dB). So the memory comparison measures the methods, not two ways of freezing.
+ * Fairness with S²FT: a linear without an adapter is the same `frozenLinear` S²FT uses, and an
+ * adapted one is one explicit forward/backward pair (`loraLinear`) that computes no weight
+ * gradient, saves only what LoRA inherently needs (the adapter input for dA and x Aᵀ for dB) and
+ * releases its gradient once used, as S²FT's ops do. So the memory comparison measures the
+ * methods, not two ways of freezing.
  *
  * Dropout is active only while gradients are being recorded (a training step), never during
  * evaluation or generation; each training call draws a fresh mask from a seeded counter.
@@ -18,7 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { LinearFn, LlamaModel, ModuleName } from '../model/types';
 import { encodePeftLora, type PeftFiles, type PeftLoraModule } from '../s2ft/peft';
-import { frozenLinear } from '../s2ft/sparseLinear';
+import { releasing } from '../model/fusedOps';
+import { frozenLinear, frozenLinearBackward, frozenLinearForward } from '../model/linear';
 import type { MethodStats, PreparedMethod } from './method';
 
 export const DEFAULT_LORA_TARGETS: readonly ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'up_proj', 'down_proj'];
@@ -75,14 +77,11 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
 
   let dropoutCalls = 0;
   const linear: LinearFn = (x, weight, bias, site) => {
-    const y = frozenLinear(x, weight, bias);                        // [N, out]
     const pair = pairs.get(`${site.layer}.${site.module}`);
-    if (!pair) return y;
+    if (!pair) return frozenLinear(x, weight, bias);                // [N, out]
     const training = dropout > 0 && tf.engine().isTapeOn();
-    const xd = training ? tf.dropout(x, dropout, undefined, seed * 1_000_003 + ++dropoutCalls) as tf.Tensor2D : x; // [N, in]
-    const down = tf.matMul(xd, pair.A, false, true);                // [N, r]
-    const up = tf.matMul(down, pair.B, false, true);                // [N, out]
-    return tf.add(y, tf.mul(up, scale));                            // [N, out]
+    const xd = training ? tf.dropout(x, dropout, undefined, seed * 1_000_003 + ++dropoutCalls) as tf.Tensor2D : null; // [N, in]
+    return loraLinear(x, xd, weight, bias, pair.A, pair.B, scale);  // [N, out]
   };
 
   const stats = (): MethodStats => {
@@ -109,4 +108,34 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
     exportPeft,
     dispose: () => list.forEach((p) => { p.A.dispose(); p.B.dispose(); }),
   };
+}
+
+/**
+ * y = x Wᵀ + b + s·(x_d Aᵀ) Bᵀ, with x_d = dropout(x) while training (null: x itself).
+ * x, x_d [N, in], W [out, in], A [r, in], B [out, r] → [N, out]. Saves x_d and u = x_d Aᵀ [N, r].
+ * Backward, with g = s·dy B [N, r]:  dB = s·dyᵀ u,  dA = gᵀ x_d,  d x_d = g A,  dx = dy W (+ d x_d).
+ */
+export function loraLinear(x: tf.Tensor2D, xd: tf.Tensor2D | null, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
+  A: tf.Variable<tf.Rank.R2>, B: tf.Variable<tf.Rank.R2>, scale: number): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, AIn, BIn] = args as tf.Tensor2D[];
+    const xdIn = xd ? args[3] as tf.Tensor2D : xIn;                 // [N, in]
+    const u = tf.matMul(xdIn, AIn, false, true) as tf.Tensor2D;     // [N, r]
+    (args[args.length - 1] as tf.GradSaveFunc)([xdIn, u, AIn, BIn]);
+    const branch = tf.mul(tf.matMul(u, BIn, false, true), scale);   // [N, out]
+    return {
+      value: tf.add(frozenLinearForward(xIn, weight, bias), branch) as tf.Tensor2D, // [N, out]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
+        const [xds, us, As, Bs] = saved as tf.Tensor2D[];
+        const sdy = tf.mul(dy, scale) as tf.Tensor2D;                // [N, out]
+        const g = tf.matMul(sdy, Bs);                                // [N, r]
+        const dB = tf.matMul(sdy, us, true, false);                  // [out, r]
+        const dA = tf.matMul(g, xds, true, false);                   // [r, in]
+        const dxd = tf.matMul(g, As);                                // [N, in]
+        const dxBase = frozenLinearBackward(dy as tf.Tensor2D, weight); // [N, in]
+        return xd ? [dxBase, dA, dB, dxd] : [tf.add(dxBase, dxd), dA, dB];
+      }),
+    };
+  });
+  return (xd ? op(x, A, B, xd) : op(x, A, B)) as tf.Tensor2D;
 }

@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LinearFn, LlamaModel, ModelConfig } from '../model/types';
 import { headColumns } from '../s2ft/indices';
-import { columnBlockLinear, frozenLinear, makeBlockIndex, rowBlockLinear, type BlockIndex } from '../s2ft/sparseLinear';
+import { frozenLinear } from '../model/linear';
+import { columnBlockLinear, makeBlockIndex, rowBlockLinear, type BlockIndex } from '../s2ft/sparseLinear';
 import type { AdapterBlock, BlockAxis, BlockModule, LayerSelection, Selection } from '../s2ft/types';
 import type { MethodStats, PreparedMethod } from './method';
 
