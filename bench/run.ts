@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   log(`backend ${backend}: large matmul ${(matmul / 1e9).toFixed(2)} GFLOP/s`);
 
   const memoryBackend = backend === NODE_BACKEND ? undefined : NODE_BACKEND;
-  const steps = quick ? { warmup: 1, timed: 2 } : { warmup: 1, timed: 3 };
+  const steps = quick ? { warmup: 1, timed: 2 } : { warmup: 2, timed: 7 };
   const profiles: Record<string, Record<string, KernelSummary>> = {};
   const onProfile = (shape: string) => profile
     ? (method: string, info: ProfileInfo) => { (profiles[shape] ??= {})[method] = kernelSummary(info); }

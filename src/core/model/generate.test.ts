@@ -61,8 +61,12 @@ describe('greedy generation', () => {
     };
     const out = await generate(model, prompt, { maxNewTokens: 3, linear, onToken: (id) => seen.push(id) });
     expect(seen).toEqual(out.ids);
-    expect(calls.length).toBe(3 * model.config.numLayers * 7);      // 3 forward passes (prefill + 2 steps)
-    expect(new Set(calls).size).toBe(model.config.numLayers * 7);
+    // 3 forward passes (prefill + 2 steps), each through 7 modules a layer and lm_head (one call per shard).
+    const shards = (model.weights.lmHead ?? model.weights.embedTokens).length;
+    const L = model.config.numLayers;
+    expect(calls.length).toBe(3 * (L * 7 + shards));
+    expect(new Set(calls).size).toBe(L * 7 + 1);
+    expect(calls.filter((c) => c === `${L}.lm_head`).length).toBe(3 * shards);
   });
 
   it('leaves no tensors behind', async () => {

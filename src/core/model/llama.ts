@@ -4,9 +4,10 @@
  *
  *   embed → L × [ x + attention(rmsNorm(x)) ; x + mlp(rmsNorm(x)) ] → rmsNorm → lm_head
  *
- * Every linear layer of a decoder block goes through `options.linear`, so that a fine-tuning
- * method (S²FT's partial-backprop linear, LoRA, full FT) can replace it. The lm_head and the
- * embedding are not adapted and use plain matmul / gather.
+ * Every linear layer goes through `options.linear`, so that a fine-tuning method (S²FT's
+ * partial-backprop linear, LoRA, full FT) can replace it; lm_head's site is module 'lm_head' at
+ * layer L, which no adapter targets (methods run it frozen, full FT trains it). The embedding is
+ * a plain gather.
  *
  * Shapes: B batch, T new positions, S = past + T attended positions, D hidden, H query heads,
  * Hkv key/value heads, R = H / Hkv query heads per kv head, hd head dim, F intermediate, V vocab.
@@ -35,11 +36,13 @@ export const defaultLinear: LinearFn = (x, weight, bias) => {
 /** Logits for every position:  inputIds [B, T] int32  →  [B, T, V] (or [B, 1, V]). */
 export function forward(model: LlamaModel, inputIds: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
   return tf.tidy(() => {
+    const { config } = model;
     const h = forwardHidden(model, inputIds, options);              // [B, T, D]
     const [B, T, D] = h.shape;
     const last = options.lastPositionOnly ? h.slice([0, T - 1, 0], [B, 1, D]) : h; // [B, T', D]
     const T2 = last.shape[1];
-    const logits = lmHead(model.weights, reshape<tf.Rank.R2>(last, [B * T2, D])); // [B*T', V]
+    const linear = options.linear ?? defaultLinear;
+    const logits = lmHead(model.weights, reshape<tf.Rank.R2>(last, [B * T2, D]), linear, config.numLayers); // [B*T', V]
     return reshape<tf.Rank.R3>(logits, [B, T2, logits.shape[1]]); // [B, T', V]
   });
 }
@@ -89,10 +92,10 @@ export function embed(shards: tf.Tensor2D[], inputIds: tf.Tensor2D): tf.Tensor3D
   return (out as tf.Tensor2D).reshape([B, T, D]);
 }
 
-/** Output projection, tied to the embedding when lmHead is null: h [N, D] → logits [N, V]. */
-export function lmHead(weights: LlamaWeights, h: tf.Tensor2D): tf.Tensor2D {
+/** Output projection through `linear` at site (layer, lm_head), tied to the embedding when lmHead is null: h [N, D] → logits [N, V]. */
+export function lmHead(weights: LlamaWeights, h: tf.Tensor2D, linear: LinearFn, layer: number): tf.Tensor2D {
   const shards = weights.lmHead ?? weights.embedTokens;             // [V_s, D] each
-  const parts = shards.map((w) => tf.matMul(h, w, false, true) as tf.Tensor2D); // [N, V_s] each
+  const parts = shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
   return parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);     // [N, V]
 }
 

@@ -70,15 +70,15 @@ export interface LlamaModel {
   weights: LlamaWeights;
 }
 
-/** Where a linear sits in the model. */
+/** Where a linear sits in the model: a decoder module, or the output projection (layer = L, after the last decoder layer). */
 export interface LinearSite {
   layer: number;
-  module: ModuleName;
+  module: ModuleName | 'lm_head';
 }
 
 /**
- * Every linear layer of the forward pass goes through this function, so that a fine-tuning
- * method (S²FT's partial-backprop linear, LoRA, full FT) can replace it.
+ * Every linear layer of the forward pass (lm_head included) goes through this function, so that a
+ * fine-tuning method (S²FT's partial-backprop linear, LoRA, full FT) can replace it.
  *   x: [N, in], weight: [out, in], bias: [out] | null  →  [N, out]
  */
 export type LinearFn = (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, site: LinearSite) => tf.Tensor2D;

@@ -115,17 +115,18 @@ class AdamW implements Optimizer {
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const stepSize = lr / (1 - beta1 ** this.t);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
-    // One tidy per variable: the temporaries of one update are freed before the next starts,
-    // so the optimizer's peak is one parameter's worth of temporaries, not the model's.
+    // One variable at a time, and each expression in its own tidy: a temporary lives only until
+    // the expression that needs it is done, so the optimizer's peak is a few of one parameter's
+    // size (under full FT, the embedding's), not the model's nor a dozen of the largest one.
     this.variables.forEach((p, i) => tf.tidy(() => {
       const g = gradFor(grads, p);                                     // same shape as p
-      const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-      const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-      const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
-      const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
+      const m = tf.tidy(() => tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1)));
       this.m[i].assign(m);
+      const v = tf.tidy(() => tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
       this.v[i].assign(v);
-      p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+      const update = tf.tidy(() => tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon)), stepSize));
+      tf.dispose([m, v]);                                              // the buffers live on in this.m[i], this.v[i]
+      p.assign(tf.tidy(() => tf.sub(weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p, update)));
     }));
   }
 

@@ -226,9 +226,11 @@ export class Trainer {
       // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
       const scale = gradClip > 0 ? Math.min(1, gradClip / (gradNorm + 1e-6)) : 1;
       if (scale < 1) {
-        const clipped = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([n, d]) => [n, tf.keep(tf.mul(d, scale))])));
-        tf.dispose(Object.values(grads));
-        grads = clipped;
+        // One gradient at a time: scaling all before freeing any would hold every gradient twice.
+        for (const [name, d] of Object.entries(grads)) {
+          grads[name] = tf.mul(d, scale);
+          d.dispose();
+        }
       }
       this.optimizer.apply(grads, lr);
     } finally {
