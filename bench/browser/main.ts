@@ -32,7 +32,7 @@ async function run(): Promise<BenchResults> {
   }, log, 1e-3);
   const matmul = await matmulFlopsPerSec(quick ? 256 : 512);
   log(`${backendName}: large matmul ${(matmul / 1e9).toFixed(2)} GFLOP/s`);
-  const steps = quick ? { warmup: 1, timed: 1 } : { warmup: 1, timed: 2 };
+  const steps = quick ? { warmup: 1, timed: 1 } : { warmup: 1, timed: 3 };
   const shapes: ShapeResult[] = [];
   // SwiftShader runs WebGPU at CPU speed: the activation-dominated shape uses seq 32 here (batch 16).
   for (const [shape, B, T] of [['weights-dominated', 1, quick ? 32 : 128], ['activation-dominated', quick ? 2 : 16, 32]] as const) {

@@ -1,6 +1,7 @@
 /**
- * The elementwise chains of the decoder as single custom-gradient ops that save only what their
- * closed-form backward needs. Under plain autodiff tfjs's tape keeps every op's inputs (RMSNorm's
+ * The decoder's ops between its linear layers (elementwise chains, attention, transposes, residual
+ * adds) as custom-gradient ops that save only what their closed-form backward needs and free their
+ * gradient once used. Under plain autodiff tfjs's tape keeps every op's inputs (RMSNorm's
  * x, rsqrt and normalised x; SiLU's sigmoid and both products; the raw, scaled and masked
  * attention scores; even each reshape's input, for its shape) until the backward ends — about
  * 70 MiB a layer at batch 16 × 128 tokens for every fine-tuning method alike, which hid S²FT's
@@ -22,6 +23,8 @@ import * as tf from '@tensorflow/tfjs';
  * dispose of these tensors is a no-op. `body` must return new tensors, never dy or a saved one.
  * What stays beyond reach: where a tensor has two consumers (the residual stream, a normed input
  * read by q, k and v), tfjs accumulates dx₁ + dx₂ and keeps the addend dx₂ to the end.
+ * Consequence for callers: a dy handed to tf.grads explicitly is freed by the op that produced the
+ * output; pass a clone if it is needed afterwards.
  */
 export function releasing<T extends tf.TensorContainer>(dy: tf.Tensor, saved: readonly tf.Tensor[], body: () => T): T {
   const grads = tf.tidy(body);

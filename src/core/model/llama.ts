@@ -92,7 +92,10 @@ export function embed(shards: tf.Tensor2D[], inputIds: tf.Tensor2D): tf.Tensor3D
   return (out as tf.Tensor2D).reshape([B, T, D]);
 }
 
-/** Output projection through `linear` at site (layer, lm_head), tied to the embedding when lmHead is null: h [N, D] → logits [N, V]. */
+/**
+ * Output projection through `linear` at site (layer, 'lm_head'), tied to the embedding when
+ * lmHead is null:  h [N, D] → logits [N, V].
+ */
 export function lmHead(weights: LlamaWeights, h: tf.Tensor2D, linear: LinearFn, layer: number): tf.Tensor2D {
   const shards = weights.lmHead ?? weights.embedTokens;             // [V_s, D] each
   const parts = shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
