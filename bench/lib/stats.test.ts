@@ -81,10 +81,15 @@ describe('analytic FLOPs', () => {
   });
 
   it('full FT adds dW; S²FT and LoRA add their adapter work to the same frozen base', () => {
-    const frozen = 2 * (864 + 240) + 3 * 144;
+    const frozen = 2 * (864 + 240) + 3.5 * 144;                     // attention backward recomputes q·kᵀ: 2.5×
     expect(stepFlops(c, 1, 3, { method: 'full' })).toBe(frozen + 864 + 240);
-    // one column block of 2 columns on o_proj [4, 4]: 3·2·3·2·4 + 2·3·2·4
-    expect(stepFlops(c, 1, 3, { method: 's2ft', blocks: [{ axis: 'columns', out: 4, in: 4, k: 2 }] })).toBe(frozen + 144 + 48);
+    // N 3 < 4: small products. One column block of 2 columns on o_proj [4, 4]: 3·2·3·2·4;
+    // one row block of 2 rows on up_proj [8, 4]: 3·2·3·2·4 (S [2, 4] meets the data on in = 4).
+    expect(stepFlops(c, 1, 3, { method: 's2ft', blocks: [{ axis: 'columns', out: 4, in: 4, k: 2 }] })).toBe(frozen + 144);
+    expect(stepFlops(c, 1, 3, { method: 's2ft', blocks: [{ axis: 'rows', out: 8, in: 4, k: 2 }] })).toBe(frozen + 144);
+    // B 2, T 3, N 6 ≥ 4: through the effective weight only dS is extra: 2·6·2·4.
+    const frozen6 = 2 * (1728 + 480) + 3.5 * 288;
+    expect(stepFlops(c, 2, 3, { method: 's2ft', blocks: [{ axis: 'columns', out: 4, in: 4, k: 2 }] })).toBe(frozen6 + 96);
     // one LoRA pair of rank 1 on [4, 4]: 3·2·3·1·8
     expect(stepFlops(c, 1, 3, { method: 'lora', pairs: [{ out: 4, in: 4, rank: 1 }] })).toBe(frozen + 144);
   });
