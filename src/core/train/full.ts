@@ -55,7 +55,7 @@ export function prepareFull(model: LlamaModel): PreparedFull {
     name: 'full',
     trainable,
     weights,
-    linear: (x, weight, bias) => denseLinear(x, weight, bias),
+    linear: denseLinear,
     stats,
     exportWeights: () => mapWeights(weights, (t) => tf.clone(t)),
     dispose: () => trainable.forEach((v) => v.dispose()),
