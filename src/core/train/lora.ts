@@ -112,7 +112,8 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
 
 /**
  * y = x Wᵀ + b + s·(x_d Aᵀ) Bᵀ, with x_d = dropout(x) while training (null: x itself).
- * x, x_d [N, in], W [out, in], A [r, in], B [out, r] → [N, out]. Saves x_d and u = x_d Aᵀ [N, r].
+ * x, x_d [N, in], W [out, in], A [r, in], B [out, r] → [N, out]. Saves x_d and u = x_d Aᵀ [N, r];
+ * A and B are variables, alive anyway, so the backward reads them rather than saving copies.
  * Backward, with g = s·dy B [N, r]:  dB = s·dyᵀ u,  dA = gᵀ x_d,  d x_d = g A,  dx = dy W (+ d x_d).
  */
 export function loraLinear(x: tf.Tensor2D, xd: tf.Tensor2D | null, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
@@ -121,17 +122,17 @@ export function loraLinear(x: tf.Tensor2D, xd: tf.Tensor2D | null, weight: tf.Te
     const [xIn, AIn, BIn] = args as tf.Tensor2D[];
     const xdIn = xd ? args[3] as tf.Tensor2D : xIn;                 // [N, in]
     const u = tf.matMul(xdIn, AIn, false, true) as tf.Tensor2D;     // [N, r]
-    (args[args.length - 1] as tf.GradSaveFunc)([xdIn, u, AIn, BIn]);
+    (args[args.length - 1] as tf.GradSaveFunc)([xdIn, u]);
     const branch = tf.mul(tf.matMul(u, BIn, false, true), scale);   // [N, out]
     return {
       value: tf.add(frozenLinearForward(xIn, weight, bias), branch) as tf.Tensor2D, // [N, out]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xds, us, As, Bs] = saved as tf.Tensor2D[];
+        const [xds, us] = saved as tf.Tensor2D[];
         const sdy = tf.mul(dy, scale) as tf.Tensor2D;                // [N, out]
-        const g = tf.matMul(sdy, Bs);                                // [N, r]
+        const g = tf.matMul(sdy, BIn);                               // [N, r]
         const dB = tf.matMul(sdy, us, true, false);                  // [out, r]
         const dA = tf.matMul(g, xds, true, false);                   // [r, in]
-        const dxd = tf.matMul(g, As);                                // [N, in]
+        const dxd = tf.matMul(g, AIn);                               // [N, in]
         const dxBase = frozenLinearBackward(dy as tf.Tensor2D, weight); // [N, in]
         return xd ? [dxBase, dA, dB, dxd] : [tf.add(dxBase, dxd), dA, dB];
       }),
