@@ -39,11 +39,20 @@ try {
   for (const backend of backends) {
     const page = await browser.newPage();
     page.on('console', (m) => console.log(`[${backend}] ${m.text()}`));
-    await page.addInitScript((c) => { (window as unknown as { benchConfigs: unknown }).benchConfigs = c; }, configs);
+    await page.addInitScript((c) => {
+      (window as unknown as { benchConfigs: unknown }).benchConfigs = c;
+    }, configs);
     await page.goto(`${url}?backend=${backend}${quick ? '&quick=1' : ''}`);
-    await page.waitForFunction(() => 'benchResult' in window || 'benchError' in window, undefined, { timeout: 0, polling: 1000 });
+    await page.waitForFunction(() => 'benchResult' in window || 'benchError' in window, undefined, {
+      timeout: 0,
+      polling: 1000,
+    });
     const error = await page.evaluate(() => window.benchError);
-    if (error) { console.error(`${backend}: ${error}`); await page.close(); continue; }
+    if (error) {
+      console.error(`${backend}: ${error}`);
+      await page.close();
+      continue;
+    }
     const results = (await page.evaluate(() => window.benchResult)) as BenchResults;
     const dir = path.join(here, 'results');
     mkdirSync(dir, { recursive: true });

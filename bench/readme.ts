@@ -22,10 +22,12 @@ export function blockMarkers(name: string): { start: string; end: string } {
 export function replaceMarkedBlock(readme: string, name: string, body: string, after?: string): string {
   const { start, end } = blockMarkers(name);
   const block = `${start}\n${body.trim()}\n${end}`;
-  const i = readme.indexOf(start), j = readme.indexOf(end);
+  const i = readme.indexOf(start),
+    j = readme.indexOf(end);
   if (i >= 0 && j > i) return readme.slice(0, i) + block + readme.slice(j + end.length);
   const k = after === undefined ? -1 : readme.indexOf(after);
-  if (after !== undefined && k >= 0) return `${readme.slice(0, k + after.length)}\n\n${block}${readme.slice(k + after.length)}`;
+  if (after !== undefined && k >= 0)
+    return `${readme.slice(0, k + after.length)}\n\n${block}${readme.slice(k + after.length)}`;
   return `${readme.trimEnd()}\n\n## Benchmarks\n\n${block}\n`;
 }
 

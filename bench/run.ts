@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const gradients = backendArg === 'cpu' ? null : await gradientCheck(NODE_BACKEND, useWasmBackend, log);
   if (gradients) {
     const worst = Math.max(...Object.values(gradients.maxAbsDiff));
-    if (!(worst <= gradients.tolerance)) throw new Error(`wasm gradients differ from cpu by ${worst} > ${gradients.tolerance}`);
+    if (!(worst <= gradients.tolerance))
+      throw new Error(`wasm gradients differ from cpu by ${worst} > ${gradients.tolerance}`);
   } else {
     await tf.setBackend(NODE_BACKEND);
   }
@@ -49,54 +50,114 @@ async function main(): Promise<void> {
   const memoryBackend = backend === NODE_BACKEND ? undefined : NODE_BACKEND;
   const steps = quick ? { warmup: 1, timed: 2 } : { warmup: 2, timed: 7 };
   const profiles: Record<string, Record<string, KernelSummary>> = {};
-  const onProfile = (shape: string) => profile
-    ? (method: string, info: ProfileInfo) => { (profiles[shape] ??= {})[method] = kernelSummary(info); }
-    : undefined;
+  const onProfile = (shape: string) =>
+    profile
+      ? (method: string, info: ProfileInfo) => {
+          (profiles[shape] ??= {})[method] = kernelSummary(info);
+        }
+      : undefined;
   const def = defaultModelConfig();
   const weightsCfg: ModelConfig = quick ? { ...WEIGHTS_DOMINATED, numLayers: 2, vocabSize: 4096 } : WEIGHTS_DOMINATED;
   const shapes: ShapeResult[] = [];
-  shapes.push(await compareMethods({ shape: 'weights-dominated', description: describe(weightsCfg), config: weightsCfg,
-    batchSize: 1, seqLen: 128, loraRank: 8, seed: 0, matmulFlopsPerSec: matmul, memoryBackend, ...steps, log, onProfile: onProfile('weights-dominated') }));
-  shapes.push(await compareMethods({ shape: 'activation-dominated', description: `${describe(def.config)} (${def.source})`,
-    config: def.config, batchSize: quick ? 4 : 16, seqLen: 128, loraRank: 8, seed: 0, matmulFlopsPerSec: matmul, memoryBackend, ...steps,
-    log, onProfile: onProfile('activation-dominated') }));
+  shapes.push(
+    await compareMethods({
+      shape: 'weights-dominated',
+      description: describe(weightsCfg),
+      config: weightsCfg,
+      batchSize: 1,
+      seqLen: 128,
+      loraRank: 8,
+      seed: 0,
+      matmulFlopsPerSec: matmul,
+      memoryBackend,
+      ...steps,
+      log,
+      onProfile: onProfile('weights-dominated'),
+    }),
+  );
+  shapes.push(
+    await compareMethods({
+      shape: 'activation-dominated',
+      description: `${describe(def.config)} (${def.source})`,
+      config: def.config,
+      batchSize: quick ? 4 : 16,
+      seqLen: 128,
+      loraRank: 8,
+      seed: 0,
+      matmulFlopsPerSec: matmul,
+      memoryBackend,
+      ...steps,
+      log,
+      onProfile: onProfile('activation-dominated'),
+    }),
+  );
   for (const s of shapes) {
     const r = shapeRatios(s);
-    log(`${s.shape}: S²FT/full time ${r.timeVsFull.toFixed(3)} memory ${r.memoryVsFull.toFixed(3)}; ` +
-      `S²FT/LoRA time ${r.timeVsLora.toFixed(3)} memory ${r.memoryVsLora.toFixed(3)}`);
+    log(
+      `${s.shape}: S²FT/full time ${r.timeVsFull.toFixed(3)} memory ${r.memoryVsFull.toFixed(3)}; ` +
+        `S²FT/LoRA time ${r.timeVsLora.toFixed(3)} memory ${r.memoryVsLora.toFixed(3)}`,
+    );
   }
 
   const switching: SwitchPoint[] = [];
   for (const D of quick ? [256, 512] : [256, 512, 1024, 2048, 4096]) {
     const p = await switchAt(D, 16, quick ? 1 : 3);
-    log(`switch hidden ${D}: S²FT ${p.s2ftMs.toFixed(1)} ms, LoRA ${p.loraMs.toFixed(1)} ms, ratio ${p.ratio.toFixed(3)}`);
+    log(
+      `switch hidden ${D}: S²FT ${p.s2ftMs.toFixed(1)} ms, LoRA ${p.loraMs.toFixed(1)} ms, ratio ${p.ratio.toFixed(3)}`,
+    );
     switching.push(p);
   }
   const serving: ServingPoint[] = [];
   for (const n of quick ? [2] : [1, 2, 4, 8]) {
     const p = await servingAt(def.config, n, 64, 8, quick ? 1 : 3);
-    log(`serving ${n} adapters: base ${p.baseTokensPerSec.toFixed(0)}, S²FT ${p.s2ftTokensPerSec.toFixed(0)}, LoRA ${p.loraTokensPerSec.toFixed(0)} tokens/s`);
+    log(
+      `serving ${n} adapters: base ${p.baseTokensPerSec.toFixed(0)}, S²FT ${p.s2ftTokensPerSec.toFixed(0)}, LoRA ${p.loraTokensPerSec.toFixed(0)} tokens/s`,
+    );
     serving.push(p);
   }
 
   const name = `node-${backend}${quick ? '-quick' : ''}`;
   const results: BenchResults = withTargets({
     name,
-    machine: { os: `${os.type()} ${os.release()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      node: process.versions.node, browser: null, backend, date: new Date().toISOString() },
-    quick, gradientCheck: gradients, matmulFlopsPerSec: matmul, shapes, switching, serving,
+    machine: {
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.versions.node,
+      browser: null,
+      backend,
+      date: new Date().toISOString(),
+    },
+    quick,
+    gradientCheck: gradients,
+    matmulFlopsPerSec: matmul,
+    shapes,
+    switching,
+    serving,
   });
   const dir = path.join(here, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(dir, `${name}-methods.svg`), methodsChart(results));
   if (switching.length > 0) {
-    writeFileSync(path.join(dir, `${name}-switch.svg`), logLineChart(`Adapter switch time, ${backend}`,
-      [{ name: 'S²FT switch (servingWeights.ts)', points: switching.map((p) => [p.hidden, p.s2ftMs]) },
-        { name: 'LoRA merge switch', points: switching.map((p) => [p.hidden, p.loraMs]) }],
-      'hidden size', 'ms'));
+    writeFileSync(
+      path.join(dir, `${name}-switch.svg`),
+      logLineChart(
+        `Adapter switch time, ${backend}`,
+        [
+          { name: 'S²FT switch (servingWeights.ts)', points: switching.map((p) => [p.hidden, p.s2ftMs]) },
+          { name: 'LoRA merge switch', points: switching.map((p) => [p.hidden, p.loraMs]) },
+        ],
+        'hidden size',
+        'ms',
+      ),
+    );
   }
-  if (profile) writeFileSync(path.join(dir, `profile-${backend}${quick ? '-quick' : ''}.json`), `${JSON.stringify(profiles, null, 2)}\n`);
+  if (profile)
+    writeFileSync(
+      path.join(dir, `profile-${backend}${quick ? '-quick' : ''}.json`),
+      `${JSON.stringify(profiles, null, 2)}\n`,
+    );
   log('');
   log(resultsMarkdown(results));
   if (!quick) regenerateReadme();

@@ -11,7 +11,9 @@ test('S²FT and LoRA on the same model and data, compared side by side', async (
 
   const s2ft = await studio.train({ method: 's2ft', steps: 10 });
   const lora = await studio.train({ method: 'lora', steps: 10 });
-  console.log(`S²FT ${s2ft.firstLoss.toFixed(4)} -> ${s2ft.lastLoss.toFixed(4)} in ${s2ft.ms} ms; LoRA ${lora.firstLoss.toFixed(4)} -> ${lora.lastLoss.toFixed(4)} in ${lora.ms} ms`);
+  console.log(
+    `S²FT ${s2ft.firstLoss.toFixed(4)} -> ${s2ft.lastLoss.toFixed(4)} in ${s2ft.ms} ms; LoRA ${lora.firstLoss.toFixed(4)} -> ${lora.lastLoss.toFixed(4)} in ${lora.ms} ms`,
+  );
   expect([s2ft.phase, lora.phase]).toEqual(['done', 'done']);
 
   await studio.openPanel('Compare');
@@ -20,7 +22,8 @@ test('S²FT and LoRA on the same model and data, compared side by side', async (
   await expect(rows.nth(0)).toHaveAttribute('data-method', 's2ft');
   await expect(rows.nth(1)).toHaveAttribute('data-method', 'lora');
   // Both final losses are real numbers, and the curves are overlaid on one chart.
-  for (const row of [rows.nth(0), rows.nth(1)]) expect(Number(await row.getByTestId('final-loss').innerText())).toBeGreaterThan(0);
+  for (const row of [rows.nth(0), rows.nth(1)])
+    expect(Number(await row.getByTestId('final-loss').innerText())).toBeGreaterThan(0);
   await expect(page.getByTestId('compare-chart').locator('.recharts-line')).toHaveCount(2);
   // The settings diff names the method (and the selection S²FT used), not what both shared.
   const diff = page.getByTestId('settings-diff');

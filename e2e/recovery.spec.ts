@@ -11,7 +11,13 @@ test.use({ expectedErrors: [/simulated crash/, /device (is |was )?(lost|destroye
 
 function trainingWorker(page: Page): Worker {
   const worker = page.workers().find((w) => w.url().includes('training'));
-  if (!worker) throw new Error(`no training worker among ${page.workers().map((w) => w.url()).join(', ')}`);
+  if (!worker)
+    throw new Error(
+      `no training worker among ${page
+        .workers()
+        .map((w) => w.url())
+        .join(', ')}`,
+    );
   return worker;
 }
 
@@ -38,7 +44,9 @@ test('a lost GPU device restarts the worker and the run continues from its last 
   const run = page.getByTestId('train-run');
   await expect(run).toHaveAttribute('data-phase', 'done', { timeout: 170_000 });
   expect(Number(await run.getAttribute('data-steps'))).toBe(24);
-  console.log(`after the lost device: ${await notice.innerText()}; loss ${await run.getAttribute('data-first-loss')} -> ${await run.getAttribute('data-last-loss')}`);
+  console.log(
+    `after the lost device: ${await notice.innerText()}; loss ${await run.getAttribute('data-first-loss')} -> ${await run.getAttribute('data-last-loss')}`,
+  );
   expect(await page.getByTestId('backend-badge').innerText()).toBe('WebGPU');
 });
 
@@ -46,7 +54,9 @@ test('a crashed worker shows the error, keeps the run, and offers to continue it
   test.setTimeout(360_000);
   await startRun(page, 24, /^([7-9]|10)$/);
   await trainingWorker(page).evaluate(() => {
-    setTimeout(() => { throw new Error('simulated crash'); }, 0);
+    setTimeout(() => {
+      throw new Error('simulated crash');
+    }, 0);
   });
 
   const run = page.getByTestId('train-run');

@@ -22,7 +22,9 @@ test('a reload in the middle of a run offers to resume it from its last checkpoi
   await expect(banner).toContainText(/stopped at step (6|12|18) of 24/, { timeout: 120_000 });
   await banner.getByRole('button', { name: /Resume from step/ }).click();
   const run = await studio.trainingResult();
-  console.log(`resumed run: ${run.phase} after ${run.steps} steps, loss ${run.firstLoss.toFixed(4)} -> ${run.lastLoss.toFixed(4)}`);
+  console.log(
+    `resumed run: ${run.phase} after ${run.steps} steps, loss ${run.firstLoss.toFixed(4)} -> ${run.lastLoss.toFixed(4)}`,
+  );
   expect(run.phase).toBe('done');
   expect(run.steps).toBe(24);
   await expect(banner).toHaveCount(0);

@@ -3,7 +3,9 @@ import { expect, test } from './fixtures';
 import { E2E_SETTINGS, openStudio, safetensorsHeader } from './studio';
 
 // The whole S²FT story on the embedded model, in real Chromium on WebGPU (SwiftShader here).
-test('fine-tune the default model with S²FT, download the adapter, and bring it back after a reload', async ({ page }) => {
+test('fine-tune the default model with S²FT, download the adapter, and bring it back after a reload', async ({
+  page,
+}) => {
   test.setTimeout(600_000);
   const timings: string[] = [];
   const timed = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
@@ -27,7 +29,9 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   const watch = await studio.watchMainThread();
   const run = await timed('train 30 steps', () => studio.train({ method: 's2ft', steps: 30, timeoutMs: 360_000 }));
   const { maxStallMs } = await watch.stop();
-  console.log(`S²FT run: ${run.steps} steps, loss ${run.firstLoss.toFixed(4)} -> ${run.lastLoss.toFixed(4)}; main thread max stall ${maxStallMs.toFixed(0)} ms`);
+  console.log(
+    `S²FT run: ${run.steps} steps, loss ${run.firstLoss.toFixed(4)} -> ${run.lastLoss.toFixed(4)}; main thread max stall ${maxStallMs.toFixed(0)} ms`,
+  );
   // Charts redraw from events batched per frame, deferred behind input: the page never freezes.
   // (The bound is loose because SwiftShader and the worker share two CPU cores with the page.)
   expect(maxStallMs).toBeLessThan(2_000);
@@ -43,7 +47,9 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   // The co-permuted o_proj has one dense trainable block; the original has the selected heads scattered.
   await expect(views.permuted.getByTestId('view-o_proj-permuted-outline')).toHaveCount(1);
   await views.permuted.locator('canvas').hover({ position: { x: 2, y: 2 } });
-  await expect(views.permuted.getByTestId('view-o_proj-permuted-hover')).toContainText('permuted position 0 ← original head');
+  await expect(views.permuted.getByTestId('view-o_proj-permuted-hover')).toContainText(
+    'permuted position 0 ← original head',
+  );
 
   const file = await timed('download', () => studio.downloadAdapter('s2ft'));
   const header = safetensorsHeader(file.bytes);
@@ -51,9 +57,15 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   expect(JSON.parse(header.__metadata__!.s2ft_config).peft_type).toBe('S2FT');
   for (let layer = 0; layer < layers; layer++) {
     // One head trains headDim columns of o_proj: delta [hidden, headDim], columns [headDim].
-    expect(header[`model.layers.${layer}.self_attn.o_proj.s2ft_columns`]).toEqual(expect.objectContaining({ dtype: 'I32', shape: [headDim] }));
-    expect(header[`model.layers.${layer}.self_attn.o_proj.s2ft_delta`]).toEqual(expect.objectContaining({ dtype: 'F32', shape: [hidden, headDim] }));
-    expect(header[`model.layers.${layer}.mlp.down_proj.s2ft_columns`]).toEqual(expect.objectContaining({ dtype: 'I32', shape: [16] }));
+    expect(header[`model.layers.${layer}.self_attn.o_proj.s2ft_columns`]).toEqual(
+      expect.objectContaining({ dtype: 'I32', shape: [headDim] }),
+    );
+    expect(header[`model.layers.${layer}.self_attn.o_proj.s2ft_delta`]).toEqual(
+      expect.objectContaining({ dtype: 'F32', shape: [hidden, headDim] }),
+    );
+    expect(header[`model.layers.${layer}.mlp.down_proj.s2ft_columns`]).toEqual(
+      expect.objectContaining({ dtype: 'I32', shape: [16] }),
+    );
   }
 
   // The same update as an exact PEFT LoRA: adapter_config.json and adapter_model.safetensors.
@@ -76,7 +88,9 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   expect(await timed('import', () => studio.importAdapter(file))).toMatch(/Imported/);
   await studio.useAdapter();
   const out = await timed('generate', () => studio.generate(prompt, 8));
-  console.log(`generation from ${JSON.stringify(prompt)}\n  base:    ${JSON.stringify(out.base)}\n  adapter: ${JSON.stringify(out.adapter)}`);
+  console.log(
+    `generation from ${JSON.stringify(prompt)}\n  base:    ${JSON.stringify(out.base)}\n  adapter: ${JSON.stringify(out.adapter)}`,
+  );
   console.log(`timings: ${timings.join(', ')}`);
   expect(out.adapter).not.toBeNull();
   expect(out.adapter).not.toBe(out.base);

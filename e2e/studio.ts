@@ -87,7 +87,10 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
     /** Uploads a data file from memory, as if picked in the file dialog. */
     async uploadData(name: string, text: string) {
       await studio.openPanel('Data');
-      await page.getByTestId('data-drop').locator('input[type=file]').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+      await page
+        .getByTestId('data-drop')
+        .locator('input[type=file]')
+        .setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
       await expect(page.getByTestId('data-status')).not.toHaveAttribute('data-state', 'busy', { timeout: 60_000 });
     },
 
@@ -125,7 +128,11 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
     },
 
     /** Trains with the given method and settings from the Train panel, to the end. */
-    async train(options: { method?: 's2ft' | 'lora' | 'full'; steps: number; timeoutMs?: number }): Promise<TrainedRun> {
+    async train(options: {
+      method?: 's2ft' | 'lora' | 'full';
+      steps: number;
+      timeoutMs?: number;
+    }): Promise<TrainedRun> {
       await studio.startTraining(options);
       return studio.trainingResult(options.timeoutMs);
     },
@@ -188,7 +195,10 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
     /** Imports an adapter file, as if picked in the file dialog; returns the panel's message. */
     async importAdapter(file: DownloadedFile): Promise<string> {
       await studio.openPanel('Adapters');
-      await page.getByTestId('adapter-drop').locator('input[type=file]').setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: file.bytes });
+      await page
+        .getByTestId('adapter-drop')
+        .locator('input[type=file]')
+        .setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: file.bytes });
       const message = page.getByTestId('adapter-message');
       await expect(message).toBeVisible({ timeout: 60_000 });
       return message.innerText();
@@ -230,7 +240,9 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       await studio.openPanel('Train');
       await expect(page.getByTestId('smoke-status')).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
       const list = page.getByTestId('smoke-losses');
-      const losses = await list.locator('li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-loss'))));
+      const losses = await list
+        .locator('li')
+        .evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-loss'))));
       return { backend: (await list.getAttribute('data-backend')) ?? '', losses };
     },
 
@@ -269,7 +281,9 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
 export type Studio = Awaited<ReturnType<typeof openStudio>>;
 
 /** The JSON header of a safetensors file, read by hand: 8-byte little-endian length, then JSON. */
-export function safetensorsHeader(bytes: Buffer): Record<string, { dtype: string; shape: number[] }> & { __metadata__?: Record<string, string> } {
+export function safetensorsHeader(
+  bytes: Buffer,
+): Record<string, { dtype: string; shape: number[] }> & { __metadata__?: Record<string, string> } {
   const length = Number(bytes.readBigUInt64LE(0));
   return JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
 }

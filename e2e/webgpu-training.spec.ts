@@ -19,8 +19,10 @@ test('trains a small model on WebGPU in the worker while the page stays responsi
   }
   const run = await studio.smokeTrainResult();
   const { maxStallMs, ticks } = await watch.stop();
-  console.log(`smoke run: ${run.losses.length} steps on ${run.backend} in ${Date.now() - started} ms; ` +
-    `loss ${run.losses[0].toFixed(4)} -> ${run.losses.at(-1)?.toFixed(4)}; main thread max stall ${maxStallMs.toFixed(0)} ms over ${ticks} ticks`);
+  console.log(
+    `smoke run: ${run.losses.length} steps on ${run.backend} in ${Date.now() - started} ms; ` +
+      `loss ${run.losses[0].toFixed(4)} -> ${run.losses.at(-1)?.toFixed(4)}; main thread max stall ${maxStallMs.toFixed(0)} ms over ${ticks} ticks`,
+  );
 
   expect(run.backend).toBe('webgpu');
   expect(run.losses).toHaveLength(20);

@@ -44,8 +44,14 @@ import type { Selection } from '../src/core/s2ft/types';
  */
 function torchrun2(): string[] {
   // A free port per launch: torchrun's default 29500 collides with any other run on the machine.
-  const port = spawnSync(process.execPath, ['-e',
-    'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})'], { encoding: 'utf8' }).stdout.trim();
+  const port = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})',
+    ],
+    { encoding: 'utf8' },
+  ).stdout.trim();
   return ['-m', 'torch.distributed.run', '-r', '1', '-t', '1', '--master_port', port, '--nproc_per_node', '2'];
 }
 
@@ -54,13 +60,19 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** A python that imports torch: $PYTHON, python3 on PATH, or Debian's /usr/bin/python3. */
 function findPython(): string | null {
   const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-  return candidates.find((py) => spawnSync(py, ['-c', 'import torch, torch.distributed.run'], { stdio: 'ignore' }).status === 0) ?? null;
+  return (
+    candidates.find(
+      (py) => spawnSync(py, ['-c', 'import torch, torch.distributed.run'], { stdio: 'ignore' }).status === 0,
+    ) ?? null
+  );
 }
 
 const python = findPython();
 if (!python) {
-  console.log('recipe tests SKIPPED: no python3 with torch found ($PYTHON, python3, /usr/bin/python3); ' +
-    'install Debian\'s python3-torch (apt-get install -y python3-torch) to run them');
+  console.log(
+    'recipe tests SKIPPED: no python3 with torch found ($PYTHON, python3, /usr/bin/python3); ' +
+      "install Debian's python3-torch (apt-get install -y python3-torch) to run them",
+  );
 }
 
 function sh(cmd: string, args: string[], cwd = ROOT, env: Record<string, string> = {}): string {
@@ -72,7 +84,9 @@ function sh(cmd: string, args: string[], cwd = ROOT, env: Record<string, string>
 
 /** Runs a CLI command module in-process, as `npm run cli -- <command> ...` would. */
 async function cli(command: 'export-recipe' | 'train', argv: string[]): Promise<Record<string, unknown>> {
-  const mod = (await import(`../src/cli/commands/${command}.ts`)) as { run: (ctx: unknown) => Promise<Record<string, unknown>> };
+  const mod = (await import(`../src/cli/commands/${command}.ts`)) as {
+    run: (ctx: unknown) => Promise<Record<string, unknown>>;
+  };
   const flags = new Flags(parseArgs(argv, new Set(['json'])).flags);
   return mod.run({ flags, json: true, log: () => {} });
 }
@@ -91,13 +105,17 @@ function writeRows(file: string, rows: number[][]): void {
 
 /** max |a − b| / max |b| over all blocks of two adapters with the same layout. */
 function relDiff(a: S2ftAdapter, b: S2ftAdapter): number {
-  expect(a.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`))
-    .toEqual(b.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`));
-  let diff = 0, scale = 0;
-  a.blocks.forEach((blk, i) => blk.delta.forEach((v, j) => {
-    diff = Math.max(diff, Math.abs(v - b.blocks[i].delta[j]));
-    scale = Math.max(scale, Math.abs(b.blocks[i].delta[j]));
-  }));
+  expect(a.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`)).toEqual(
+    b.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`),
+  );
+  let diff = 0,
+    scale = 0;
+  a.blocks.forEach((blk, i) =>
+    blk.delta.forEach((v, j) => {
+      diff = Math.max(diff, Math.abs(v - b.blocks[i].delta[j]));
+      scale = Math.max(scale, Math.abs(b.blocks[i].delta[j]));
+    }),
+  );
   expect(scale).toBeGreaterThan(0);
   return diff / scale;
 }
@@ -107,13 +125,16 @@ function batchCases(): unknown[] {
   const lengths = [7, 3, 12, 5, 9];
   const examples = lengths.map((n, i) => {
     const inputIds = randomIds(1, n, 50, 40 + i)[0];
-    const lossMask = inputIds.map((_, t) => i % 2 === 0 || t >= n / 2);   // prompt-style rows count only their tail
+    const lossMask = inputIds.map((_, t) => i % 2 === 0 || t >= n / 2); // prompt-style rows count only their tail
     return { inputIds, lossMask, source: i + 1 };
   });
   return [true, false].map((pack) => {
     const options = { batchSize: 3, seqLen: 4, seed: 9, pack, shuffle: true };
     const stream = new BatchStream({ examples, eosTokenId: 2 }, options);
-    const batches = Array.from({ length: 5 }, () => stream.next()).map((b) => ({ input_ids: Array.from(b.inputIds), labels: Array.from(b.labels) }));
+    const batches = Array.from({ length: 5 }, () => stream.next()).map((b) => ({
+      input_ids: Array.from(b.inputIds),
+      labels: Array.from(b.labels),
+    }));
     return { ...options, eos_token_id: 2, examples: examples.map((e) => [e.inputIds, e.lossMask]), batches };
   });
 }
@@ -123,9 +144,12 @@ const readAdapter = (file: string) => decodeS2ftAdapter(new Uint8Array(readFileS
 describe.skipIf(!python)('PyTorch scale-out recipe', () => {
   const py = python as string;
   let tmp: string;
-  const trainConfig = tinyConfig({ modelType: 'qwen2', attentionBias: true });  // GQA 4 heads / 2 kv, q/k/v biases
+  const trainConfig = tinyConfig({ modelType: 'qwen2', attentionBias: true }); // GQA 4 heads / 2 kv, q/k/v biases
   const selection: Selection = {
-    layers: [{ heads: [0, 3], channels: [1, 20, 33], vHeads: [1], upChannels: [5] }, { heads: [2], channels: [47] }],
+    layers: [
+      { heads: [0, 3], channels: [1, 20, 33], vHeads: [1], upChannels: [5] },
+      { heads: [2], channels: [47] },
+    ],
   };
   let modelDir: string;
   let selectionFile: string;
@@ -138,21 +162,41 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     writeFileSync(selectionFile, writeSelectionFile(selection));
   });
   // RECIPE_KEEP=1 keeps the exported folders for inspection.
-  afterAll(() => { if (!process.env.RECIPE_KEEP) rmSync(tmp, { recursive: true, force: true }); else console.log(`kept ${tmp}`); });
+  afterAll(() => {
+    if (!process.env.RECIPE_KEEP) rmSync(tmp, { recursive: true, force: true });
+    else console.log(`kept ${tmp}`);
+  });
 
   it('python unit tests: partial-backprop gradients and the forward against the studio', async () => {
     const fixture = path.join(tmp, 'fixture');
     const cases = [
-      { name: 'qwen2-gqa-bias-tied', config: tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true }) },
-      { name: 'llama3-rope-scaling', config: tinyConfig({ numKvHeads: 1, ropeTheta: 500000,
-        ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 16 } }) },
+      {
+        name: 'qwen2-gqa-bias-tied',
+        config: tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true }),
+      },
+      {
+        name: 'llama3-rope-scaling',
+        config: tinyConfig({
+          numKvHeads: 1,
+          ropeTheta: 500000,
+          ropeScaling: {
+            type: 'llama3',
+            factor: 8,
+            lowFreqFactor: 1,
+            highFreqFactor: 4,
+            originalMaxPositionEmbeddings: 16,
+          },
+        }),
+      },
     ];
     const forwardCases = [];
     for (const [i, c] of cases.entries()) {
       await studioCheckpoint(path.join(fixture, c.name), c.config, 10 + i);
       const loaded = await loadCheckpoint(await nodeDirectorySource(path.join(fixture, c.name)));
       const ids = randomIds(2, 40, c.config.vocabSize, 7 + i);
-      const logits = tf.tidy(() => forward({ config: loaded.config, weights: loaded.weights }, tf.tensor2d(ids, [2, 40], 'int32')));
+      const logits = tf.tidy(() =>
+        forward({ config: loaded.config, weights: loaded.weights }, tf.tensor2d(ids, [2, 40], 'int32')),
+      );
       forwardCases.push({ model: c.name, input_ids: ids, logits: Array.from(await logits.data()) });
       logits.dispose();
       disposeWeights(loaded.weights);
@@ -166,28 +210,77 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
   });
 
   it('exported recipe trains with torchrun --nproc_per_node 2 (gloo) and its adapter imports back', async () => {
-    const defaultDir = existsSync(EMBEDDED_MODELS_DIR) ? (() => { try { return resolveModelDir('default'); } catch { return null; } })() : null;
+    const defaultDir = existsSync(EMBEDDED_MODELS_DIR)
+      ? (() => {
+          try {
+            return resolveModelDir('default');
+          } catch {
+            return null;
+          }
+        })()
+      : null;
     const base = defaultDir ?? modelDir;
     const loaded = await loadCheckpoint(await nodeDirectorySource(base));
     const { config } = loaded;
     disposeWeights(loaded.weights);
     const sel: Selection = defaultDir
-      ? { layers: Array.from({ length: config.numLayers }, (_, l) => ({ heads: [l % config.numHeads], channels: [0, 7, 8 + 3 * l] })) }
+      ? {
+          layers: Array.from({ length: config.numLayers }, (_, l) => ({
+            heads: [l % config.numHeads],
+            channels: [0, 7, 8 + 3 * l],
+          })),
+        }
       : selection;
     const selFile = path.join(tmp, 'must-show-selection.json');
     writeFileSync(selFile, writeSelectionFile(sel));
     const data = path.join(tmp, 'must-show.jsonl');
     writeRows(data, randomIds(8, 17, config.vocabSize, 21));
     const out = path.join(tmp, 'must-show-recipe');
-    await cli('export-recipe', ['--model', base, '--data', data, '--selection', selFile, '--steps', '3',
-      '--batch-size', '4', '--lr', '1e-2', '--seed', '5', '--out', out]);
-    for (const f of ['train.py', 's2ft.py', 'model.py', 'data.py', 'adapter.py', 'requirements.txt', 'README.md', 'run.json', 'selection.json', 'train.tokens.jsonl'])
+    await cli('export-recipe', [
+      '--model',
+      base,
+      '--data',
+      data,
+      '--selection',
+      selFile,
+      '--steps',
+      '3',
+      '--batch-size',
+      '4',
+      '--lr',
+      '1e-2',
+      '--seed',
+      '5',
+      '--out',
+      out,
+    ]);
+    for (const f of [
+      'train.py',
+      's2ft.py',
+      'model.py',
+      'data.py',
+      'adapter.py',
+      'requirements.txt',
+      'README.md',
+      'run.json',
+      'selection.json',
+      'train.tokens.jsonl',
+    ])
       expect(existsSync(path.join(out, f)), f).toBe(true);
 
-    const log = sh(py, [...torchrun2(), 'train.py', '--device', 'cpu',
-      '--peft-out', 'peft', '--metrics', 'metrics.json'], out, { OMP_NUM_THREADS: '1' });
-    console.log(`${defaultDir ? `embedded default ${defaultDir}` : 'tiny studio checkpoint (no embedded default yet)'}:\n${log}`);
-    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as { losses: number[]; processes: number };
+    const log = sh(
+      py,
+      [...torchrun2(), 'train.py', '--device', 'cpu', '--peft-out', 'peft', '--metrics', 'metrics.json'],
+      out,
+      { OMP_NUM_THREADS: '1' },
+    );
+    console.log(
+      `${defaultDir ? `embedded default ${defaultDir}` : 'tiny studio checkpoint (no embedded default yet)'}:\n${log}`,
+    );
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as {
+      losses: number[];
+      processes: number;
+    };
     expect(metrics.processes).toBe(2);
     expect(metrics.losses).toHaveLength(3);
     expect(metrics.losses.every(Number.isFinite)).toBe(true);
@@ -196,7 +289,9 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     checkAdapterFitsModel(adapter, config, { name: loaded.name, fingerprint: loaded.fingerprint }, 'recipe adapter');
     expect(adapter.info.training.processes).toBe(2);
     expect(adapter.blocks.some((b) => b.delta.some((v) => v !== 0))).toBe(true);
-    expect(() => checkAdapterFitsModel(adapter, config, { name: loaded.name, fingerprint: 'another' }, 'recipe adapter')).toThrow(/another base model/);
+    expect(() =>
+      checkAdapterFitsModel(adapter, config, { name: loaded.name, fingerprint: 'another' }, 'recipe adapter'),
+    ).toThrow(/another base model/);
 
     // The recipe's PEFT form equals the studio's PEFT export of the same adapter, tensor for tensor.
     const ours = parseSafetensors(new Uint8Array(readFileSync(path.join(out, 'peft', PEFT_WEIGHTS_FILE))));
@@ -207,16 +302,35 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
 
   it('one SGD step: recipe (1 and 2 processes) and the studio give the same deltas', async () => {
     const data = path.join(tmp, 'sgd.jsonl');
-    writeRows(data, randomIds(4, 9, trainConfig.vocabSize, 33));          // B = 4 equal-length rows
-    const flags = ['--model', modelDir, '--data', data, '--method', 's2ft', '--selection', selectionFile,
-      '--optimizer', 'sgd', '--lr', '0.5', '--steps', '1', '--grad-clip', '0', '--batch-size', '4'];
+    writeRows(data, randomIds(4, 9, trainConfig.vocabSize, 33)); // B = 4 equal-length rows
+    const flags = [
+      '--model',
+      modelDir,
+      '--data',
+      data,
+      '--method',
+      's2ft',
+      '--selection',
+      selectionFile,
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.5',
+      '--steps',
+      '1',
+      '--grad-clip',
+      '0',
+      '--batch-size',
+      '4',
+    ];
     const studioOut = path.join(tmp, 'studio-sgd.safetensors');
     await cli('train', [...flags, '--out', studioOut]);
     const recipe = path.join(tmp, 'sgd-recipe');
     await cli('export-recipe', [...flags, '--out', recipe]);
     sh(py, ['train.py', '--device', 'cpu', '--out', 'one.safetensors'], recipe);
-    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'],
-      recipe, { OMP_NUM_THREADS: '1' });
+    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'], recipe, {
+      OMP_NUM_THREADS: '1',
+    });
 
     const studio = readAdapter(studioOut);
     const one = readAdapter(path.join(recipe, 'one.safetensors'));
@@ -224,29 +338,63 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     expect(one.info.baseModel).toEqual(studio.info.baseModel);
     const vsStudio = relDiff(one, studio);
     const twoVsOne = relDiff(two, one);
-    console.log(`SGD step deltas: recipe vs studio max rel diff ${vsStudio.toExponential(2)}, ` +
-      `2 processes vs 1 ${twoVsOne.toExponential(2)} (tol 1e-5)`);
+    console.log(
+      `SGD step deltas: recipe vs studio max rel diff ${vsStudio.toExponential(2)}, ` +
+        `2 processes vs 1 ${twoVsOne.toExponential(2)} (tol 1e-5)`,
+    );
     expect(vsStudio).toBeLessThan(1e-5);
     expect(twoVsOne).toBeLessThan(1e-5);
   });
 
   it('three SGD updates with shuffling across epochs, padding, accumulation, warm-up and clipping agree too', async () => {
     const data = path.join(tmp, 'sgd-multi.jsonl');
-    writeRows(data, [6, 9, 4, 8, 5, 7, 9].map((n, i) => randomIds(1, n, trainConfig.vocabSize, 50 + i)[0]));
-    const flags = ['--model', modelDir, '--data', data, '--method', 's2ft', '--selection', selectionFile,
-      '--optimizer', 'sgd', '--lr', '0.5', '--steps', '3', '--batch-size', '4', '--grad-accum', '2',
-      '--warmup', '1', '--schedule', 'cosine', '--grad-clip', '0.3', '--seed', '4'];
+    writeRows(
+      data,
+      [6, 9, 4, 8, 5, 7, 9].map((n, i) => randomIds(1, n, trainConfig.vocabSize, 50 + i)[0]),
+    );
+    const flags = [
+      '--model',
+      modelDir,
+      '--data',
+      data,
+      '--method',
+      's2ft',
+      '--selection',
+      selectionFile,
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.5',
+      '--steps',
+      '3',
+      '--batch-size',
+      '4',
+      '--grad-accum',
+      '2',
+      '--warmup',
+      '1',
+      '--schedule',
+      'cosine',
+      '--grad-clip',
+      '0.3',
+      '--seed',
+      '4',
+    ];
     const studioOut = path.join(tmp, 'studio-multi.safetensors');
     await cli('train', [...flags, '--out', studioOut]);
     const recipe = path.join(tmp, 'multi-recipe');
     await cli('export-recipe', [...flags, '--out', recipe]);
     sh(py, ['train.py', '--device', 'cpu', '--out', 'one.safetensors'], recipe);
-    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'], recipe, { OMP_NUM_THREADS: '1' });
+    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'], recipe, {
+      OMP_NUM_THREADS: '1',
+    });
     const studio = readAdapter(studioOut);
     const vsStudio = relDiff(readAdapter(path.join(recipe, 'one.safetensors')), studio);
     const twoVsStudio = relDiff(readAdapter(path.join(recipe, 'two.safetensors')), studio);
-    console.log(`3 SGD updates: recipe vs studio max rel diff ${vsStudio.toExponential(2)}, ` +
-      `2 processes vs studio ${twoVsStudio.toExponential(2)} (tol 1e-5)`);
+    console.log(
+      `3 SGD updates: recipe vs studio max rel diff ${vsStudio.toExponential(2)}, ` +
+        `2 processes vs studio ${twoVsStudio.toExponential(2)} (tol 1e-5)`,
+    );
     expect(vsStudio).toBeLessThan(1e-5);
     expect(twoVsStudio).toBeLessThan(1e-5);
   });

@@ -22,8 +22,12 @@ if (process.env.CHROME_PATH) {
 const isRoot = process.getuid?.() === 0;
 const hasApt = existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get');
 if (!isRoot || !hasApt) {
-  const how = hasApt ? `sudo sh -c '${CHROMIUM_INSTALL_COMMAND}'` : 'install Chrome or Chromium with your package manager';
-  console.error(`${found.problem}\nThe e2e tests need one. Run:\n  ${how}\nor set CHROME_PATH to a Chrome/Chromium binary.`);
+  const how = hasApt
+    ? `sudo sh -c '${CHROMIUM_INSTALL_COMMAND}'`
+    : 'install Chrome or Chromium with your package manager';
+  console.error(
+    `${found.problem}\nThe e2e tests need one. Run:\n  ${how}\nor set CHROME_PATH to a Chrome/Chromium binary.`,
+  );
   process.exit(1);
 }
 
@@ -34,7 +38,9 @@ const install = spawnSync('sh', ['-c', CHROMIUM_INSTALL_COMMAND], {
 });
 const after = findChromium();
 if (install.status !== 0 || !after.path) {
-  console.error(`Installing Chromium failed (exit ${install.status}). Install Chrome or Chromium yourself, or set CHROME_PATH.`);
+  console.error(
+    `Installing Chromium failed (exit ${install.status}). Install Chrome or Chromium yourself, or set CHROME_PATH.`,
+  );
   process.exit(1);
 }
 report(after);

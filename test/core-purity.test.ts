@@ -35,7 +35,8 @@ describe('src/core purity rule', () => {
   });
 
   it('allows tfjs and core-relative imports in src/core, and React in src/app', async () => {
-    const core = "import * as tf from '@tensorflow/tfjs';\nimport { UserError } from './errors';\nexport const probe = [tf, UserError];\n";
+    const core =
+      "import * as tf from '@tensorflow/tfjs';\nimport { UserError } from './errors';\nexport const probe = [tf, UserError];\n";
     expect(await ruleHits(core, 'src/core/purity-probe.ts')).toEqual([]);
     const app = "import { useState } from 'react';\nexport const probe = useState;\n";
     expect(await ruleHits(app, 'src/app/purity-probe.ts')).toEqual([]);

@@ -13,7 +13,15 @@ import type { MethodName } from '../src/core/train/method';
 import { prepareMethod } from '../src/core/train/methods';
 import { Trainer, type BatchFeed } from '../src/core/train/trainer';
 
-const config = tinyConfig({ vocabSize: 50, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 8 });
+const config = tinyConfig({
+  vocabSize: 50,
+  hiddenSize: 16,
+  intermediateSize: 24,
+  numLayers: 1,
+  numHeads: 2,
+  numKvHeads: 1,
+  headDim: 8,
+});
 const STEPS = 500;
 const WARM_UP = 50;
 let base: LlamaWeights;
@@ -47,54 +55,82 @@ const methodConfig = {
 };
 
 describe('no tensor leaks', () => {
-  it.each<MethodName>(['s2ft', 'lora', 'full'])('%s: 500 training steps keep tensor count and bytes flat after warm-up', async (name) => {
-    const before = tf.memory();
-    const prepared = prepareMethod(name, { config, weights: base }, methodConfig);
-    const trainer = new Trainer(prepared, config, feed(), {
-      steps: STEPS, lr: 1e-3, warmup: 10, schedule: 'cosine', accumulation: 1, gradClip: 0.5, evalEvery: 100,
-      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01 },
-    }, [batch(11), batch(13)]);
-    const samples: { step: number; numTensors: number; numBytes: number }[] = [];
-    const result = await trainer.run({
-      onStep: (m) => {
-        if (m.step >= WARM_UP) samples.push({ step: m.step, numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
-      },
-    });
-    expect(result.steps).toBe(STEPS);
-    expect(result.evals).toHaveLength(STEPS / 100);
-    const first = samples[0];
-    const last = samples[samples.length - 1];
-    const drift = samples.filter((s) => s.numTensors !== first.numTensors || s.numBytes !== first.numBytes);
-    const losses = result.history.map((h) => h.loss);
-    console.log(`${name}: step ${first.step} ${first.numTensors} tensors / ${first.numBytes} bytes, ` +
-      `step ${last.step} ${last.numTensors} tensors / ${last.numBytes} bytes; steps that differ: ${drift.length}; ` +
-      `loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`);
-    expect([first.step, last.step]).toEqual([WARM_UP, STEPS]);
-    expect(drift).toEqual([]);
-    // Disposing the run gives back everything it made.
-    trainer.dispose();
-    prepared.dispose();
-    const after = tf.memory();
-    console.log(`${name}: before the run ${before.numTensors} tensors / ${before.numBytes} bytes, after disposing ${after.numTensors} / ${after.numBytes}`);
-    expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
-  });
+  it.each<MethodName>(['s2ft', 'lora', 'full'])(
+    '%s: 500 training steps keep tensor count and bytes flat after warm-up',
+    async (name) => {
+      const before = tf.memory();
+      const prepared = prepareMethod(name, { config, weights: base }, methodConfig);
+      const trainer = new Trainer(
+        prepared,
+        config,
+        feed(),
+        {
+          steps: STEPS,
+          lr: 1e-3,
+          warmup: 10,
+          schedule: 'cosine',
+          accumulation: 1,
+          gradClip: 0.5,
+          evalEvery: 100,
+          optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01 },
+        },
+        [batch(11), batch(13)],
+      );
+      const samples: { step: number; numTensors: number; numBytes: number }[] = [];
+      const result = await trainer.run({
+        onStep: (m) => {
+          if (m.step >= WARM_UP)
+            samples.push({ step: m.step, numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
+        },
+      });
+      expect(result.steps).toBe(STEPS);
+      expect(result.evals).toHaveLength(STEPS / 100);
+      const first = samples[0];
+      const last = samples[samples.length - 1];
+      const drift = samples.filter((s) => s.numTensors !== first.numTensors || s.numBytes !== first.numBytes);
+      const losses = result.history.map((h) => h.loss);
+      console.log(
+        `${name}: step ${first.step} ${first.numTensors} tensors / ${first.numBytes} bytes, ` +
+          `step ${last.step} ${last.numTensors} tensors / ${last.numBytes} bytes; steps that differ: ${drift.length}; ` +
+          `loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`,
+      );
+      expect([first.step, last.step]).toEqual([WARM_UP, STEPS]);
+      expect(drift).toEqual([]);
+      // Disposing the run gives back everything it made.
+      trainer.dispose();
+      prepared.dispose();
+      const after = tf.memory();
+      console.log(
+        `${name}: before the run ${before.numTensors} tensors / ${before.numBytes} bytes, after disposing ${after.numTensors} / ${after.numBytes}`,
+      );
+      expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
+    },
+  );
 
   it('200 generation calls leave no tensors (cached and uncached, greedy and sampled, with an adapter linear)', async () => {
     const lora = prepareMethod('lora', { config, weights: base }, methodConfig);
     const model = { config, weights: base };
-    await generate(model, [1, 2, 3], { maxNewTokens: 2 });                       // warm-up
+    await generate(model, [1, 2, 3], { maxNewTokens: 2 }); // warm-up
     const before = tf.memory();
     let tokens = 0;
     for (let i = 0; i < 200; i++) {
       const out = await generate(model, [1 + (i % 7), 2, 3], {
-        maxNewTokens: 1 + (i % 6), temperature: i % 2 === 0 ? 0 : 0.8, topK: i % 3 === 0 ? 5 : undefined, topP: i % 5 === 0 ? 0.9 : undefined,
-        seed: i, useCache: i % 4 !== 0, stopTokenIds: [], linear: i % 3 === 1 ? lora.linear : undefined,
+        maxNewTokens: 1 + (i % 6),
+        temperature: i % 2 === 0 ? 0 : 0.8,
+        topK: i % 3 === 0 ? 5 : undefined,
+        topP: i % 5 === 0 ? 0.9 : undefined,
+        seed: i,
+        useCache: i % 4 !== 0,
+        stopTokenIds: [],
+        linear: i % 3 === 1 ? lora.linear : undefined,
       });
       tokens += out.ids.length;
     }
     const after = tf.memory();
-    console.log(`generate ×200 (${tokens} tokens): before ${before.numTensors} tensors / ${before.numBytes} bytes, ` +
-      `after ${after.numTensors} / ${after.numBytes}`);
+    console.log(
+      `generate ×200 (${tokens} tokens): before ${before.numTensors} tensors / ${before.numBytes} bytes, ` +
+        `after ${after.numTensors} / ${after.numBytes}`,
+    );
     expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
     lora.dispose();
   });

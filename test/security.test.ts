@@ -34,20 +34,28 @@ function sourceFiles(dir: string, pattern: RegExp): string[] {
 function sinkHits(files: string[]): string[] {
   const hits: string[] = [];
   for (const file of files) {
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      for (const [what, re] of SINKS) if (re.test(line)) hits.push(`${file.slice(root.length)}:${i + 1}: ${what}: ${line.trim()}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        for (const [what, re] of SINKS)
+          if (re.test(line)) hits.push(`${file.slice(root.length)}:${i + 1}: ${what}: ${line.trim()}`);
+      });
   }
   return hits;
 }
 
 const chatTokenizer = (template?: string) =>
-  loadTokenizer(tinyTokenizerJson(), { ...tinyTokenizerConfig({ chat: true }), ...(template ? { chat_template: template } : {}) });
+  loadTokenizer(tinyTokenizerJson(), {
+    ...tinyTokenizerConfig({ chat: true }),
+    ...(template ? { chat_template: template } : {}),
+  });
 
 describe('no evaluation of user content', () => {
   it('src/, workers/ and index.html contain no eval, Function constructor or raw-HTML sink', () => {
     const files = [
-      ...sourceFiles(join(root, 'src'), /\.(ts|tsx)$/), ...sourceFiles(join(root, 'workers'), /\.(ts|tsx)$/), join(root, 'index.html'),
+      ...sourceFiles(join(root, 'src'), /\.(ts|tsx)$/),
+      ...sourceFiles(join(root, 'workers'), /\.(ts|tsx)$/),
+      join(root, 'index.html'),
     ].filter((f) => !f.endsWith('.test.ts'));
     const hits = sinkHits(files);
     console.log(`scanned ${files.length} files for ${SINKS.map(([w]) => w).join(', ')}: ${hits.length} hits`);
@@ -55,9 +63,18 @@ describe('no evaluation of user content', () => {
   });
 
   it('the scan would see a sink (so its silence means something)', () => {
-    const probe = ['const x = eval("1");', 'el.innerHTML = text;', 'new Function("return 1")', '<div dangerouslySetInnerHTML={{ __html: s }} />'];
+    const probe = [
+      'const x = eval("1");',
+      'el.innerHTML = text;',
+      'new Function("return 1")',
+      '<div dangerouslySetInnerHTML={{ __html: s }} />',
+    ];
     expect(probe.filter((line) => SINKS.some(([, re]) => re.test(line)))).toHaveLength(probe.length);
-    expect(['this.evaluate(x)', 'new FunctionValue(() => 1)', 'model.eval()'].filter((l) => SINKS.some(([, re]) => re.test(l)))).toEqual([]);
+    expect(
+      ['this.evaluate(x)', 'new FunctionValue(() => 1)', 'model.eval()'].filter((l) =>
+        SINKS.some(([, re]) => re.test(l)),
+      ),
+    ).toEqual([]);
   });
 
   it('@huggingface/jinja, the template renderer, is an interpreter without eval or Function', () => {
@@ -70,7 +87,10 @@ describe('no evaluation of user content', () => {
   it('dataset text that looks like a template is rendered as text, not evaluated', () => {
     const tok = chatTokenizer();
     const content = "{{ 7 * 7 }}{% if true %}yes{% endif %}{{ ''.constructor }}";
-    const text = tok.applyChatTemplate([{ role: 'user', content }, { role: 'assistant', content: '{{ eos_token }}' }]);
+    const text = tok.applyChatTemplate([
+      { role: 'user', content },
+      { role: 'assistant', content: '{{ eos_token }}' },
+    ]);
     expect(text).toContain(content);
     expect(text).toContain('{{ eos_token }}');
     expect(text).not.toContain('49');

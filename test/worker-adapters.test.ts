@@ -12,7 +12,7 @@ import { BUILTIN_TINY, makeStudio, readyStudio, trainConfig, type Studio } from 
 
 let studio: Studio;
 let run: RunSummary;
-const PROMPT = [0, 12, 9, 16];   // <s> h e l
+const PROMPT = [0, 12, 9, 16]; // <s> h e l
 const GEN = { maxNewTokens: 8 };
 
 beforeAll(async () => {
@@ -30,7 +30,12 @@ describe('adapters', () => {
     const decoded = decodeS2ftAdapter(new Uint8Array(file.bytes), file.fileName);
     const selection = run.selection!;
     // One o_proj and one down_proj block per layer, on exactly the selected heads and channels.
-    expect(decoded.blocks.map((b) => `${b.layer}.${b.module}`)).toEqual(['0.o_proj', '0.down_proj', '1.o_proj', '1.down_proj']);
+    expect(decoded.blocks.map((b) => `${b.layer}.${b.module}`)).toEqual([
+      '0.o_proj',
+      '0.down_proj',
+      '1.o_proj',
+      '1.down_proj',
+    ]);
     expect(Array.from(decoded.blocks[1].indices)).toEqual([...selection.layers[0].channels].sort((a, b) => a - b));
     expect(decoded.info.baseModel.name).toBe('tiny');
 
@@ -62,14 +67,20 @@ describe('adapters', () => {
     await other.session.loadModel(BUILTIN_TINY);
     const summary = await other.session.importAdapter('theirs.s2ft.safetensors', file.bytes);
     expect(summary.fits).toBe(false);
-    expect(summary.message).toMatch(/trained on "tiny" \(fingerprint [0-9a-f]{16}\), the loaded model is "tiny" \(fingerprint [0-9a-f]{16}\)/);
-    await expect(other.session.generate(PROMPT, { ...GEN, adapters: summary.id })).rejects.toThrow(/cannot use "theirs\.s2ft\.safetensors"/);
+    expect(summary.message).toMatch(
+      /trained on "tiny" \(fingerprint [0-9a-f]{16}\), the loaded model is "tiny" \(fingerprint [0-9a-f]{16}\)/,
+    );
+    await expect(other.session.generate(PROMPT, { ...GEN, adapters: summary.id })).rejects.toThrow(
+      /cannot use "theirs\.s2ft\.safetensors"/,
+    );
     await expect(other.session.switchTo(summary.id)).rejects.toThrow(/adapter was made for another base model/);
     other.session.dispose();
   });
 
   it('refuses a broken or foreign file with a message', async () => {
-    await expect(studio.session.importAdapter('junk.safetensors', new Uint8Array([1, 2, 3]).buffer)).rejects.toThrow(/junk\.safetensors/);
+    await expect(studio.session.importAdapter('junk.safetensors', new Uint8Array([1, 2, 3]).buffer)).rejects.toThrow(
+      /junk\.safetensors/,
+    );
     const zip = await studio.session.exportAdapter('peft-zip');
     await expect(studio.session.importAdapter('a.zip', zip.bytes)).rejects.toThrow(/this is a zip/);
   });
@@ -83,17 +94,29 @@ describe('adapters', () => {
     const viaHalf = await studio.session.generate(PROMPT, { ...GEN, adapters: half.id });
     expect(viaHalf.ids).toEqual(viaA.ids);
     // The fused file holds exactly A's deltas (0.5·S + 0.5·S in float64, then float32).
-    const fusedFile = decodeS2ftAdapter(new Uint8Array((await studio.session.exportAdapter('s2ft', half.id)).bytes), 'fused');
+    const fusedFile = decodeS2ftAdapter(
+      new Uint8Array((await studio.session.exportAdapter('s2ft', half.id)).bytes),
+      'fused',
+    );
     const aFile = decodeS2ftAdapter(new Uint8Array((await studio.session.exportAdapter('s2ft', a)).bytes), 'a');
     let maxDiff = 0;
-    fusedFile.blocks.forEach((b, i) => b.delta.forEach((v, j) => { maxDiff = Math.max(maxDiff, Math.abs(v - aFile.blocks[i].delta[j])); }));
+    fusedFile.blocks.forEach((b, i) =>
+      b.delta.forEach((v, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - aFile.blocks[i].delta[j]));
+      }),
+    );
     console.log(`fused ½A+½A vs A: max |diff| ${maxDiff} (tol 0)`);
     expect(maxDiff).toBe(0);
 
     // A single weight scales: 2·A holds exactly twice A's deltas.
     const double = await studio.session.fuse([a], [2]);
-    const doubleFile = decodeS2ftAdapter(new Uint8Array((await studio.session.exportAdapter('s2ft', double.id)).bytes), 'double');
-    doubleFile.blocks.forEach((b, i) => expect(Array.from(b.delta)).toEqual(Array.from(aFile.blocks[i].delta, (v) => 2 * v)));
+    const doubleFile = decodeS2ftAdapter(
+      new Uint8Array((await studio.session.exportAdapter('s2ft', double.id)).bytes),
+      'double',
+    );
+    doubleFile.blocks.forEach((b, i) =>
+      expect(Array.from(b.delta)).toEqual(Array.from(aFile.blocks[i].delta, (v) => 2 * v)),
+    );
 
     const tensors = tf.memory().numTensors;
     await studio.session.switchTo(half.id);
@@ -107,13 +130,18 @@ describe('adapters', () => {
   });
 
   it('a LoRA run leaves an adapter that exports as PEFT and generates as the trained state', async () => {
-    const lora = await studio.session.train(trainConfig({ method: 'lora', steps: 6, lr: 5e-2, evalEvery: 0 }), () => undefined);
+    const lora = await studio.session.train(
+      trainConfig({ method: 'lora', steps: 6, lr: 5e-2, evalEvery: 0 }),
+      () => undefined,
+    );
     const current = await studio.session.generate(PROMPT, { ...GEN, adapters: 'current' });
     const viaId = await studio.session.generate(PROMPT, { ...GEN, adapters: lora.adapterId! });
     expect(viaId.ids).toEqual(current.ids);
     const zip = unzipSync(new Uint8Array((await studio.session.exportAdapter('peft-zip', lora.adapterId!)).bytes));
     expect(JSON.parse(new TextDecoder().decode(zip[PEFT_CONFIG_FILE])).r).toBe(2);
-    await expect(studio.session.exportAdapter('s2ft', lora.adapterId!)).rejects.toThrow(/LoRA adapter: export it as a PEFT-LoRA zip/);
+    await expect(studio.session.exportAdapter('s2ft', lora.adapterId!)).rejects.toThrow(
+      /LoRA adapter: export it as a PEFT-LoRA zip/,
+    );
     const memory = await studio.session.memory();
     expect(memory.backend).toBe('cpu');
     expect(memory.numTensors).toBe(tf.memory().numTensors);

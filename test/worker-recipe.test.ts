@@ -21,8 +21,11 @@ beforeAll(async () => {
   model = await studio.session.loadModel(BUILTIN_TINY);
   data = await studio.session.loadData({ kind: 'builtin', path: 'train.txt' }, { validationFraction: 0.2, seed: 0 });
   selection = await studio.session.select({
-    strategy: 'random', pick: 'large', budget: { kind: 'perLayer', heads: 1, channels: 5 },
-    modules: { oProj: true, downProj: true, vProj: false, upProj: false }, seed: 7,
+    strategy: 'random',
+    pick: 'large',
+    budget: { kind: 'perLayer', heads: 1, channels: 5 },
+    modules: { oProj: true, downProj: true, vProj: false, upProj: false },
+    seed: 7,
   });
 });
 
@@ -30,7 +33,18 @@ afterAll(() => studio.session.dispose());
 
 describe('exportRecipe', () => {
   it('zips the recipe folder for the current model, data, selection and settings', async () => {
-    const config = trainConfig({ steps: 7, lr: 3e-3, batchSize: 2, seqLen: 10, optimizer: 'sgd', weightDecay: 0.01, warmup: 2, schedule: 'cosine', gradClip: 0.5, seed: 5 });
+    const config = trainConfig({
+      steps: 7,
+      lr: 3e-3,
+      batchSize: 2,
+      seqLen: 10,
+      optimizer: 'sgd',
+      weightDecay: 0.01,
+      warmup: 2,
+      schedule: 'cosine',
+      gradClip: 0.5,
+      seed: 5,
+    });
     const file = await studio.session.exportRecipe(config);
     expect(file.fileName).toBe('tiny-s2ft-recipe.zip');
     const zip = unzipSync(new Uint8Array(file.bytes));
@@ -42,14 +56,24 @@ describe('exportRecipe', () => {
     console.log(`recipe zip: ${file.bytes.byteLength} bytes, ${Object.keys(zip).length} files`);
 
     expect(text('train.py')).toContain('torch.distributed');
-    for (const name of ['model.py', 's2ft.py', 'data.py', 'adapter.py', 'safetensors_io.py', 'requirements.txt']) expect(text(name).length).toBeGreaterThan(0);
+    for (const name of ['model.py', 's2ft.py', 'data.py', 'adapter.py', 'safetensors_io.py', 'requirements.txt'])
+      expect(text(name).length).toBeGreaterThan(0);
 
     const run = JSON.parse(text('run.json'));
     expect(run.model).toEqual({ path: 'tiny', name: 'tiny', fingerprint: model.fingerprint });
     expect(run.selection.info).toEqual({ strategy: 'random', pick: 'large', seed: 7 });
     expect(run.training).toMatchObject({
-      method: 's2ft', lr: 3e-3, steps: 7, batch_size: 2, grad_accum: 1, seq_len: 10, warmup: 2, schedule: 'cosine',
-      grad_clip: 0.5, seed: 5, data: 'train.txt',
+      method: 's2ft',
+      lr: 3e-3,
+      steps: 7,
+      batch_size: 2,
+      grad_accum: 1,
+      seq_len: 10,
+      warmup: 2,
+      schedule: 'cosine',
+      grad_clip: 0.5,
+      seed: 5,
+      data: 'train.txt',
     });
     expect(run.training.optimizer).toMatchObject({ kind: 'sgd', weightDecay: 0.01 });
     expect(run.data).toMatchObject({ path: 'train.tokens.jsonl', pack: true, eos_token_id: 1, needs_tokenizer: false });
@@ -58,7 +82,10 @@ describe('exportRecipe', () => {
     expect(JSON.parse(text('selection.json'))).toEqual(JSON.parse(selection.selectionFile));
 
     // The training split of the .txt file: packed text, every token a target.
-    const rows = text('train.tokens.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { input_ids: number[]; labels: number[] });
+    const rows = text('train.tokens.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { input_ids: number[]; labels: number[] });
     expect(rows.length).toBe(data.counts.trainExamples);
     for (const row of rows) {
       expect(row.input_ids.length).toBeGreaterThan(0);

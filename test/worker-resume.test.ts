@@ -13,13 +13,24 @@ beforeAll(async () => {
 
 const N = 8;
 const K = 4;
-const lossesOf = (events: TrainEvent[]) => events.flatMap((e) => (e.kind === 'step' ? [[e.point.step, e.point.loss]] : []));
-const evalsOf = (events: TrainEvent[]) => events.flatMap((e) => (e.kind === 'eval' ? [[e.point.step, e.point.evalLoss, e.point.heldoutLoss, e.point.forgetting]] : []));
+const lossesOf = (events: TrainEvent[]) =>
+  events.flatMap((e) => (e.kind === 'step' ? [[e.point.step, e.point.loss]] : []));
+const evalsOf = (events: TrainEvent[]) =>
+  events.flatMap((e) =>
+    e.kind === 'eval' ? [[e.point.step, e.point.evalLoss, e.point.heldoutLoss, e.point.forgetting]] : [],
+  );
 
 describe('resumeTraining', () => {
   for (const method of ['s2ft', 'lora', 'full'] as MethodName[]) {
     it(`${method}: checkpoint at step ${K}, resume in a new session, the same losses to step ${N}`, async () => {
-      const config = trainConfig({ method, steps: N, evalEvery: K, lr: method === 'full' ? 3e-3 : 2e-2, schedule: 'cosine', warmup: 2 });
+      const config = trainConfig({
+        method,
+        steps: N,
+        evalEvery: K,
+        lr: method === 'full' ? 3e-3 : 2e-2,
+        schedule: 'cosine',
+        warmup: 2,
+      });
 
       const whole = await readyStudio();
       const uninterrupted: TrainEvent[] = [];
@@ -67,8 +78,14 @@ describe('resumeTraining', () => {
     const files = asFiles('my-model', await checkpointFiles(fixtureConfig(), 3));
     const first = await makeStudio({ store });
     await first.session.loadModel({ kind: 'files', files });
-    await first.session.loadData({ kind: 'file', name: 'mine.txt', text: 'hello world '.repeat(40) }, { validationFraction: 0.1, seed: 0 });
-    await first.session.useSelectionFile('{"layers":[{"heads":[0],"channels":[1,2]},{"heads":[3],"channels":[4]}]}', 'sel.json');
+    await first.session.loadData(
+      { kind: 'file', name: 'mine.txt', text: 'hello world '.repeat(40) },
+      { validationFraction: 0.1, seed: 0 },
+    );
+    await first.session.useSelectionFile(
+      '{"layers":[{"heads":[0],"channels":[1,2]},{"heads":[3],"channels":[4]}]}',
+      'sel.json',
+    );
     await first.session.train(trainConfig({ steps: 4, checkpointEvery: 2 }), (e) => {
       if (e.kind === 'checkpoint') void first.session.stop();
     });
@@ -77,8 +94,9 @@ describe('resumeTraining', () => {
     expect(saved.modelSource).toEqual({ kind: 'files', name: 'my-model' });
 
     const second = await makeStudio({ store, seed: 99 });
-    await expect(second.session.resumeTraining(saved.runId, () => undefined))
-      .rejects.toThrow(/trained on "my-model" \(fingerprint [0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/);
+    await expect(second.session.resumeTraining(saved.runId, () => undefined)).rejects.toThrow(
+      /trained on "my-model" \(fingerprint [0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/,
+    );
     await second.session.loadModel({ kind: 'files', files });
     const resumed = await second.session.resumeTraining(saved.runId, () => undefined);
     expect(resumed.stepsDone).toBe(4);

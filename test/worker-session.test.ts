@@ -56,15 +56,18 @@ describe('loadModel', () => {
     const before = tf.memory().numTensors;
     const attempt = small.session.loadModel(BUILTIN_TINY);
     await expect(attempt).rejects.toThrow(UserError);
-    await expect(small.session.loadModel(BUILTIN_TINY)).rejects.toThrow(/needs .* GiB for its float32 weights, more than the .* available/);
+    await expect(small.session.loadModel(BUILTIN_TINY)).rejects.toThrow(
+      /needs .* GiB for its float32 weights, more than the .* available/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('says which file is missing when the picked folder has no weights', async () => {
     const files = await checkpointFiles(fixtureConfig(), 3);
     files.delete('model.safetensors');
-    await expect(studio.session.loadModel({ kind: 'files', files: asFiles('broken', files) }))
-      .rejects.toThrow(/no model\.safetensors or model\.safetensors\.index\.json/);
+    await expect(studio.session.loadModel({ kind: 'files', files: asFiles('broken', files) })).rejects.toThrow(
+      /no model\.safetensors or model\.safetensors\.index\.json/,
+    );
   });
 });
 
@@ -73,7 +76,10 @@ describe('built-in lists', () => {
     expect(await studio.session.listBuiltinModels()).toEqual([]);
     const models = [{ name: 'tiny', url: '/models/tiny/', heldout: 'heldout.txt' }];
     studio.publicFiles.set('/models/index.json', JSON.stringify({ models }));
-    studio.publicFiles.set('/datasets/index.json', JSON.stringify({ datasets: [{ name: 'train', file: 'train.txt', format: 'txt' }] }));
+    studio.publicFiles.set(
+      '/datasets/index.json',
+      JSON.stringify({ datasets: [{ name: 'train', file: 'train.txt', format: 'txt' }] }),
+    );
     expect(await studio.session.listBuiltinModels()).toEqual(models);
     expect((await studio.session.listBuiltinDatasets()).map((d) => d.file)).toEqual(['train.txt']);
     // A built-in model loaded by its URL alone takes its held-out text from the index.
@@ -86,7 +92,10 @@ describe('built-in lists', () => {
 describe('loadData', () => {
   it('previews tokens with the loss targets marked and reports broken lines by number', async () => {
     await studio.session.loadModel(BUILTIN_TINY);
-    const summary = await studio.session.loadData({ kind: 'builtin', path: 'tasks.jsonl' }, { validationFraction: 0.25, seed: 0 });
+    const summary = await studio.session.loadData(
+      { kind: 'builtin', path: 'tasks.jsonl' },
+      { validationFraction: 0.25, seed: 0 },
+    );
     expect(summary.format).toBe('jsonl');
     expect(summary.counts.examples).toBe(5);
     expect(summary.counts.blankLines).toBe(1);
@@ -100,14 +109,20 @@ describe('loadData', () => {
     expect(row.line).toBe(1);
     const text = row.tokens.map((t) => t.text).join('');
     expect(text).toBe('<s>hello world</s>');
-    const targets = row.tokens.filter((t) => t.target).map((t) => t.text).join('');
+    const targets = row.tokens
+      .filter((t) => t.target)
+      .map((t) => t.text)
+      .join('');
     expect(targets).toBe(' world</s>');
     // A {"text"} row counts every token.
     expect(summary.preview[4].tokens.every((t) => t.target)).toBe(true);
   });
 
   it('reads a user .txt file and holds out its end for validation', async () => {
-    const summary = await studio.session.loadData({ kind: 'file', name: 'mine.txt', text: 'hello world '.repeat(30) }, { validationFraction: 0.1, seed: 0 });
+    const summary = await studio.session.loadData(
+      { kind: 'file', name: 'mine.txt', text: 'hello world '.repeat(30) },
+      { validationFraction: 0.1, seed: 0 },
+    );
     expect(summary.format).toBe('txt');
     expect(summary.packed).toBe(true);
     expect(summary.counts.trainExamples).toBe(1);
@@ -115,8 +130,9 @@ describe('loadData', () => {
   });
 
   it('names the file for an unknown format', async () => {
-    await expect(studio.session.loadData({ kind: 'file', name: 'data.csv', text: 'a,b' }, { validationFraction: 0, seed: 0 }))
-      .rejects.toThrow(/data\.csv: unknown dataset format/);
+    await expect(
+      studio.session.loadData({ kind: 'file', name: 'data.csv', text: 'a,b' }, { validationFraction: 0, seed: 0 }),
+    ).rejects.toThrow(/data\.csv: unknown dataset format/);
   });
 });
 
@@ -124,8 +140,11 @@ describe('select', () => {
   it('picks the budget per layer and counts parameters against LoRA and full FT', async () => {
     await studio.session.loadModel(BUILTIN_TINY);
     const s = await studio.session.select({
-      strategy: 'weight', pick: 'large', budget: { kind: 'perLayer', heads: 1, channels: 5 },
-      modules: { oProj: true, downProj: true, vProj: false, upProj: false }, seed: 0,
+      strategy: 'weight',
+      pick: 'large',
+      budget: { kind: 'perLayer', heads: 1, channels: 5 },
+      modules: { oProj: true, downProj: true, vProj: false, upProj: false },
+      seed: 0,
     });
     expect(s.selection.layers).toHaveLength(2);
     for (const layer of s.selection.layers) {
@@ -148,20 +167,30 @@ describe('select', () => {
   });
 
   it('validates a selection file against the model', async () => {
-    const ok = await studio.session.useSelectionFile('{"layers":[{"heads":[1],"channels":[2,3]},{"heads":[],"channels":[4]}]}', 'sel.json');
+    const ok = await studio.session.useSelectionFile(
+      '{"layers":[{"heads":[1],"channels":[2,3]},{"heads":[],"channels":[4]}]}',
+      'sel.json',
+    );
     expect(ok.trainableParams.s2ft).toBe(8 * 32 + 3 * 32);
-    await expect(studio.session.useSelectionFile('{"layers":[{"heads":[9],"channels":[]},{"heads":[],"channels":[]}]}', 'sel.json'))
-      .rejects.toThrow(/sel\.json: layers\[0\]\.heads\[0\] = 9 is out of range \(model has 4 heads\)/);
+    await expect(
+      studio.session.useSelectionFile(
+        '{"layers":[{"heads":[9],"channels":[]},{"heads":[],"channels":[]}]}',
+        'sel.json',
+      ),
+    ).rejects.toThrow(/sel\.json: layers\[0\]\.heads\[0\] = 9 is out of range \(model has 4 heads\)/);
   });
 });
 
 describe('weightView', () => {
   it('shows o_proj with the selected heads first and their block outlined (checked cell by cell)', async () => {
     await studio.session.loadModel(BUILTIN_TINY);
-    await studio.session.useSelectionFile('{"layers":[{"heads":[2],"channels":[7,40]},{"heads":[1,3],"channels":[0]}]}', 'sel.json');
+    await studio.session.useSelectionFile(
+      '{"layers":[{"heads":[2],"channels":[7,40]},{"heads":[1,3],"channels":[0]}]}',
+      'sel.json',
+    );
     const layer = 1;
     const view = await studio.session.weightView({ layer, module: 'o_proj', permuted: true, maxCells: 1000 });
-    const W = await baseWeight(layer, 'o_proj');                                   // [32, 32]
+    const W = await baseWeight(layer, 'o_proj'); // [32, 32]
     const perm = coPermutation(fixtureConfig(), { heads: [1, 3], channels: [0] });
     expect(view.order).toEqual(perm.headOrder.map(Number));
     expect(view.order.slice(0, 2)).toEqual([1, 3]);
@@ -180,29 +209,46 @@ describe('weightView', () => {
   });
 
   it('average-pools down to maxCells and outlines runs of selected channels in original order', async () => {
-    const view = await studio.session.weightView({ layer: 0, module: 'gate_proj', permuted: false, maxCells: 10, absolute: false });
-    const W = await baseWeight(0, 'gate_proj');                                    // [48, 32]
+    const view = await studio.session.weightView({
+      layer: 0,
+      module: 'gate_proj',
+      permuted: false,
+      maxCells: 10,
+      absolute: false,
+    });
+    const W = await baseWeight(0, 'gate_proj'); // [48, 32]
     expect([view.rowsPerCell, view.colsPerCell, view.rows, view.cols]).toEqual([5, 4, 10, 8]);
     let maxDiff = 0;
     for (let i = 0; i < view.rows; i++) {
       for (let j = 0; j < view.cols; j++) {
-        let sum = 0, n = 0;
-        for (let r = i * 5; r < Math.min(48, i * 5 + 5); r++) for (let c = j * 4; c < j * 4 + 4; c++) { sum += W[r][c]; n++; }
+        let sum = 0,
+          n = 0;
+        for (let r = i * 5; r < Math.min(48, i * 5 + 5); r++)
+          for (let c = j * 4; c < j * 4 + 4; c++) {
+            sum += W[r][c];
+            n++;
+          }
         maxDiff = Math.max(maxDiff, Math.abs(view.values[i * view.cols + j] - sum / n));
       }
     }
     console.log(`weightView gate_proj pooled: max |diff| vs float64 mean ${maxDiff.toExponential(2)} (tol 1e-6)`);
     expect(maxDiff).toBeLessThan(1e-6);
-    expect(view.blocks).toEqual([{ start: 7, end: 8 }, { start: 40, end: 41 }]);
+    expect(view.blocks).toEqual([
+      { start: 7, end: 8 },
+      { start: 40, end: 41 },
+    ]);
     expect(view.note).toBeNull();
   });
 
   it('calls the permuted k/v view of a grouped-query model a gathered view', async () => {
     const gqa = await makeStudio({ config: fixtureConfig({ numKvHeads: 2 }) });
     await gqa.session.loadModel(BUILTIN_TINY);
-    await gqa.session.useSelectionFile('{"layers":[{"heads":[3],"channels":[]},{"heads":[0],"channels":[]}]}', 'sel.json');
+    await gqa.session.useSelectionFile(
+      '{"layers":[{"heads":[3],"channels":[]},{"heads":[0],"channels":[]}]}',
+      'sel.json',
+    );
     const view = await gqa.session.weightView({ layer: 0, module: 'k_proj', permuted: true });
-    expect(view.order).toEqual([1, 0]);         // head 3 reads kv head 1 (2 query heads per kv head)
+    expect(view.order).toEqual([1, 0]); // head 3 reads kv head 1 (2 query heads per kv head)
     expect(view.blocks).toEqual([{ start: 0, end: 1 }]);
     expect(view.note).toMatch(/gathered view/);
     gqa.session.dispose();

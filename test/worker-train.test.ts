@@ -23,10 +23,15 @@ describe('train', () => {
   for (const method of ['s2ft', 'lora', 'full'] as const) {
     it(`${method}: the loss falls and every step is reported`, async () => {
       const events: TrainEvent[] = [];
-      const summary = await studio.session.train(trainConfig({ method, steps: 12, lr: method === 'full' ? 3e-3 : 2e-2 }), (e) => events.push(e));
+      const summary = await studio.session.train(
+        trainConfig({ method, steps: 12, lr: method === 'full' ? 3e-3 : 2e-2 }),
+        (e) => events.push(e),
+      );
       const points = steps(events);
       const losses = points.map((p) => p.loss);
-      console.log(`${method}: loss ${losses[0].toFixed(4)} → ${losses[losses.length - 1].toFixed(4)}, trainable ${summary.trainableParams}`);
+      console.log(
+        `${method}: loss ${losses[0].toFixed(4)} → ${losses[losses.length - 1].toFixed(4)}, trainable ${summary.trainableParams}`,
+      );
       expect(summary.status).toBe('done');
       expect(points.map((p) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)) - 0.1);
@@ -45,7 +50,7 @@ describe('train', () => {
     });
   }
 
-  it('s2ft trains exactly the selected blocks: its parameter count is the selection\'s', async () => {
+  it("s2ft trains exactly the selected blocks: its parameter count is the selection's", async () => {
     const summary = await studio.session.train(trainConfig({ steps: 1 }), () => undefined);
     // 2 heads × hd 8 × D 32 + 8 channels × D 32, in each of 2 layers.
     expect(summary.trainableParams).toBe(2 * (2 * 8 * 32 + 8 * 32));
@@ -53,7 +58,10 @@ describe('train', () => {
 
   it('generates samples from the fixed prompts at step 0 and every sampleEvery steps', async () => {
     const events: TrainEvent[] = [];
-    await studio.session.train(trainConfig({ steps: 4, sampleEvery: 2, samplePrompts: ['hello', 'world'], evalEvery: 0 }), (e) => events.push(e));
+    await studio.session.train(
+      trainConfig({ steps: 4, sampleEvery: 2, samplePrompts: ['hello', 'world'], evalEvery: 0 }),
+      (e) => events.push(e),
+    );
     const samples = events.flatMap((e) => (e.kind === 'samples' ? [e] : []));
     expect(samples.map((s) => s.step)).toEqual([0, 2, 4]);
     expect(samples[0].samples.map((s) => s.prompt)).toEqual(['hello', 'world']);
@@ -88,7 +96,9 @@ describe('train', () => {
     // The stopped state is 'current' and differs from the base model.
     const base = await studio.session.generate('hello', { maxNewTokens: 6, adapters: 'base' });
     const current = await studio.session.generate('hello', { maxNewTokens: 6, adapters: 'current' });
-    const trained = summary.adapterId ? await studio.session.generate('hello', { maxNewTokens: 6, adapters: summary.adapterId }) : null;
+    const trained = summary.adapterId
+      ? await studio.session.generate('hello', { maxNewTokens: 6, adapters: summary.adapterId })
+      : null;
     expect(trained?.ids).toEqual(current.ids);
     console.log(`generation base ${JSON.stringify(base.text)} vs trained ${JSON.stringify(current.text)}`);
   });
@@ -103,7 +113,9 @@ describe('train', () => {
     const summary = await studio.session.train(wild, (e) => events.push(e));
     expect(summary.status).toBe('error');
     expect(summary.error?.code).toBe('training-diverged');
-    expect(summary.error?.message).toMatch(/the parameters are those after step 1\. Try a lower learning rate \(it was 1000000000000, e\.g\. 100000000000\)/);
+    expect(summary.error?.message).toMatch(
+      /the parameters are those after step 1\. Try a lower learning rate \(it was 1000000000000, e\.g\. 100000000000\)/,
+    );
     const last = events[events.length - 1];
     expect(last.kind === 'phase' && last.phase).toBe('error');
     const good = steps(events);
@@ -121,7 +133,9 @@ describe('train', () => {
     await expect(studio.session.train(trainConfig(), () => undefined)).rejects.toThrow(/a run is in progress/);
     await first;
     await studio.session.loadModel({ kind: 'builtin', url: 'http://studio.test/models/tiny/' });
-    await expect(studio.session.train(trainConfig(), () => undefined)).rejects.toThrow(/load a dataset before training/);
+    await expect(studio.session.train(trainConfig(), () => undefined)).rejects.toThrow(
+      /load a dataset before training/,
+    );
   });
 
   it('holds tensor count flat across runs (no leaks)', async () => {
@@ -129,7 +143,10 @@ describe('train', () => {
     await fresh.session.train(trainConfig({ steps: 2 }), () => undefined);
     const before = tf.memory().numTensors;
     for (const method of ['s2ft', 'lora', 'full'] as const) {
-      await fresh.session.train(trainConfig({ method, steps: 3, sampleEvery: 2, samplePrompts: ['hello'] }), () => undefined);
+      await fresh.session.train(
+        trainConfig({ method, steps: 3, sampleEvery: 2, samplePrompts: ['hello'] }),
+        () => undefined,
+      );
     }
     await fresh.session.train(trainConfig({ steps: 2 }), () => undefined);
     console.log(`tensors before ${before}, after ${tf.memory().numTensors}`);

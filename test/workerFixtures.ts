@@ -41,7 +41,9 @@ export function asFiles(dir: string, files: Map<string, Uint8Array>): File[] {
 }
 
 /** Lowercase words the tiny tokenizer knows; a repetitive text a tiny model learns quickly. */
-export const TRAIN_TEXT = Array.from({ length: 40 }, (_, i) => (i % 2 ? 'hello world hello' : 'world hello world')).join(' ');
+export const TRAIN_TEXT = Array.from({ length: 40 }, (_, i) =>
+  i % 2 ? 'hello world hello' : 'world hello world',
+).join(' ');
 export const HELDOUT_TEXT = Array.from({ length: 12 }, () => 'the whale is white and the sea is deep').join(' ');
 export const TASKS_JSONL = [
   '{"prompt": "hello", "completion": " world"}',
@@ -73,7 +75,9 @@ export interface Studio {
 }
 
 /** A session whose public/ holds the model at /models/tiny/ and the datasets under /datasets/. */
-export async function makeStudio(options: { seed?: number; store?: CheckpointStore; memoryLimitBytes?: number; config?: ModelConfig } = {}): Promise<Studio> {
+export async function makeStudio(
+  options: { seed?: number; store?: CheckpointStore; memoryLimitBytes?: number; config?: ModelConfig } = {},
+): Promise<Studio> {
   const files = await checkpointFiles(options.config ?? fixtureConfig(), options.seed ?? 3);
   const publicFiles = new Map<string, Uint8Array | string>();
   for (const [path, bytes] of files) publicFiles.set(`/models/tiny/${path}`, bytes);
@@ -96,9 +100,25 @@ export const BUILTIN_TINY = { kind: 'builtin' as const, url: `${ORIGIN}/models/t
 
 export function trainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   return {
-    method: 's2ft', lr: 1e-2, steps: 10, batchSize: 4, seqLen: 12, optimizer: 'adamw', warmup: 0, schedule: 'constant',
-    gradClip: 1, weightDecay: 0, evalEvery: 5, sampleEvery: 0, samplePrompts: [], sampleTokens: 4,
-    loraRank: 2, loraAlpha: 4, seed: 1, checkpointEvery: 0, ...overrides,
+    method: 's2ft',
+    lr: 1e-2,
+    steps: 10,
+    batchSize: 4,
+    seqLen: 12,
+    optimizer: 'adamw',
+    warmup: 0,
+    schedule: 'constant',
+    gradClip: 1,
+    weightDecay: 0,
+    evalEvery: 5,
+    sampleEvery: 0,
+    samplePrompts: [],
+    sampleTokens: 4,
+    loraRank: 2,
+    loraAlpha: 4,
+    seed: 1,
+    checkpointEvery: 0,
+    ...overrides,
   };
 }
 
@@ -108,8 +128,11 @@ export async function readyStudio(options: Parameters<typeof makeStudio>[0] = {}
   await studio.session.loadModel(BUILTIN_TINY);
   await studio.session.loadData({ kind: 'builtin', path: 'train.txt' }, { validationFraction: 0.2, seed: 0 });
   await studio.session.select({
-    strategy: 'random', pick: 'large', budget: { kind: 'perLayer', heads: 2, channels: 8 },
-    modules: { oProj: true, downProj: true, vProj: false, upProj: false }, seed: 0,
+    strategy: 'random',
+    pick: 'large',
+    budget: { kind: 'perLayer', heads: 2, channels: 8 },
+    modules: { oProj: true, downProj: true, vProj: false, upProj: false },
+    seed: 0,
   });
   return studio;
 }

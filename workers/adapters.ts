@@ -8,7 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/core/errors';
 import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import {
-  adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo, type S2ftAdapter,
+  adapterDims,
+  checkAdapterFitsModel,
+  decodeS2ftAdapter,
+  encodeS2ftAdapter,
+  type AdapterInfo,
+  type S2ftAdapter,
 } from '../src/core/s2ft/adapter';
 import { exportPeftLora, peftZip } from '../src/core/s2ft/peft';
 import { ServingWeights } from '../src/core/s2ft/servingWeights';
@@ -58,10 +63,12 @@ export function fitsModel(entry: AdapterEntry, base: BaseModel | null): { fits: 
   if (!base) return { fits: false, message: 'no model is loaded' };
   if (entry.kind === 'lora') {
     const fits = entry.baseModel.fingerprint === base.fingerprint;
-    return fits ? { fits } : {
-      fits,
-      message: `adapter was made for another base model: it was trained on "${entry.baseModel.name}" (fingerprint ${entry.baseModel.fingerprint}), the loaded model is "${base.name}" (fingerprint ${base.fingerprint})`,
-    };
+    return fits
+      ? { fits }
+      : {
+          fits,
+          message: `adapter was made for another base model: it was trained on "${entry.baseModel.name}" (fingerprint ${entry.baseModel.fingerprint}), the loaded model is "${base.name}" (fingerprint ${base.fingerprint})`,
+        };
   }
   try {
     checkAdapterFitsModel(entry.adapter, base.model.config, base, entry.name);
@@ -76,19 +83,32 @@ export function summarizeAdapter(entry: AdapterEntry, base: BaseModel | null): A
   const { fits, message } = fitsModel(entry, base);
   const common = { id: entry.id, name: entry.name, origin: entry.origin, fits, ...(message ? { message } : {}) };
   if (entry.kind === 'lora') {
-    return { ...common, kind: 'lora', baseModel: entry.baseModel, blocks: entry.trainable.length / 2, params: entry.params };
+    return {
+      ...common,
+      kind: 'lora',
+      baseModel: entry.baseModel,
+      blocks: entry.trainable.length / 2,
+      params: entry.params,
+    };
   }
   const { blocks, info } = entry.adapter;
   return {
-    ...common, kind: entry.kind, baseModel: info.baseModel,
-    blocks: blocks.length, params: blocks.reduce((n, b) => n + b.delta.length, 0),
+    ...common,
+    kind: entry.kind,
+    baseModel: info.baseModel,
+    blocks: blocks.length,
+    params: blocks.reduce((n, b) => n + b.delta.length, 0),
   };
 }
 
 /** Decodes a native adapter file (every field checked) into an entry; fit is judged separately. */
 export function importS2ftAdapter(id: string, name: string, bytes: ArrayBuffer): S2ftEntry {
   if (isZip(bytes)) {
-    throw new UserError('unsupported', 'this is a zip (a PEFT-LoRA export?); import the native S²FT adapter file (.safetensors) instead', name);
+    throw new UserError(
+      'unsupported',
+      'this is a zip (a PEFT-LoRA export?); import the native S²FT adapter file (.safetensors) instead',
+      name,
+    );
   }
   return { kind: 's2ft', id, name, origin: 'imported', adapter: decodeS2ftAdapter(new Uint8Array(bytes), name) };
 }
@@ -104,14 +124,17 @@ function isZip(bytes: ArrayBuffer): boolean {
  */
 export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[], base: BaseModel): S2ftEntry {
   if (entries.length === 0) throw new UserError('bad-argument', 'choose at least one adapter to fuse');
-  if (weights.length !== entries.length) throw new UserError('bad-argument', `got ${weights.length} weights for ${entries.length} adapters`);
+  if (weights.length !== entries.length)
+    throw new UserError('bad-argument', `got ${weights.length} weights for ${entries.length} adapters`);
   const badWeight = weights.find((w) => !Number.isFinite(w));
   if (badWeight !== undefined) throw new UserError('bad-argument', `fusion weight ${badWeight} is not a finite number`);
   for (const e of entries) {
     const { fits, message } = fitsModel(e, base);
     if (!fits) throw new UserError('wrong-model', `cannot fuse "${e.name}": ${message}`);
   }
-  const blocks = mergeBlocks(entries.flatMap((e, i) => e.adapter.blocks.map((block) => ({ block, weight: weights[i] }))));
+  const blocks = mergeBlocks(
+    entries.flatMap((e, i) => e.adapter.blocks.map((block) => ({ block, weight: weights[i] }))),
+  );
   const first = entries[0].adapter.info;
   const info: AdapterInfo = {
     baseModel: { name: base.name, fingerprint: base.fingerprint },
@@ -137,14 +160,15 @@ function mergeBlocks(parts: { block: AdapterBlock; weight: number }[]): AdapterB
     const slot = new Map(Array.from(indices, (index, j) => [index, j]));
     const k = indices.length;
     const [a, b] = group[0].block.shape;
-    const other = axis === 'columns' ? a : b;                       // out (columns) or in (rows)
+    const other = axis === 'columns' ? a : b; // out (columns) or in (rows)
     const sum = new Float64Array(other * k);
     for (const { block, weight } of group) {
       block.indices.forEach((index, j) => {
         const to = slot.get(index)!;
         for (let o = 0; o < other; o++) {
-          if (axis === 'columns') sum[o * k + to] += weight * block.delta[o * block.indices.length + j]; // [out, k]
-          else sum[to * other + o] += weight * block.delta[j * other + o];                              // [k, in]
+          if (axis === 'columns')
+            sum[o * k + to] += weight * block.delta[o * block.indices.length + j]; // [out, k]
+          else sum[to * other + o] += weight * block.delta[j * other + o]; // [k, in]
         }
       });
     }
@@ -154,21 +178,33 @@ function mergeBlocks(parts: { block: AdapterBlock; weight: number }[]): AdapterB
   return merged;
 }
 
-export async function exportAdapterFile(entry: AdapterEntry, kind: 's2ft' | 'peft-zip', base: BaseModel | null): Promise<ExportedFile> {
+export async function exportAdapterFile(
+  entry: AdapterEntry,
+  kind: 's2ft' | 'peft-zip',
+  base: BaseModel | null,
+): Promise<ExportedFile> {
   const stem = safeFileStem(entry.name);
   if (entry.kind === 'lora') {
-    if (kind === 's2ft') throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter: export it as a PEFT-LoRA zip`);
-    if (!base || base.fingerprint !== entry.baseModel.fingerprint) throw new UserError('wrong-model', `load "${entry.baseModel.name}" to export this LoRA adapter`);
+    if (kind === 's2ft')
+      throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter: export it as a PEFT-LoRA zip`);
+    if (!base || base.fingerprint !== entry.baseModel.fingerprint)
+      throw new UserError('wrong-model', `load "${entry.baseModel.name}" to export this LoRA adapter`);
     const lora = prepareLora(base.model, entry.options);
     try {
       lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
-      return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel.name))) };
+      return {
+        fileName: `${stem}-peft-lora.zip`,
+        bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel.name))),
+      };
     } finally {
       lora.dispose();
     }
   }
   if (kind === 's2ft') {
-    return { fileName: `${stem}.s2ft.safetensors`, bytes: toArrayBuffer(encodeS2ftAdapter(entry.adapter.blocks, entry.adapter.info)) };
+    return {
+      fileName: `${stem}.s2ft.safetensors`,
+      bytes: toArrayBuffer(encodeS2ftAdapter(entry.adapter.blocks, entry.adapter.info)),
+    };
   }
   return { fileName: `${stem}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(exportPeftLora(entry.adapter))) };
 }
@@ -189,7 +225,8 @@ export function switchServing(current: Serving | null, entry: AdapterEntry | nul
     const { fits, message } = fitsModel(entry, base);
     if (!fits) throw new UserError('wrong-model', `cannot use "${entry.name}": ${message}`);
   }
-  const reuse = entry !== null && entry.kind !== 'lora' && current?.s2ft?.base === base.model.weights ? current.s2ft : undefined;
+  const reuse =
+    entry !== null && entry.kind !== 'lora' && current?.s2ft?.base === base.model.weights ? current.s2ft : undefined;
   if (!reuse) current?.dispose();
   if (!entry) return null;
   if (entry.kind === 'lora') {
@@ -203,7 +240,12 @@ export function switchServing(current: Serving | null, entry: AdapterEntry | nul
 }
 
 function safeFileStem(name: string): string {
-  return name.replace(/\.s2ft\.safetensors$|\.safetensors$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80) || 'adapter';
+  return (
+    name
+      .replace(/\.s2ft\.safetensors$|\.safetensors$/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 80) || 'adapter'
+  );
 }
 
 /** A Uint8Array's bytes as a standalone ArrayBuffer (transferable without sharing a larger buffer). */

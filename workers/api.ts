@@ -81,7 +81,10 @@ export interface BuiltinModelEntry {
   /** Directory URL ending in '/', e.g. '/models/tiny-moby/'. */
   url: string;
   description?: string;
-  /** Files of the directory (a server cannot list one). Default: config.json, model.safetensors, tokenizer.json, tokenizer_config.json. */
+  /**
+   * Files of the directory (a server cannot list one). Default: config.json, model.safetensors, tokenizer.json,
+   * tokenizer_config.json.
+   */
   files?: string[];
   /** Held-out pretraining text for the forgetting meter, a path under /datasets. */
   heldout?: string;
@@ -107,7 +110,10 @@ export interface ModelSummary {
   paramCount: number;
   /** float32 bytes of the weights. */
   fp32Bytes: number;
-  /** Estimated bytes to fine-tune with each method at batch 8 × 128 tokens (weights + trainable + optimizer + activations). */
+  /**
+   * Estimated bytes to fine-tune with each method at batch 8 × 128 tokens (weights + trainable + optimizer +
+   * activations).
+   */
   trainingBytesEstimate: { s2ft: number; lora: number; full: number };
   /** fingerprint.ts: identifies the base weights; adapters record it. */
   fingerprint: string;
@@ -202,7 +208,10 @@ export interface SelectConfig {
   strategy: SelectionStrategy;
   pick: 'large' | 'small';
   budget: SelectionBudget;
-  /** Which weights a selected unit trains: o_proj columns / down_proj columns (defaults) and optional v_proj / up_proj rows. */
+  /**
+   * Which weights a selected unit trains: o_proj columns / down_proj columns (defaults) and optional v_proj / up_proj
+   * rows.
+   */
   modules: { oProj: boolean; downProj: boolean; vProj: boolean; upProj: boolean };
   seed: number;
   /** One top-k over all layers (the official code) instead of the same count per layer (the paper). */
@@ -374,7 +383,9 @@ export interface RunSummary {
   /** Held-out loss change over the run; null without held-out text. */
   forgettingDelta: number | null;
   medianStepMs: number | null;
-  /** Highest tensor bytes inside a training step (distinct buffers, measured on the first step); null if not measured. */
+  /**
+   * Highest tensor bytes inside a training step (distinct buffers, measured on the first step); null if not measured.
+   */
   peakBytes: number | null;
   trainableParams: number;
   /** The adapter this run produced (S²FT and LoRA), in listAdapters(). */
@@ -408,7 +419,9 @@ export interface GenerateRequest {
   topK?: number;
   topP?: number;
   seed?: number;
-  /** 'base' (no adapter), 'current' (the last run's trained state) or an adapter id. Default: the active one (switchTo). */
+  /**
+   * 'base' (no adapter), 'current' (the last run's trained state) or an adapter id. Default: the active one (switchTo).
+   */
   adapters?: 'base' | 'current' | string;
   /** Wrap a text prompt in the tokenizer's chat template as a user message. */
   chat?: boolean;

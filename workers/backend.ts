@@ -14,7 +14,10 @@ export async function chooseBackend(): Promise<BackendInfo> {
   const probe = await probeWebGpu();
   if (probe.ok) {
     if (await tf.setBackend('webgpu')) return { backend: 'webgpu', refused, adapter: probe.adapter };
-    refused.push({ backend: 'webgpu', reason: 'tfjs could not start its WebGPU backend on this adapter (details in the console).' });
+    refused.push({
+      backend: 'webgpu',
+      reason: 'tfjs could not start its WebGPU backend on this adapter (details in the console).',
+    });
   } else {
     refused.push({ backend: 'webgpu', reason: probe.reason });
   }
@@ -46,7 +49,8 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
   if (!adapter) {
     return {
       ok: false,
-      reason: 'the browser offered no WebGPU adapter (GPU blocklisted or WebGPU disabled; on Linux, Chrome needs --enable-unsafe-webgpu).',
+      reason:
+        'the browser offered no WebGPU adapter (GPU blocklisted or WebGPU disabled; on Linux, Chrome needs --enable-unsafe-webgpu).',
     };
   }
   return { ok: true, adapter: summarizeAdapter(adapter) };

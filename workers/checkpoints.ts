@@ -38,12 +38,16 @@ export interface CheckpointStore {
 export function memoryCheckpointStore(): CheckpointStore {
   const records = new Map<string, CheckpointRecord>();
   return {
-    put: async (record) => { records.set(record.summary.runId, structuredClone(record)); },
+    put: async (record) => {
+      records.set(record.summary.runId, structuredClone(record));
+    },
     get: async (runId) => {
       const record = records.get(runId);
       return record ? structuredClone(record) : undefined;
     },
     list: async () => [...records.values()].map((r) => r.summary).sort((a, b) => b.savedAt - a.savedAt),
-    delete: async (runId) => { records.delete(runId); },
+    delete: async (runId) => {
+      records.delete(runId);
+    },
   };
 }

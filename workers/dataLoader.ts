@@ -25,7 +25,11 @@ export interface LoadedData {
 }
 
 /** Reads a built-in dataset file (path relative to datasetsBase) or returns the user's text. */
-export async function readDataSource(source: DataSource, datasetsBase: string, fetchImpl: typeof fetch): Promise<{ name: string; text: string }> {
+export async function readDataSource(
+  source: DataSource,
+  datasetsBase: string,
+  fetchImpl: typeof fetch,
+): Promise<{ name: string; text: string }> {
   if (source.kind === 'file') return { name: source.name, text: source.text };
   if (source.path.includes('..') || source.path.startsWith('/')) {
     throw new UserError('bad-argument', `built-in dataset path "${source.path}" must be relative to /datasets/`);
@@ -37,8 +41,12 @@ export async function readDataSource(source: DataSource, datasetsBase: string, f
 }
 
 export async function loadData(
-  source: DataSource, options: DataOptions, tokenizer: TextTokenizer | null, vocabSize: number,
-  datasetsBase: string, fetchImpl: typeof fetch,
+  source: DataSource,
+  options: DataOptions,
+  tokenizer: TextTokenizer | null,
+  vocabSize: number,
+  datasetsBase: string,
+  fetchImpl: typeof fetch,
 ): Promise<LoadedData> {
   const { name, text } = await readDataSource(source, datasetsBase, fetchImpl);
   const parsed = parseDataset(text, name, { tokenizer, vocabSize });
@@ -63,8 +71,15 @@ export async function loadData(
     packed: shouldPack(parsed),
   };
   return {
-    name, source, options, format: parsed.format, packed: summary.packed, train, validation,
-    eosTokenId: parsed.eosTokenId, summary,
+    name,
+    source,
+    options,
+    format: parsed.format,
+    packed: summary.packed,
+    train,
+    validation,
+    eosTokenId: parsed.eosTokenId,
+    summary,
   };
 }
 
@@ -73,7 +88,11 @@ function checkVocabulary(parsed: ParsedDataset, vocabSize: number): void {
   for (const e of parsed.examples) {
     const bad = e.inputIds.find((id) => id >= vocabSize);
     if (bad !== undefined) {
-      throw new UserError('bad-argument', `line ${e.source} has token id ${bad}, outside the model's vocabulary of ${vocabSize}`, parsed.fileName);
+      throw new UserError(
+        'bad-argument',
+        `line ${e.source} has token id ${bad}, outside the model's vocabulary of ${vocabSize}`,
+        parsed.fileName,
+      );
     }
   }
 }

@@ -12,5 +12,9 @@ export interface DeviceMemory {
 export function deviceMemory(): DeviceMemory {
   const m = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number; numBytesAllocatedInGPU?: number };
   // WebGL reports numBytesInGPUAllocated, WebGPU numBytesAllocatedInGPU; cpu neither.
-  return { numBytes: m.numBytes, numTensors: m.numTensors, bytesAllocated: m.numBytesInGPUAllocated ?? m.numBytesAllocatedInGPU ?? null };
+  return {
+    numBytes: m.numBytes,
+    numTensors: m.numTensors,
+    bytesAllocated: m.numBytesInGPUAllocated ?? m.numBytesAllocatedInGPU ?? null,
+  };
 }

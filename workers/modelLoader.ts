@@ -4,7 +4,13 @@
  * allocation, when it cannot fit the device.
  */
 import { UserError } from '../src/core/errors';
-import { loadCheckpoint, CONFIG_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE } from '../src/core/io/checkpoint';
+import {
+  loadCheckpoint,
+  CONFIG_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  WEIGHTS_FILE,
+} from '../src/core/io/checkpoint';
 import { fileListSource, urlSource, type FileSource } from '../src/core/io/fileSource';
 import { rowShards, EMBED_TOKENS } from '../src/core/io/checkpointLayout';
 import { countParameters, estimateMemoryBytes } from '../src/core/model/config';
@@ -35,7 +41,10 @@ export interface LoadedModel {
 }
 
 export async function loadModel(
-  source: ModelSource, limits: DeviceLimits, fetchImpl: typeof fetch, onProgress?: ProgressCallback<ModelLoadProgress>,
+  source: ModelSource,
+  limits: DeviceLimits,
+  fetchImpl: typeof fetch,
+  onProgress?: ProgressCallback<ModelLoadProgress>,
 ): Promise<LoadedModel> {
   const started = performance.now();
   const files = fileSourceOf(source, fetchImpl);
@@ -43,7 +52,8 @@ export async function loadModel(
   const loaded = await loadCheckpoint(files, {
     maxBufferBytes: limits.maxBufferBytes,
     memoryLimitBytes: limits.memoryLimitBytes,
-    onProgress: (p) => onProgress?.({ phase: 'weights', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, item: p.tensor }),
+    onProgress: (p) =>
+      onProgress?.({ phase: 'weights', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, item: p.tensor }),
   });
   const model: LlamaModel = { config: loaded.config, weights: loaded.weights };
   try {
@@ -53,9 +63,11 @@ export async function loadModel(
       : null;
     const warnings = [...loaded.warnings];
     if (tokenizer && tokenizer.vocabSize > loaded.config.vocabSize) {
-      warnings.push(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${loaded.config.vocabSize}: text with the extra tokens cannot be used`);
+      warnings.push(
+        `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${loaded.config.vocabSize}: text with the extra tokens cannot be used`,
+      );
     }
-    const heldout = source.kind === 'builtin' ? source.heldout ?? null : null;
+    const heldout = source.kind === 'builtin' ? (source.heldout ?? null) : null;
     const fp32Bytes = estimateMemoryBytes(loaded.config);
     const summary: ModelSummary = {
       name: loaded.name,
@@ -69,13 +81,19 @@ export async function loadModel(
       hasChatTemplate: tokenizer?.hasChatTemplate ?? false,
       warnings,
       maxBufferBytes: limits.maxBufferBytes,
-      embeddingShards: rowShards(EMBED_TOKENS, loaded.config.vocabSize, loaded.config.hiddenSize, limits.maxBufferBytes).length,
+      embeddingShards: rowShards(EMBED_TOKENS, loaded.config.vocabSize, loaded.config.hiddenSize, limits.maxBufferBytes)
+        .length,
       heldout,
       loadMs: performance.now() - started,
     };
     onProgress?.({ phase: 'done', loadedBytes: fp32Bytes, totalBytes: fp32Bytes, item: loaded.name });
     return {
-      model, tokenizer, name: loaded.name, fingerprint: loaded.fingerprint, heldout, summary,
+      model,
+      tokenizer,
+      name: loaded.name,
+      fingerprint: loaded.fingerprint,
+      heldout,
+      summary,
       source: source.kind === 'builtin' ? { kind: 'builtin', url: source.url } : { kind: 'files', name: loaded.name },
       dispose: () => disposeWeights(model.weights),
     };
@@ -87,7 +105,11 @@ export async function loadModel(
 
 function fileSourceOf(source: ModelSource, fetchImpl: typeof fetch): FileSource {
   if (source.kind === 'files') {
-    if (source.files.length === 0) throw new UserError('missing-file', 'no files were chosen: pick the model\'s folder (config.json, model.safetensors, tokenizer.json)');
+    if (source.files.length === 0)
+      throw new UserError(
+        'missing-file',
+        "no files were chosen: pick the model's folder (config.json, model.safetensors, tokenizer.json)",
+      );
     return fileListSource(source.files);
   }
   const url = source.url.endsWith('/') ? source.url : `${source.url}/`;

@@ -17,8 +17,14 @@ import { toArrayBuffer } from './adapters';
 import type { ExportedFile } from './api';
 
 const TEMPLATE = new Map<string, string>([
-  ['train.py', trainPy], ['model.py', modelPy], ['s2ft.py', s2ftPy], ['data.py', dataPy], ['adapter.py', adapterPy],
-  ['safetensors_io.py', safetensorsPy], ['requirements.txt', requirements], ['README.md', readme],
+  ['train.py', trainPy],
+  ['model.py', modelPy],
+  ['s2ft.py', s2ftPy],
+  ['data.py', dataPy],
+  ['adapter.py', adapterPy],
+  ['safetensors_io.py', safetensorsPy],
+  ['requirements.txt', requirements],
+  ['README.md', readme],
 ]);
 
 /** The folder (and zip) name: the model's name made safe for a file system. */
@@ -34,12 +40,15 @@ export function recipeZip(spec: RecipeSpec): ExportedFile {
   const files = assembleRecipe(TEMPLATE, spec);
   const runReadme = files.get(README_FILE)!;
   const heading = runReadme.indexOf('\n\n');
-  files.set(README_FILE, `${runReadme.slice(0, heading)}\n\n` +
-    `Exported from the studio, which cannot see where the base model lives on disk: run.json names it ` +
-    `\`${spec.model.path}\`. Point the recipe at the Hugging Face checkpoint directory (config.json, ` +
-    `model.safetensors) with \`--model DIR\`, e.g. \`torchrun --nproc_per_node N train.py --model /path/to/${spec.model.name}\`; ` +
-    `the adapter records fingerprint \`${spec.model.fingerprint}\`, and the studio imports it onto that model only.\n` +
-    runReadme.slice(heading));
+  files.set(
+    README_FILE,
+    `${runReadme.slice(0, heading)}\n\n` +
+      `Exported from the studio, which cannot see where the base model lives on disk: run.json names it ` +
+      `\`${spec.model.path}\`. Point the recipe at the Hugging Face checkpoint directory (config.json, ` +
+      `model.safetensors) with \`--model DIR\`, e.g. \`torchrun --nproc_per_node N train.py --model /path/to/${spec.model.name}\`; ` +
+      `the adapter records fingerprint \`${spec.model.fingerprint}\`, and the studio imports it onto that model only.\n` +
+      runReadme.slice(heading),
+  );
   const folder = recipeFolderName(spec.model.name);
   const encoder = new TextEncoder();
   const entries = Object.fromEntries([...files].map(([name, text]) => [`${folder}/${name}`, encoder.encode(text)]));

@@ -16,10 +16,15 @@ import type { SelectConfig, SelectionSummary, WeightView, WeightViewRequest } fr
 
 export const DEFAULT_VIEW_CELLS = 160;
 
-export async function selectForStudio(model: LlamaModel, config: SelectConfig, calibration: readonly Batch[]): Promise<SelectionSummary> {
-  const budget: Budget = config.budget.kind === 'ratio'
-    ? { kind: 'ratio', heads: config.budget.headRatio, channels: config.budget.channelRatio }
-    : config.budget;
+export async function selectForStudio(
+  model: LlamaModel,
+  config: SelectConfig,
+  calibration: readonly Batch[],
+): Promise<SelectionSummary> {
+  const budget: Budget =
+    config.budget.kind === 'ratio'
+      ? { kind: 'ratio', heads: config.budget.headRatio, channels: config.budget.channelRatio }
+      : config.budget;
   const result = await selectUnits(model, {
     strategy: config.strategy,
     pick: config.pick,
@@ -29,14 +34,22 @@ export async function selectForStudio(model: LlamaModel, config: SelectConfig, c
     calibration,
     modules: config.modules,
   });
-  return summarizeSelection(model.config, result.selection, result.scores ?? null, result.counts,
-    config.budget.kind === 'loraRank' ? config.budget.rank : null);
+  return summarizeSelection(
+    model.config,
+    result.selection,
+    result.scores ?? null,
+    result.counts,
+    config.budget.kind === 'loraRank' ? config.budget.rank : null,
+  );
 }
 
 /** Counts against LoRA (at the budget's rank, or the smallest rank with at least as many parameters) and full FT. */
 export function summarizeSelection(
-  config: ModelConfig, selection: Selection, scores: SelectionSummary['scores'],
-  counts: SelectionSummary['counts'], rank: number | null,
+  config: ModelConfig,
+  selection: Selection,
+  scores: SelectionSummary['scores'],
+  counts: SelectionSummary['counts'],
+  rank: number | null,
 ): SelectionSummary {
   const s2ft = s2ftParams(config, selection);
   const perRank = loraParams(config, 1);
@@ -62,15 +75,23 @@ export function countsOf(selection: Selection): SelectionSummary['counts'] {
 }
 
 /** How a module's units lie in its [out, in] weight. */
-function unitLayout(config: ModelConfig, module: WeightViewRequest['module']): Pick<WeightView, 'unitAxis' | 'unit' | 'unitSize'> {
+function unitLayout(
+  config: ModelConfig,
+  module: WeightViewRequest['module'],
+): Pick<WeightView, 'unitAxis' | 'unit' | 'unitSize'> {
   switch (module) {
-    case 'o_proj': return { unitAxis: 'columns', unit: 'head', unitSize: config.headDim };
-    case 'q_proj': return { unitAxis: 'rows', unit: 'head', unitSize: config.headDim };
+    case 'o_proj':
+      return { unitAxis: 'columns', unit: 'head', unitSize: config.headDim };
+    case 'q_proj':
+      return { unitAxis: 'rows', unit: 'head', unitSize: config.headDim };
     case 'k_proj':
-    case 'v_proj': return { unitAxis: 'rows', unit: 'kvHead', unitSize: config.headDim };
-    case 'down_proj': return { unitAxis: 'columns', unit: 'channel', unitSize: 1 };
+    case 'v_proj':
+      return { unitAxis: 'rows', unit: 'kvHead', unitSize: config.headDim };
+    case 'down_proj':
+      return { unitAxis: 'columns', unit: 'channel', unitSize: 1 };
     case 'gate_proj':
-    case 'up_proj': return { unitAxis: 'rows', unit: 'channel', unitSize: 1 };
+    case 'up_proj':
+      return { unitAxis: 'rows', unit: 'channel', unitSize: 1 };
   }
 }
 
@@ -80,10 +101,16 @@ function unitLayout(config: ModelConfig, module: WeightViewRequest['module']): P
  * under grouped-query attention the kv heads read by a selected head are gathered first, a view
  * only (training gathers by index and never moves them).
  */
-function viewOrder(config: ModelConfig, layer: LayerSelection | null, unit: WeightView['unit'], permuted: boolean): { order: number[]; selectedCount: number; note: string | null } {
+function viewOrder(
+  config: ModelConfig,
+  layer: LayerSelection | null,
+  unit: WeightView['unit'],
+  permuted: boolean,
+): { order: number[]; selectedCount: number; note: string | null } {
   const n = unit === 'head' ? config.numHeads : unit === 'kvHead' ? config.numKvHeads : config.intermediateSize;
   const identity = Array.from({ length: n }, (_, i) => i);
-  if (!layer) return { order: identity, selectedCount: 0, note: permuted ? 'no selection yet: nothing to permute' : null };
+  if (!layer)
+    return { order: identity, selectedCount: 0, note: permuted ? 'no selection yet: nothing to permute' : null };
   if (unit === 'kvHead') {
     const R = config.numHeads / config.numKvHeads;
     const read = [...new Set(layer.heads.map((h) => Math.floor(h / R)))].sort((a, b) => a - b);
@@ -98,23 +125,29 @@ function viewOrder(config: ModelConfig, layer: LayerSelection | null, unit: Weig
   const perm = coPermutation(config, layer);
   const selected = unit === 'head' ? layer.heads : layer.channels;
   const order = permuted ? (unit === 'head' ? perm.headOrder : perm.channelOrder).map(Number) : identity;
-  const gqaNote = unit === 'head' && config.numKvHeads !== config.numHeads && permuted
-    ? 'grouped-query attention: this permuted view is a gathered view (moving a query head would change its key/value head, so training gathers by index instead)'
-    : null;
+  const gqaNote =
+    unit === 'head' && config.numKvHeads !== config.numHeads && permuted
+      ? 'grouped-query attention: this permuted view is a gathered view (moving a query head would change its key/value head, so training gathers by index instead)'
+      : null;
   return { order, selectedCount: new Set(selected).size, note: gqaNote };
 }
 
 /** Average-pools the reordered weight into at most maxCells × maxCells cells. */
-export async function weightView(model: LlamaModel, selection: Selection | null, request: WeightViewRequest): Promise<WeightView> {
+export async function weightView(
+  model: LlamaModel,
+  selection: Selection | null,
+  request: WeightViewRequest,
+): Promise<WeightView> {
   const { config } = model;
   const { layer, module, permuted } = request;
   if (!Number.isInteger(layer) || layer < 0 || layer >= config.numLayers) {
     throw new UserError('bad-argument', `layer must be 0..${config.numLayers - 1}, got ${layer}`);
   }
   const maxCells = request.maxCells ?? DEFAULT_VIEW_CELLS;
-  if (!Number.isInteger(maxCells) || maxCells < 1) throw new UserError('bad-argument', `maxCells must be a positive integer, got ${maxCells}`);
+  if (!Number.isInteger(maxCells) || maxCells < 1)
+    throw new UserError('bad-argument', `maxCells must be a positive integer, got ${maxCells}`);
   const weight = model.weights.layers[layer].linear[module];
-  const [out, inDim] = weight.shape;                                   // [out, in]
+  const [out, inDim] = weight.shape; // [out, in]
   const values = (await weight.data()) as Float32Array;
   const layout = unitLayout(config, module);
   const layerSel = selection?.layers[layer] ?? null;
@@ -151,17 +184,36 @@ export async function weightView(model: LlamaModel, selection: Selection | null,
   const cells = Float32Array.from(sums, (s, i) => s / counts[i]);
   const blocks = selectedBlocks(order, layerSel, layout.unit, config, permuted, selectedCount);
   return {
-    layer, module, shape: [out, inDim], rows, cols, values: cells, rowsPerCell, colsPerCell,
-    ...layout, order, blocks, note,
+    layer,
+    module,
+    shape: [out, inDim],
+    rows,
+    cols,
+    values: cells,
+    rowsPerCell,
+    colsPerCell,
+    ...layout,
+    order,
+    blocks,
+    note,
   };
 }
 
 /** Permuted: one block [0, k). Original order: each maximal run of selected units. */
-function selectedBlocks(order: number[], layer: LayerSelection | null, unit: WeightView['unit'], config: ModelConfig, permuted: boolean, k: number): WeightView['blocks'] {
+function selectedBlocks(
+  order: number[],
+  layer: LayerSelection | null,
+  unit: WeightView['unit'],
+  config: ModelConfig,
+  permuted: boolean,
+  k: number,
+): WeightView['blocks'] {
   if (!layer || k === 0) return [];
   if (permuted) return [{ start: 0, end: k }];
   const R = config.numHeads / config.numKvHeads;
-  const chosen = new Set(unit === 'head' ? layer.heads : unit === 'channel' ? layer.channels : layer.heads.map((h) => Math.floor(h / R)));
+  const chosen = new Set(
+    unit === 'head' ? layer.heads : unit === 'channel' ? layer.channels : layer.heads.map((h) => Math.floor(h / R)),
+  );
   const blocks: WeightView['blocks'] = [];
   order.forEach((u, p) => {
     if (!chosen.has(u)) return;

@@ -17,13 +17,41 @@ import type { PreparedS2ft } from '../src/core/train/s2ft';
 import type { PreparedLora } from '../src/core/train/lora';
 import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import type {
-  AdapterSummary, BuiltinDatasetEntry, BuiltinModelEntry, CheckpointSummary, DataOptions, DataSource, DataSummary,
-  ExportedFile, GenerateOutput, GenerateRequest, MemoryInfo, ModelLoadProgress, ModelSource, ModelSummary, ProgressCallback,
-  RunSummary, SelectConfig, SelectionSummary, TrainConfig, TrainEvent, WeightView, WeightViewRequest, BackendName,
+  AdapterSummary,
+  BuiltinDatasetEntry,
+  BuiltinModelEntry,
+  CheckpointSummary,
+  DataOptions,
+  DataSource,
+  DataSummary,
+  ExportedFile,
+  GenerateOutput,
+  GenerateRequest,
+  MemoryInfo,
+  ModelLoadProgress,
+  ModelSource,
+  ModelSummary,
+  ProgressCallback,
+  RunSummary,
+  SelectConfig,
+  SelectionSummary,
+  TrainConfig,
+  TrainEvent,
+  WeightView,
+  WeightViewRequest,
+  BackendName,
 } from './api';
 import {
-  exportAdapterFile, fuseEntries, importS2ftAdapter, serveAdapter, summarizeAdapter, switchServing,
-  type AdapterEntry, type BaseModel, type S2ftEntry, type Serving,
+  exportAdapterFile,
+  fuseEntries,
+  importS2ftAdapter,
+  serveAdapter,
+  summarizeAdapter,
+  switchServing,
+  type AdapterEntry,
+  type BaseModel,
+  type S2ftEntry,
+  type Serving,
 } from './adapters';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
@@ -85,8 +113,17 @@ export class StudioSession {
   private async withIndexEntry(source: ModelSource): Promise<ModelSource> {
     if (source.kind !== 'builtin' || (source.files && source.heldout)) return source;
     const resolve = (url: string) => new URL(url.endsWith('/') ? url : `${url}/`, this.deps.modelsBase).href;
-    const entry = (await this.listBuiltinModels()).find((m) => typeof m.url === 'string' && resolve(m.url) === resolve(source.url));
-    return entry ? { ...source, files: source.files ?? entry.files, heldout: source.heldout ?? entry.heldout, name: source.name ?? entry.name } : source;
+    const entry = (await this.listBuiltinModels()).find(
+      (m) => typeof m.url === 'string' && resolve(m.url) === resolve(source.url),
+    );
+    return entry
+      ? {
+          ...source,
+          files: source.files ?? entry.files,
+          heldout: source.heldout ?? entry.heldout,
+          name: source.name ?? entry.name,
+        }
+      : source;
   }
 
   // ---- data -----------------------------------------------------------------------------------
@@ -100,7 +137,14 @@ export class StudioSession {
   async loadData(source: DataSource, options: DataOptions): Promise<DataSummary> {
     const model = this.requireModel();
     this.requireIdle('load data');
-    this.data = await loadData(source, options, model.tokenizer, model.model.config.vocabSize, this.deps.datasetsBase, this.deps.fetch);
+    this.data = await loadData(
+      source,
+      options,
+      model.tokenizer,
+      model.model.config.vocabSize,
+      this.deps.datasetsBase,
+      this.deps.fetch,
+    );
     return this.data.summary;
   }
 
@@ -108,7 +152,10 @@ export class StudioSession {
 
   async select(config: SelectConfig): Promise<SelectionSummary> {
     const model = this.requireModel();
-    const calibration = config.strategy === 'random' || config.strategy === 'weight' ? [] : this.calibrationBatches(config.calibrationBatches);
+    const calibration =
+      config.strategy === 'random' || config.strategy === 'weight'
+        ? []
+        : this.calibrationBatches(config.calibrationBatches);
     const summary = await selectForStudio(model.model, config, calibration);
     this.selection = summary.selection;
     this.selectionMeta = { strategy: config.strategy, pick: config.pick, seed: config.seed };
@@ -159,56 +206,108 @@ export class StudioSession {
 
   private async resumeRun(runId: string, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
     const record = await this.deps.checkpoints?.get(runId);
-    if (!record) throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
+    if (!record)
+      throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
     const { summary } = record;
     if (!this.loaded || this.loaded.fingerprint !== summary.modelFingerprint) {
       if (summary.modelSource.kind === 'files') {
-        const loaded = this.loaded ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded` : 'no model is loaded';
-        throw new UserError('wrong-model',
+        const loaded = this.loaded
+          ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded`
+          : 'no model is loaded';
+        throw new UserError(
+          'wrong-model',
           `run "${summary.name}" was trained on "${summary.modelName}" (fingerprint ${summary.modelFingerprint}) from your files; ` +
-          `${loaded}. Load the same model folder again, then resume.`);
+            `${loaded}. Load the same model folder again, then resume.`,
+        );
       }
-      const loaded = await loadModel({ kind: 'builtin', url: summary.modelSource.url, heldout: record.config.heldout === 'none' ? undefined : record.config.heldout },
-        this.deps.limits, this.deps.fetch);
+      const loaded = await loadModel(
+        {
+          kind: 'builtin',
+          url: summary.modelSource.url,
+          heldout: record.config.heldout === 'none' ? undefined : record.config.heldout,
+        },
+        this.deps.limits,
+        this.deps.fetch,
+      );
       this.releaseModelState();
       this.loaded = loaded;
       if (this.loaded?.fingerprint !== summary.modelFingerprint) {
-        throw new UserError('wrong-model', `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`);
+        throw new UserError(
+          'wrong-model',
+          `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`,
+        );
       }
     }
     const model = this.requireModel();
-    this.data = await loadData(record.data.source, record.data.options, model.tokenizer, model.model.config.vocabSize, this.deps.datasetsBase, this.deps.fetch);
+    this.data = await loadData(
+      record.data.source,
+      record.data.options,
+      model.tokenizer,
+      model.model.config.vocabSize,
+      this.deps.datasetsBase,
+      this.deps.fetch,
+    );
     this.selection = record.selection;
     return this.startRun(record.config, onEvent, record);
   }
 
-  private async startRun(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>, resumeFrom: CheckpointRecord | undefined): Promise<RunSummary> {
+  private async startRun(
+    config: TrainConfig,
+    onEvent: ProgressCallback<TrainEvent>,
+    resumeFrom: CheckpointRecord | undefined,
+  ): Promise<RunSummary> {
     const model = this.requireModel();
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before training');
-    if (config.method === 's2ft' && !this.selection) throw new UserError('bad-argument', 'choose heads and channels (Selection) before training with S²FT');
+    if (config.method === 's2ft' && !this.selection)
+      throw new UserError('bad-argument', 'choose heads and channels (Selection) before training with S²FT');
     const data = this.data;
     const selection = config.method === 's2ft' ? this.selection : null;
-    const heldoutPath = config.heldout === 'none' ? null : config.heldout ?? model.heldout;
+    const heldoutPath = config.heldout === 'none' ? null : (config.heldout ?? model.heldout);
     const heldout = await this.heldoutExamples(heldoutPath);
     // The checkpoint records the held-out text actually used, so a resume meters the same one.
     const savedConfig: TrainConfig = { ...config, heldout: heldoutPath ?? 'none' };
     this.releaseCurrent();
     const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextId++}`;
-    const name = config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
+    const name =
+      config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
     const modelSource: CheckpointSummary['modelSource'] = model.source;
     const run = new TrainingRun({
-      runId, name, config, model: model.model, modelName: model.name, tokenizer: model.tokenizer, selection,
-      data: { name: data.name, train: data.train, validation: data.validation, eosTokenId: data.eosTokenId, packed: data.packed },
+      runId,
+      name,
+      config,
+      model: model.model,
+      modelName: model.name,
+      tokenizer: model.tokenizer,
+      selection,
+      data: {
+        name: data.name,
+        train: data.train,
+        validation: data.validation,
+        eosTokenId: data.eosTokenId,
+        packed: data.packed,
+      },
       heldout,
       store: this.deps.checkpoints,
       resumeFrom,
       checkpointRecord: (state, history, baseline) => ({
         summary: {
-          runId, name, method: config.method, step: state.step, steps: config.steps, savedAt: Date.now(),
-          modelName: model.name, modelFingerprint: model.fingerprint, modelSource, dataName: data.name,
+          runId,
+          name,
+          method: config.method,
+          step: state.step,
+          steps: config.steps,
+          savedAt: Date.now(),
+          modelName: model.name,
+          modelFingerprint: model.fingerprint,
+          modelSource,
+          dataName: data.name,
           history: { steps: [...history.steps], evals: [...history.evals] },
         },
-        config: savedConfig, selection, data: { source: data.source, options: data.options }, baselineHeldoutLoss: baseline, state,
+        config: savedConfig,
+        selection,
+        data: { source: data.source, options: data.options },
+        baselineHeldoutLoss: baseline,
+        state,
       }),
     });
     this.run = run;
@@ -233,7 +332,12 @@ export class StudioSession {
   }
 
   /** S²FT and LoRA runs leave an adapter; full FT leaves only the current state. */
-  private async registerRunAdapter(prepared: AnyPreparedMethod, summary: RunSummary, model: LoadedModel, selection: Selection | null): Promise<string | null> {
+  private async registerRunAdapter(
+    prepared: AnyPreparedMethod,
+    summary: RunSummary,
+    model: LoadedModel,
+    selection: Selection | null,
+  ): Promise<string | null> {
     if (summary.stepsDone === 0) return null;
     const id = this.newId();
     const baseModel = { name: model.name, fingerprint: model.fingerprint };
@@ -241,7 +345,10 @@ export class StudioSession {
       const blocks = await (prepared as PreparedS2ft).blocks();
       if (blocks.length === 0) return null;
       this.adapters.set(id, {
-        kind: 's2ft', id, name: summary.name, origin: 'trained',
+        kind: 's2ft',
+        id,
+        name: summary.name,
+        origin: 'trained',
         adapter: {
           blocks,
           info: {
@@ -258,7 +365,11 @@ export class StudioSession {
     if (prepared.name === 'lora') {
       const lora = prepared as PreparedLora;
       this.adapters.set(id, {
-        kind: 'lora', id, name: summary.name, origin: 'trained', baseModel,
+        kind: 'lora',
+        id,
+        name: summary.name,
+        origin: 'trained',
+        baseModel,
         options: { rank: summary.settings.loraRank, alpha: summary.settings.loraAlpha, seed: summary.settings.seed },
         trainable: await Promise.all(lora.trainable.map(async (v) => Float32Array.from(await v.data()))),
         params: lora.stats().trainableParams,
@@ -285,12 +396,21 @@ export class StudioSession {
     }
   }
 
-  private async generateWith(serving: ReturnType<StudioSession['servingFor']>, ids: number[], options: GenerateRequest,
-    tokenizer: LoadedModel['tokenizer'], started: number): Promise<GenerateOutput> {
+  private async generateWith(
+    serving: ReturnType<StudioSession['servingFor']>,
+    ids: number[],
+    options: GenerateRequest,
+    tokenizer: LoadedModel['tokenizer'],
+    started: number,
+  ): Promise<GenerateOutput> {
     try {
       const result = await generateTokens(serving.model, ids, {
-        maxNewTokens: options.maxNewTokens, temperature: options.temperature ?? 0, topK: options.topK, topP: options.topP,
-        seed: options.seed, linear: serving.linear,
+        maxNewTokens: options.maxNewTokens,
+        temperature: options.temperature ?? 0,
+        topK: options.topK,
+        topP: options.topP,
+        seed: options.seed,
+        linear: serving.linear,
       });
       const text = tokenizer ? tokenizer.decode(result.ids, { skipSpecialTokens: true }) : result.ids.join(' ');
       return { ids: result.ids, text, stoppedBy: result.stoppedBy, ms: performance.now() - started };
@@ -301,9 +421,13 @@ export class StudioSession {
 
   async exportAdapter(kind: 's2ft' | 'peft-zip', adapterId?: string): Promise<ExportedFile> {
     const id = adapterId ?? this.current?.summary.adapterId;
-    if (!id) throw new UserError('bad-argument', this.current?.summary.method === 'full'
-      ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
-      : 'train a model with S²FT or LoRA first, or choose an adapter to export');
+    if (!id)
+      throw new UserError(
+        'bad-argument',
+        this.current?.summary.method === 'full'
+          ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
+          : 'train a model with S²FT or LoRA first, or choose an adapter to export',
+      );
     return await exportAdapterFile(this.adapterEntry(id), kind, this.baseModel());
   }
 
@@ -312,20 +436,35 @@ export class StudioSession {
    * training split's tokens in the studio's order, optimizer, schedule and loss, as a zip.
    */
   async exportRecipe(config: TrainConfig): Promise<ExportedFile> {
-    if (config.method !== 's2ft') throw new UserError('unsupported', `the PyTorch recipe trains S²FT only; the method is ${config.method}`);
+    if (config.method !== 's2ft')
+      throw new UserError('unsupported', `the PyTorch recipe trains S²FT only; the method is ${config.method}`);
     const model = this.requireModel();
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before exporting the PyTorch recipe');
-    if (!this.selection) throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
+    if (!this.selection)
+      throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
     const settings = trainSettings(config);
     return recipeZip({
       model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
-      data: { kind: 'tokens', source: this.data.name, examples: this.data.train, pack: this.data.packed, eosTokenId: this.data.eosTokenId },
+      data: {
+        kind: 'tokens',
+        source: this.data.name,
+        examples: this.data.train,
+        pack: this.data.packed,
+        eosTokenId: this.data.eosTokenId,
+      },
       selection: this.selection,
       selectionInfo: this.selectionMeta,
       training: {
-        optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps, batchSize: config.batchSize,
-        gradAccum: settings.accumulation, seqLen: config.seqLen, seed: config.seed, warmup: settings.warmup,
-        schedule: settings.schedule, gradClip: settings.gradClip,
+        optimizer: settings.optimizer,
+        lr: settings.lr,
+        steps: settings.steps,
+        batchSize: config.batchSize,
+        gradAccum: settings.accumulation,
+        seqLen: config.seqLen,
+        seed: config.seed,
+        warmup: settings.warmup,
+        schedule: settings.schedule,
+        gradClip: settings.gradClip,
       },
     });
   }
@@ -346,7 +485,8 @@ export class StudioSession {
     if (!base) throw new UserError('bad-argument', 'load a model before fusing adapters');
     const entries = ids.map((id) => {
       const entry = this.adapterEntry(id);
-      if (entry.kind === 'lora') throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
+      if (entry.kind === 'lora')
+        throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
       return entry as S2ftEntry;
     });
     const fused = fuseEntries(this.newId(), entries, weights, base);
@@ -381,7 +521,11 @@ export class StudioSession {
     if (which === 'current') {
       if (!this.current) throw new UserError('bad-argument', 'there is no trained state yet: train first');
       const { prepared } = this.current;
-      return { model: { config: base.config, weights: prepared.weights }, linear: prepared.linear, release: () => undefined };
+      return {
+        model: { config: base.config, weights: prepared.weights },
+        linear: prepared.linear,
+        release: () => undefined,
+      };
     }
     if (this.active?.id === which) return { ...this.active.serving, release: () => undefined };
     const serving = serveAdapter(this.adapterEntry(which), this.baseModel()!);
@@ -400,10 +544,17 @@ export class StudioSession {
   }
 
   private calibrationBatches(count = DEFAULT_CALIBRATION_BATCHES) {
-    if (!this.data) throw new UserError('bad-argument', 'score-based selection needs the training data: load a dataset first');
-    return makeBatches({ examples: this.data.train, eosTokenId: this.data.eosTokenId }, {
-      ...CALIBRATION, seed: 0, pack: shouldPack(this.data), shuffle: false,
-    }).slice(0, count);
+    if (!this.data)
+      throw new UserError('bad-argument', 'score-based selection needs the training data: load a dataset first');
+    return makeBatches(
+      { examples: this.data.train, eosTokenId: this.data.eosTokenId },
+      {
+        ...CALIBRATION,
+        seed: 0,
+        pack: shouldPack(this.data),
+        shuffle: false,
+      },
+    ).slice(0, count);
   }
 
   private adapterEntry(id: string): AdapterEntry {
@@ -413,7 +564,9 @@ export class StudioSession {
   }
 
   private baseModel(): BaseModel | null {
-    return this.loaded ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint } : null;
+    return this.loaded
+      ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint }
+      : null;
   }
 
   private requireModel(): LoadedModel {

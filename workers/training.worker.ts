@@ -42,7 +42,9 @@ async function getSession(): Promise<StudioSession> {
  */
 function deviceLimits(info: BackendInfo): DeviceLimits {
   const limits = info.backend === 'webgpu' ? info.adapter?.limits : undefined;
-  const maxBufferBytes = limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : DEFAULT_MAX_BUFFER_BYTES;
+  const maxBufferBytes = limits
+    ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize)
+    : DEFAULT_MAX_BUFFER_BYTES;
   const reported = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
   const memoryLimitBytes = Math.min(4 * GiB, reported ? (reported * GiB) / 2 : 2 * GiB);
   return { maxBufferBytes, memoryLimitBytes };
@@ -143,11 +145,15 @@ const api: TrainingWorkerApi = {
  * it returns, so its result never overtakes its last event (they travel on different ports) and
  * the page needs no guard against late progress.
  */
-function delivering<P>(callback: ProgressCallback<P> | undefined): { send: (p: P) => void; drained: () => Promise<unknown> } {
+function delivering<P>(callback: ProgressCallback<P> | undefined): {
+  send: (p: P) => void;
+  drained: () => Promise<unknown>;
+} {
   let last: Promise<unknown> = Promise.resolve();
   return {
     send: (p) => {
-      if (callback) last = Promise.resolve(callback(p)).catch(() => undefined);  // a page gone away is not the request's error
+      // a page gone away is not the request's error
+      if (callback) last = Promise.resolve(callback(p)).catch(() => undefined);
     },
     drained: () => last,
   };

@@ -17,7 +17,16 @@ import type { StepMetrics } from '../src/core/train/metrics';
 import { ADAMW_DEFAULTS, SGD_DEFAULTS } from '../src/core/train/optimizer';
 import { Trainer, type TrainSettings } from '../src/core/train/trainer';
 import type { LlamaModel } from '../src/core/model/types';
-import type { EvalPoint, RunSummary, SampleGeneration, StepPoint, TrainConfig, TrainErrorInfo, TrainEvent, TrainPhase } from './api';
+import type {
+  EvalPoint,
+  RunSummary,
+  SampleGeneration,
+  StepPoint,
+  TrainConfig,
+  TrainErrorInfo,
+  TrainEvent,
+  TrainPhase,
+} from './api';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { deviceMemory } from './deviceMemory';
 
@@ -33,13 +42,23 @@ export interface RunInputs {
   modelName: string;
   tokenizer: TextTokenizer | null;
   selection: Selection | null;
-  data: { name: string; train: TokenizedExample[]; validation: TokenizedExample[]; eosTokenId: number | null; packed: boolean };
+  data: {
+    name: string;
+    train: TokenizedExample[];
+    validation: TokenizedExample[];
+    eosTokenId: number | null;
+    packed: boolean;
+  };
   /** Held-out pretraining text (already tokenized) for the forgetting meter. */
   heldout: TokenizedExample[] | null;
   /** Where checkpoints go; null = never saved. */
   store: CheckpointStore | null;
   /** Builds the checkpoint record around the state (the session knows the sources). */
-  checkpointRecord: (state: CheckpointRecord['state'], history: { steps: StepPoint[]; evals: EvalPoint[] }, baseline: number | null) => CheckpointRecord;
+  checkpointRecord: (
+    state: CheckpointRecord['state'],
+    history: { steps: StepPoint[]; evals: EvalPoint[] },
+    baseline: number | null,
+  ) => CheckpointRecord;
   /** Continue from this checkpoint instead of starting at step 0. */
   resumeFrom?: CheckpointRecord;
 }
@@ -81,21 +100,40 @@ export class TrainingRun {
     const { runId, config, model, selection, resumeFrom } = this.inputs;
     const phase = (p: TrainPhase, message: string, error?: TrainErrorInfo) =>
       onEvent({ kind: 'phase', runId, phase: p, message, ...(error ? { error } : {}) });
-    phase('loading', resumeFrom ? `resuming from step ${resumeFrom.state.step}` : 'preparing the method and the batches');
+    phase(
+      'loading',
+      resumeFrom ? `resuming from step ${resumeFrom.state.step}` : 'preparing the method and the batches',
+    );
 
     const prepared = prepareMethod(config.method, model, {
       selection: selection ?? undefined,
       lora: { rank: config.loraRank, alpha: config.loraAlpha, seed: config.seed },
     });
-    const history = { steps: [...(resumeFrom?.summary.history.steps ?? [])], evals: [...(resumeFrom?.summary.history.evals ?? [])] };
+    const history = {
+      steps: [...(resumeFrom?.summary.history.steps ?? [])],
+      evals: [...(resumeFrom?.summary.history.evals ?? [])],
+    };
     let trainer: Trainer | null = null;
     let error: TrainErrorInfo | undefined;
     try {
-      const batchOptions: BatchOptions = { batchSize: config.batchSize, seqLen: config.seqLen, seed: config.seed, pack: this.inputs.data.packed, shuffle: true };
-      const feed = new BatchStream({ examples: this.inputs.data.train, eosTokenId: this.inputs.data.eosTokenId }, batchOptions);
-      const evalBatches = (examples: TokenizedExample[] | null, pack: boolean): Batch[] => examples && examples.length > 0
-        ? makeBatches({ examples, eosTokenId: this.inputs.data.eosTokenId }, { ...batchOptions, pack, shuffle: false }).slice(0, MAX_EVAL_BATCHES)
-        : [];
+      const batchOptions: BatchOptions = {
+        batchSize: config.batchSize,
+        seqLen: config.seqLen,
+        seed: config.seed,
+        pack: this.inputs.data.packed,
+        shuffle: true,
+      };
+      const feed = new BatchStream(
+        { examples: this.inputs.data.train, eosTokenId: this.inputs.data.eosTokenId },
+        batchOptions,
+      );
+      const evalBatches = (examples: TokenizedExample[] | null, pack: boolean): Batch[] =>
+        examples && examples.length > 0
+          ? makeBatches(
+              { examples, eosTokenId: this.inputs.data.eosTokenId },
+              { ...batchOptions, pack, shuffle: false },
+            ).slice(0, MAX_EVAL_BATCHES)
+          : [];
       const validation = evalBatches(this.inputs.data.validation, this.inputs.data.packed);
       const heldout = evalBatches(this.inputs.heldout, true);
       trainer = new Trainer(prepared, model.config, feed, trainSettings(config), validation);
@@ -106,7 +144,12 @@ export class TrainingRun {
         const evalLoss = validation.length > 0 ? (await t.evaluate(validation)).loss : null;
         const heldoutLoss = heldout.length > 0 ? (await t.evaluate(heldout)).loss : null;
         if (step === 0) baseline = heldoutLoss;
-        const point: EvalPoint = { step, evalLoss, heldoutLoss, forgetting: heldoutLoss !== null && baseline !== null ? heldoutLoss - baseline : null };
+        const point: EvalPoint = {
+          step,
+          evalLoss,
+          heldoutLoss,
+          forgetting: heldoutLoss !== null && baseline !== null ? heldoutLoss - baseline : null,
+        };
         history.evals.push(point);
         onEvent({ kind: 'eval', runId, point });
       };
@@ -171,7 +214,9 @@ export class TrainingRun {
   }
 
   private async holdPaused(phase: (p: TrainPhase, message: string) => void): Promise<void> {
-    const held = new Promise<void>((resolve) => { this.release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      this.release = resolve;
+    });
     this.paused = true;
     phase('paused', 'paused');
     this.notifyPaused();
@@ -196,19 +241,27 @@ export class TrainingRun {
       const ids = tokenizer.encode(prompt, { addSpecialTokens: true });
       if (ids.length === 0) continue;
       const result = await generate({ config: model.config, weights: prepared.weights }, ids, {
-        maxNewTokens: config.sampleTokens ?? DEFAULT_SAMPLE_TOKENS, temperature: 0, linear: prepared.linear,
+        maxNewTokens: config.sampleTokens ?? DEFAULT_SAMPLE_TOKENS,
+        temperature: 0,
+        linear: prepared.linear,
       });
       out.push({ prompt, text: tokenizer.decode(result.ids, { skipSpecialTokens: true }) });
     }
     return out;
   }
 
-  private summarize(history: { steps: StepPoint[]; evals: EvalPoint[] }, prepared: AnyPreparedMethod, stepsDone: number, error?: TrainErrorInfo): RunSummary {
+  private summarize(
+    history: { steps: StepPoint[]; evals: EvalPoint[] },
+    prepared: AnyPreparedMethod,
+    stepsDone: number,
+    error?: TrainErrorInfo,
+  ): RunSummary {
     const { runId, name, config, selection, modelName, data } = this.inputs;
     const lastEval = history.evals[history.evals.length - 1];
     const lastForgetting = [...history.evals].reverse().find((e) => e.forgetting !== null);
     return {
-      runId, name,
+      runId,
+      name,
       status: error ? 'error' : this.stopRequested ? 'stopped' : 'done',
       ...(error ? { error } : {}),
       method: config.method,
@@ -221,7 +274,10 @@ export class TrainingRun {
       finalEvalLoss: lastEval?.evalLoss ?? null,
       forgettingDelta: lastForgetting?.forgetting ?? null,
       medianStepMs: history.steps.length > 0 ? median(history.steps.map((p) => p.stepMs)) : null,
-      peakBytes: history.steps.reduce<number | null>((m, p) => (p.peakBytes === null ? m : Math.max(m ?? 0, p.peakBytes)), null),
+      peakBytes: history.steps.reduce<number | null>(
+        (m, p) => (p.peakBytes === null ? m : Math.max(m ?? 0, p.peakBytes)),
+        null,
+      ),
       trainableParams: prepared.stats().trainableParams,
       adapterId: null,
     };
@@ -234,9 +290,10 @@ export function trainSettings(config: TrainConfig): TrainSettings {
     lr: config.lr,
     warmup: config.warmup,
     schedule: config.schedule,
-    optimizer: config.optimizer === 'sgd'
-      ? { ...SGD_DEFAULTS, weightDecay: config.weightDecay }
-      : { ...ADAMW_DEFAULTS, weightDecay: config.weightDecay },
+    optimizer:
+      config.optimizer === 'sgd'
+        ? { ...SGD_DEFAULTS, weightDecay: config.weightDecay }
+        : { ...ADAMW_DEFAULTS, weightDecay: config.weightDecay },
     accumulation: 1,
     gradClip: config.gradClip,
     // The run evaluates itself (validation and held-out together), so the trainer never does.
@@ -247,8 +304,15 @@ export function trainSettings(config: TrainConfig): TrainSettings {
 function stepPoint(m: StepMetrics, steps: number, medianMs: number): StepPoint {
   const memory = deviceMemory();
   return {
-    step: m.step, steps, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSec,
-    stepMs: m.stepMs, elapsedMs: m.elapsedMs, etaMs: Math.max(0, steps - m.step) * medianMs,
+    step: m.step,
+    steps,
+    loss: m.loss,
+    lr: m.lr,
+    gradNorm: m.gradNorm,
+    tokensPerSec: m.tokensPerSec,
+    stepMs: m.stepMs,
+    elapsedMs: m.elapsedMs,
+    etaMs: Math.max(0, steps - m.step) * medianMs,
     bytesInUse: memory.numBytes,
     bytesAllocated: memory.bytesAllocated,
     numTensors: memory.numTensors,

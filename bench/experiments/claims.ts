@@ -45,8 +45,17 @@ import { Trainer, type TrainSettings } from '../../src/core/train/trainer';
 import { useWasmBackend } from '../../scripts/pretrain/wasmBackend';
 import { blockMarkers, replaceMarkedBlock } from '../readme';
 import {
-  claimsMarkdown, isExactMatch, pooled, rate, tally,
-  type ArmId, type ArmResult, type ClaimsResults, type FusionCondition, type FusionRun, type TaskAccuracy,
+  claimsMarkdown,
+  isExactMatch,
+  pooled,
+  rate,
+  tally,
+  type ArmId,
+  type ArmResult,
+  type ClaimsResults,
+  type FusionCondition,
+  type FusionRun,
+  type TaskAccuracy,
 } from '../lib/claimsReport';
 import { sharedUnits, splitSelection } from '../lib/fusionSelection';
 
@@ -71,7 +80,8 @@ const BATCH = 8;
 /** Test rows per task and split (null: all 50). */
 const TEST_ROWS_PER_TASK = quick ? 4 : null;
 const FUSION_GROUPS = { a: ['add', 'larger'], b: ['reverse', 'count', 'capitals'] };
-const LR_CHOICE = 'picked from two values each by mean training loss over steps 101–150 in a short probe on the previous ' +
+const LR_CHOICE =
+  'picked from two values each by mean training loss over steps 101–150 in a short probe on the previous ' +
   '1000-step checkpoint, seed 0: S²FT 1e-2 (3.11, in a 300-step run) over 3e-2 (3.28), LoRA 1e-2 (3.04) over 3e-2 (4.81), ' +
   'full FT 1e-3 (2.07) over 3e-3 (2.19); no wider search';
 
@@ -85,17 +95,34 @@ interface ArmSpec {
 }
 
 const ARMS: ArmSpec[] = [
-  { arm: 's2ft-random', label: 'S²FT-R (random)', method: 's2ft', lr: 1e-2,
-    selectionFlags: { strategy: 'random', 'match-lora-rank': String(LORA_RANK) } },
-  { arm: 's2ft-activation-small', label: 'S²FT-A (activation, small)', method: 's2ft', lr: 1e-2,
-    selectionFlags: { strategy: 'activation', pick: 'small', 'match-lora-rank': String(LORA_RANK) } },
+  {
+    arm: 's2ft-random',
+    label: 'S²FT-R (random)',
+    method: 's2ft',
+    lr: 1e-2,
+    selectionFlags: { strategy: 'random', 'match-lora-rank': String(LORA_RANK) },
+  },
+  {
+    arm: 's2ft-activation-small',
+    label: 'S²FT-A (activation, small)',
+    method: 's2ft',
+    lr: 1e-2,
+    selectionFlags: { strategy: 'activation', pick: 'small', 'match-lora-rank': String(LORA_RANK) },
+  },
   { arm: 'lora', label: `LoRA (rank ${LORA_RANK})`, method: 'lora', lr: 1e-2 },
   { arm: 'full', label: 'full FT', method: 'full', lr: 1e-3 },
 ];
 
 const settingsFor = (lr: number): TrainSettings => ({
-  steps: STEPS, lr, warmup: 0, schedule: 'linear', optimizer: defaultOptimizerSettings('adamw'),
-  accumulation: 1, gradClip: 1.0, evalEvery: 0, profileMemory: 'never',
+  steps: STEPS,
+  lr,
+  warmup: 0,
+  schedule: 'linear',
+  optimizer: defaultOptimizerSettings('adamw'),
+  accumulation: 1,
+  gradClip: 1.0,
+  evalEvery: 0,
+  profileMemory: 'never',
 });
 
 /** One toy-task row as the file holds it. */
@@ -107,7 +134,10 @@ interface TaskRow {
 }
 
 const readRows = (file: string): TaskRow[] =>
-  readFileSync(path.join(TOY, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TaskRow);
+  readFileSync(path.join(TOY, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as TaskRow);
 
 function firstPerTask(rows: TaskRow[], n: number | null): TaskRow[] {
   if (n === null) return rows;
@@ -127,8 +157,12 @@ async function main(): Promise<void> {
   const tokenizer = loadTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, `${loaded.name}/${TOKENIZER_FILE}`);
   const base: LlamaModel = { config: loaded.config, weights: loaded.weights };
   const { config } = base;
-  const pretrainSteps = (JSON.parse(readFileSync(path.join(dir, 'training.json'), 'utf8')) as { recipe?: { steps?: number } }).recipe?.steps ?? null;
-  log(`${loaded.name} (pretrained ${pretrainSteps} steps) on ${backend}; ${STEPS} steps of batch ${BATCH}, ${seedCount} seed(s)`);
+  const pretrainSteps =
+    (JSON.parse(readFileSync(path.join(dir, 'training.json'), 'utf8')) as { recipe?: { steps?: number } }).recipe
+      ?.steps ?? null;
+  log(
+    `${loaded.name} (pretrained ${pretrainSteps} steps) on ${backend}; ${STEPS} steps of batch ${BATCH}, ${seedCount} seed(s)`,
+  );
 
   const trainRows = readRows('train.jsonl');
   const tasks = [...new Set(trainRows.map((r) => r.task))];
@@ -138,9 +172,14 @@ async function main(): Promise<void> {
   const seqLen = chooseSeqLen(trainAll, null, config.maxPositionEmbeddings);
   const testRows = firstPerTask(readRows('test.jsonl'), TEST_ROWS_PER_TASK);
   const shiftedRows = firstPerTask(readRows('test-shifted.jsonl'), TEST_ROWS_PER_TASK);
-  const heldOutAll = evaluationBatches(parseDataset(readFileSync(HELD_OUT, 'utf8'), 'moby-dick-heldout.txt',
-    { tokenizer, vocabSize: config.vocabSize }), HELD_OUT_SEQ_LEN);
-  /** What every model is scored on by loss: held-out Moby Dick windows, and each test row at its own length (answer tokens only). */
+  const heldOutAll = evaluationBatches(
+    parseDataset(readFileSync(HELD_OUT, 'utf8'), 'moby-dick-heldout.txt', { tokenizer, vocabSize: config.vocabSize }),
+    HELD_OUT_SEQ_LEN,
+  );
+  /**
+   * What every model is scored on by loss: held-out Moby Dick windows, and each test row at its own length (answer
+   * tokens only).
+   */
   const lossSets: LossSets = {
     heldOut: quick ? heldOutAll.slice(0, 8) : heldOutAll,
     test: evaluationBatches(toDataset(testRows, 'test.jsonl'), undefined),
@@ -153,8 +192,10 @@ async function main(): Promise<void> {
   const promptOf = (row: TaskRow) => {
     let p = promptCache.get(row);
     if (!p) {
-      p = { ids: tokenizer.encode(renderInstructionPrompt(row.instruction, row.input), { addSpecialTokens: true }),
-        max: tokenizer.encode(row.output, { addSpecialTokens: false }).length + 3 };
+      p = {
+        ids: tokenizer.encode(renderInstructionPrompt(row.instruction, row.input), { addSpecialTokens: true }),
+        max: tokenizer.encode(row.output, { addSpecialTokens: false }).length + 3,
+      };
       promptCache.set(row, p);
     }
     return p;
@@ -172,17 +213,33 @@ async function main(): Promise<void> {
   const pct = (a: TaskAccuracy) => `${(100 * rate(pooled(a))).toFixed(1)} %`;
 
   /** A method prepared on the base and trained on `data` with `seed`: the same batches for every arm of a seed. */
-  async function train(method: MethodName, lr: number, data: ParsedDataset, seed: number,
-    selection: (stream: BatchStream) => Promise<Selection | undefined>) {
-    const stream = new BatchStream({ examples: data.examples, eosTokenId: data.eosTokenId },
-      { batchSize: BATCH, seqLen, seed, pack: false, shuffle: true });
-    const prepared = prepareMethod(method, base, { selection: await selection(stream), lora: { rank: LORA_RANK, seed } });
+  async function train(
+    method: MethodName,
+    lr: number,
+    data: ParsedDataset,
+    seed: number,
+    selection: (stream: BatchStream) => Promise<Selection | undefined>,
+  ) {
+    const stream = new BatchStream(
+      { examples: data.examples, eosTokenId: data.eosTokenId },
+      { batchSize: BATCH, seqLen, seed, pack: false, shuffle: true },
+    );
+    const prepared = prepareMethod(method, base, {
+      selection: await selection(stream),
+      lora: { rank: LORA_RANK, seed },
+    });
     const trainer = new Trainer(prepared, config, stream, settingsFor(lr));
     const before = await lossesBefore(method, trainer, lossSets);
     const t0 = performance.now();
     const result = await trainer.run();
     const tail = result.history.slice(-Math.max(1, Math.round(STEPS / 10)));
-    return { prepared, trainer, before, trainSeconds: seconds(t0), finalTrainLoss: tail.reduce((s, m) => s + m.loss, 0) / tail.length };
+    return {
+      prepared,
+      trainer,
+      before,
+      trainSeconds: seconds(t0),
+      finalTrainLoss: tail.reduce((s, m) => s + m.loss, 0) / tail.length,
+    };
   }
 
   const baseInDist = await accuracy(base.weights, testRows);
@@ -191,25 +248,46 @@ async function main(): Promise<void> {
 
   const counts = unitCounts(config, { kind: 'loraRank', rank: LORA_RANK }, 'uniform', DEFAULT_MODULES);
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
-  const arms: ArmResult[] = ARMS.map((a) => ({ arm: a.arm, label: a.label, method: a.method, trainableParams: 0, lr: a.lr, runs: [] }));
+  const arms: ArmResult[] = ARMS.map((a) => ({
+    arm: a.arm,
+    label: a.label,
+    method: a.method,
+    trainableParams: 0,
+    lr: a.lr,
+    runs: [],
+  }));
   for (const seed of seeds) {
     for (const [i, spec] of ARMS.entries()) {
       const t0 = performance.now();
-      const run = await train(spec.method, spec.lr, trainAll, seed, async (stream) => spec.selectionFlags
-        ? (await chooseSelection(flagsOf(spec.selectionFlags), seed, base, () => calibrationBatches(stream))).selection
-        : undefined);
+      const run = await train(spec.method, spec.lr, trainAll, seed, async (stream) =>
+        spec.selectionFlags
+          ? (await chooseSelection(flagsOf(spec.selectionFlags), seed, base, () => calibrationBatches(stream)))
+              .selection
+          : undefined,
+      );
       const after = await losses(run.trainer, lossSets);
       const { weights, linear } = run.prepared;
       const inDistribution = await accuracy(weights, testRows, linear);
       const shifted = await accuracy(weights, shiftedRows, linear);
       arms[i].trainableParams = run.prepared.stats().trainableParams;
-      arms[i].runs.push({ seed, inDistribution, shifted, inDistributionLoss: after.test, shiftedLoss: after.shifted,
-        heldOutLoss: after.heldOut, forgetting: after.heldOut - run.before.heldOut, finalTrainLoss: run.finalTrainLoss, trainSeconds: run.trainSeconds });
-      log(`seed ${seed} ${spec.label}: ${arms[i].trainableParams} trainable, final train loss ${run.finalTrainLoss.toFixed(4)}, ` +
-        `in-distribution ${pct(inDistribution)} (answer loss ${run.before.test.toFixed(3)} → ${after.test.toFixed(3)}), ` +
-        `shifted ${pct(shifted)} (${run.before.shifted.toFixed(3)} → ${after.shifted.toFixed(3)}), ` +
-        `held-out ${run.before.heldOut.toFixed(4)} → ${after.heldOut.toFixed(4)} ` +
-        `(train ${run.trainSeconds.toFixed(0)} s, all ${seconds(t0).toFixed(0)} s)`);
+      arms[i].runs.push({
+        seed,
+        inDistribution,
+        shifted,
+        inDistributionLoss: after.test,
+        shiftedLoss: after.shifted,
+        heldOutLoss: after.heldOut,
+        forgetting: after.heldOut - run.before.heldOut,
+        finalTrainLoss: run.finalTrainLoss,
+        trainSeconds: run.trainSeconds,
+      });
+      log(
+        `seed ${seed} ${spec.label}: ${arms[i].trainableParams} trainable, final train loss ${run.finalTrainLoss.toFixed(4)}, ` +
+          `in-distribution ${pct(inDistribution)} (answer loss ${run.before.test.toFixed(3)} → ${after.test.toFixed(3)}), ` +
+          `shifted ${pct(shifted)} (${run.before.shifted.toFixed(3)} → ${after.shifted.toFixed(3)}), ` +
+          `held-out ${run.before.heldOut.toFixed(4)} → ${after.heldOut.toFixed(4)} ` +
+          `(train ${run.trainSeconds.toFixed(0)} s, all ${seconds(t0).toFixed(0)} s)`,
+      );
       run.trainer.dispose();
       run.prepared.dispose();
     }
@@ -221,11 +299,20 @@ async function main(): Promise<void> {
   /** Adapters A (group A) and B (group B, disjoint or the same selection), alone and fused. */
   async function fusionRun(seed: number): Promise<FusionRun> {
     const t0 = performance.now();
-    const twice = await chooseSelection(flagsOf({ strategy: 'random', 'heads-per-layer': String(2 * counts.heads),
-      'channels-per-layer': String(2 * counts.channels) }), seed, base, () => []);
+    const twice = await chooseSelection(
+      flagsOf({
+        strategy: 'random',
+        'heads-per-layer': String(2 * counts.heads),
+        'channels-per-layer': String(2 * counts.channels),
+      }),
+      seed,
+      base,
+      () => [],
+    );
     const [selA, selOther] = splitSelection(twice.selection);
     const group = (names: string[]) => trainRows.filter((r) => names.includes(r.task));
-    const dataA = toDataset(group(FUSION_GROUPS.a)), dataB = toDataset(group(FUSION_GROUPS.b));
+    const dataA = toDataset(group(FUSION_GROUPS.a)),
+      dataB = toDataset(group(FUSION_GROUPS.b));
     const testA = testRows.filter((r) => FUSION_GROUPS.a.includes(r.task));
     const testB = testRows.filter((r) => FUSION_GROUPS.b.includes(r.task));
     const adapter = async (data: ParsedDataset, selection: Selection): Promise<AdapterBlock[]> => {
@@ -237,24 +324,38 @@ async function main(): Promise<void> {
     };
     /** Accuracy on `rows` of the base with the given adapters fused in (weight 1 each). */
     const fusedAccuracy = async (adapters: AdapterBlock[][], rows: TaskRow[]) => {
-      const fused = fuseAdapters(base.weights, adapters.map((blocks) => ({ adapter: { blocks }, weight: 1 })));
+      const fused = fuseAdapters(
+        base.weights,
+        adapters.map((blocks) => ({ adapter: { blocks }, weight: 1 })),
+      );
       try {
         return pooled(await accuracy(fused, rows));
       } finally {
-        releaseReplacedWeights(fused, base.weights);  // frees the fused copies, never the base
+        releaseReplacedWeights(fused, base.weights); // frees the fused copies, never the base
       }
     };
     const a = await adapter(dataA, selA);
     const aloneA = await fusedAccuracy([a], testA);
     const conditions: FusionCondition[] = [];
-    for (const [kind, selB] of [['disjoint', selOther], ['overlapping', selA]] as const) {
+    for (const [kind, selB] of [
+      ['disjoint', selOther],
+      ['overlapping', selA],
+    ] as const) {
       const b = await adapter(dataB, selB);
-      conditions.push({ kind, sharedUnits: sharedUnits(selA, selB), aloneA, aloneB: await fusedAccuracy([b], testB),
-        fusedA: await fusedAccuracy([a, b], testA), fusedB: await fusedAccuracy([a, b], testB) });
+      conditions.push({
+        kind,
+        sharedUnits: sharedUnits(selA, selB),
+        aloneA,
+        aloneB: await fusedAccuracy([b], testB),
+        fusedA: await fusedAccuracy([a, b], testA),
+        fusedB: await fusedAccuracy([a, b], testB),
+      });
     }
     for (const c of conditions) {
-      log(`seed ${seed} fusion, ${c.kind} (${c.sharedUnits} shared units): group A ${(100 * rate(c.aloneA)).toFixed(1)} % → ` +
-        `${(100 * rate(c.fusedA)).toFixed(1)} %, group B ${(100 * rate(c.aloneB)).toFixed(1)} % → ${(100 * rate(c.fusedB)).toFixed(1)} %`);
+      log(
+        `seed ${seed} fusion, ${c.kind} (${c.sharedUnits} shared units): group A ${(100 * rate(c.aloneA)).toFixed(1)} % → ` +
+          `${(100 * rate(c.fusedA)).toFixed(1)} %, group B ${(100 * rate(c.aloneB)).toFixed(1)} % → ${(100 * rate(c.fusedB)).toFixed(1)} %`,
+      );
     }
     log(`seed ${seed} fusion: ${seconds(t0).toFixed(0)} s`);
     return { seed, conditions };
@@ -263,13 +364,33 @@ async function main(): Promise<void> {
   const results: ClaimsResults = {
     name: quick ? 'claims-quick' : 'claims',
     quick,
-    machine: { os: `${os.type()} ${os.release()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      node: process.versions.node, browser: null, backend, date: new Date().toISOString() },
+    machine: {
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.versions.node,
+      browser: null,
+      backend,
+      date: new Date().toISOString(),
+    },
     model: { name: loaded.name, fingerprint: loaded.fingerprint, parameters: countParameters(config), pretrainSteps },
     settings: {
-      steps: STEPS, batchSize: BATCH, seqLen, loraRank: LORA_RANK, optimizer: 'AdamW (β 0.9/0.95)', schedule: 'linear', warmup: 0,
-      gradClip: 1.0, lrChoice: LR_CHOICE, seeds, testRowsPerTask: TEST_ROWS_PER_TASK, s2ftUnitsPerLayer: { heads: counts.heads, channels: counts.channels },
-      heldOutSeqLen: HELD_OUT_SEQ_LEN, heldOutTokens, tasks, fusionGroups: FUSION_GROUPS,
+      steps: STEPS,
+      batchSize: BATCH,
+      seqLen,
+      loraRank: LORA_RANK,
+      optimizer: 'AdamW (β 0.9/0.95)',
+      schedule: 'linear',
+      warmup: 0,
+      gradClip: 1.0,
+      lrChoice: LR_CHOICE,
+      seeds,
+      testRowsPerTask: TEST_ROWS_PER_TASK,
+      s2ftUnitsPerLayer: { heads: counts.heads, channels: counts.channels },
+      heldOutSeqLen: HELD_OUT_SEQ_LEN,
+      heldOutTokens,
+      tasks,
+      fusionGroups: FUSION_GROUPS,
     },
     base: { inDistribution: baseInDist, shifted: baseShifted, ...baseLosses() },
     arms,
@@ -289,7 +410,10 @@ const resultsPath = (name: string) => path.join(here, '..', 'results', `${name}.
 /** README.md's claims block, right after the benchmark block the first time. */
 function writeReadmeBlock(results: ClaimsResults): void {
   const readme = path.join(root, 'README.md');
-  writeFileSync(readme, replaceMarkedBlock(readFileSync(readme, 'utf8'), 'claims', claimsMarkdown(results), blockMarkers('bench').end));
+  writeFileSync(
+    readme,
+    replaceMarkedBlock(readFileSync(readme, 'utf8'), 'claims', claimsMarkdown(results), blockMarkers('bench').end),
+  );
   log('README.md: claims block regenerated');
 }
 
@@ -328,7 +452,9 @@ async function lossesBefore(method: MethodName, trainer: Trainer, sets: LossSets
   if (l === undefined) {
     l = await losses(trainer, sets);
     before.set(method, l);
-    log(`${method} before training: held-out ${l.heldOut.toFixed(4)}, answer loss test ${l.test.toFixed(4)}, shifted ${l.shifted.toFixed(4)}`);
+    log(
+      `${method} before training: held-out ${l.heldOut.toFixed(4)}, answer loss test ${l.test.toFixed(4)}, shifted ${l.shifted.toFixed(4)}`,
+    );
   }
   return l;
 }
@@ -340,5 +466,6 @@ function baseLosses(): { inDistributionLoss: number; shiftedLoss: number; heldOu
   return { inDistributionLoss: l.test, shiftedLoss: l.shifted, heldOutLoss: l.heldOut };
 }
 
-if (argv.includes('--readme')) writeReadmeBlock(JSON.parse(readFileSync(resultsPath('claims'), 'utf8')) as ClaimsResults);
+if (argv.includes('--readme'))
+  writeReadmeBlock(JSON.parse(readFileSync(resultsPath('claims'), 'utf8')) as ClaimsResults);
 else await main();

@@ -29,7 +29,9 @@ function byShape(buffers: PeakBuffer[]): string[] {
     const g = groups.get(key) ?? { count: 0, bytes: 0 };
     groups.set(key, { count: g.count + 1, bytes: g.bytes + b.bytes });
   }
-  return [...groups].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top)
+  return [...groups]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .slice(0, top)
     .map(([key, g]) => `${key} ×${g.count} ${mib(g.bytes)}`);
 }
 
@@ -39,22 +41,35 @@ const held: Record<string, number> = {};
 for (const method of METHODS) {
   const { prepared, release } = await prepareOn(method, config, 0, 8);
   const trainer = new Trainer(prepared, config, randomFeed(config.vocabSize, B, T, 0), {
-    steps: 2, lr: 1e-4, warmup: 0, schedule: 'constant', accumulation: 1, gradClip: 1,
-    evalEvery: 0, profileMemory: 'never', optimizer: { ...ADAMW_DEFAULTS },
+    steps: 2,
+    lr: 1e-4,
+    warmup: 0,
+    schedule: 'constant',
+    accumulation: 1,
+    gradClip: 1,
+    evalEvery: 0,
+    profileMemory: 'never',
+    optimizer: { ...ADAMW_DEFAULTS },
   });
-  await trainer.step();                                             // optimizer state exists from here
+  await trainer.step(); // optimizer state exists from here
   const m = await measurePeakBytes(() => trainer.step(), { recordPeakBuffers: true });
   peaks[method] = m.peakBytes;
   held[method] = m.startBytes;
-  console.log(`${method}: held ${mib(m.startBytes)} before the step, peak ${mib(m.peakBytes)} (+${mib(m.stepPeakBytes)}); ` +
-    `at the peak: ${byShape(m.peakBuffers).join(', ')}`);
+  console.log(
+    `${method}: held ${mib(m.startBytes)} before the step, peak ${mib(m.peakBytes)} (+${mib(m.stepPeakBytes)}); ` +
+      `at the peak: ${byShape(m.peakBuffers).join(', ')}`,
+  );
   trainer.dispose();
   release();
 }
-console.log(`${shape}-dominated, batch ${B} × ${T}: S²FT/full ${(peaks.s2ft / peaks.full).toFixed(3)}, S²FT/LoRA ${(peaks.s2ft / peaks.lora).toFixed(3)}`);
+console.log(
+  `${shape}-dominated, batch ${B} × ${T}: S²FT/full ${(peaks.s2ft / peaks.full).toFixed(3)}, S²FT/LoRA ${(peaks.s2ft / peaks.lora).toFixed(3)}`,
+);
 // What the S²FT/LoRA peak ratio is bounded by when both start from the same held bytes (the frozen weights):
 // even an S²FT step that added nothing would be held / (held + LoRA's extra over S²FT).
 const step = (m: string) => peaks[m] - held[m];
 const loraExtra = step('lora') - step('s2ft');
-console.log(`the steps alone: S²FT/LoRA ${(step('s2ft') / step('lora')).toFixed(3)}; LoRA's step adds ${mib(loraExtra)} more than S²FT's; ` +
-  `an S²FT step that added nothing: S²FT/LoRA ${(held.s2ft / (held.lora + loraExtra)).toFixed(3)}`);
+console.log(
+  `the steps alone: S²FT/LoRA ${(step('s2ft') / step('lora')).toFixed(3)}; LoRA's step adds ${mib(loraExtra)} more than S²FT's; ` +
+    `an S²FT step that added nothing: S²FT/LoRA ${(held.s2ft / (held.lora + loraExtra)).toFixed(3)}`,
+);

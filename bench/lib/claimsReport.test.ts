@@ -4,41 +4,126 @@
 import { describe, expect, it } from 'vitest';
 import { blockMarkers, replaceBenchBlock, replaceMarkedBlock } from '../readme';
 import {
-  armSummaries, claimsFindings, claimsMarkdown, findingMarkdown, formatDelta, formatPercent, fusionSummaries, isExactMatch, pooled, rate,
-  separation, side, spread, tally, verdict, type ArmRun, type ClaimsResults, type TaskAccuracy,
+  armSummaries,
+  claimsFindings,
+  claimsMarkdown,
+  findingMarkdown,
+  formatDelta,
+  formatPercent,
+  fusionSummaries,
+  isExactMatch,
+  pooled,
+  rate,
+  separation,
+  side,
+  spread,
+  tally,
+  verdict,
+  type ArmRun,
+  type ClaimsResults,
+  type TaskAccuracy,
 } from './claimsReport';
 import { sharedUnits, splitSelection } from './fusionSelection';
 
 const acc = (correct: number, total = 10): TaskAccuracy => ({ add: { correct, total } });
 const run = (seed: number, inDist: number, shifted: number, forgetting: number): ArmRun => ({
-  seed, inDistribution: acc(inDist), shifted: acc(shifted), inDistributionLoss: 2 - inDist / 10, shiftedLoss: 3 - shifted / 10,
-  heldOutLoss: 3.2 + forgetting, forgetting, finalTrainLoss: 1, trainSeconds: 1,
+  seed,
+  inDistribution: acc(inDist),
+  shifted: acc(shifted),
+  inDistributionLoss: 2 - inDist / 10,
+  shiftedLoss: 3 - shifted / 10,
+  heldOutLoss: 3.2 + forgetting,
+  forgetting,
+  finalTrainLoss: 1,
+  trainSeconds: 1,
 });
 
 /** S²FT-A above LoRA on shifted accuracy for both seeds, overlapping full FT; it forgets least. */
 const fixture: ClaimsResults = {
-  name: 'claims', quick: false,
-  machine: { os: 'Linux', cpus: 2, cpuModel: 'cpu', node: '20', browser: null, backend: 'wasm', date: '2026-11-29T03:00:00Z' },
+  name: 'claims',
+  quick: false,
+  machine: {
+    os: 'Linux',
+    cpus: 2,
+    cpuModel: 'cpu',
+    node: '20',
+    browser: null,
+    backend: 'wasm',
+    date: '2026-11-29T03:00:00Z',
+  },
   model: { name: 'moby-llama-800k', fingerprint: 'f', parameters: 803968, pretrainSteps: 2500 },
   settings: {
-    steps: 150, batchSize: 8, seqLen: 88, loraRank: 8, optimizer: 'AdamW', schedule: 'linear', warmup: 0, gradClip: 1, lrChoice: 'probed', seeds: [0, 1],
-    testRowsPerTask: null, s2ftUnitsPerLayer: { heads: 1, channels: 68 }, heldOutSeqLen: 128, heldOutTokens: 43786,
-    tasks: ['add'], fusionGroups: { a: ['add'], b: ['count'] },
+    steps: 150,
+    batchSize: 8,
+    seqLen: 88,
+    loraRank: 8,
+    optimizer: 'AdamW',
+    schedule: 'linear',
+    warmup: 0,
+    gradClip: 1,
+    lrChoice: 'probed',
+    seeds: [0, 1],
+    testRowsPerTask: null,
+    s2ftUnitsPerLayer: { heads: 1, channels: 68 },
+    heldOutSeqLen: 128,
+    heldOutTokens: 43786,
+    tasks: ['add'],
+    fusionGroups: { a: ['add'], b: ['count'] },
   },
   base: { inDistribution: acc(0), shifted: acc(0), inDistributionLoss: 4, shiftedLoss: 5, heldOutLoss: 3.2306 },
   arms: [
-    { arm: 's2ft-random', label: 'S²FT-R', method: 's2ft', trainableParams: 51200, lr: 0.01, runs: [run(0, 4, 2, 0.05), run(1, 5, 3, 0.06)] },
-    { arm: 's2ft-activation-small', label: 'S²FT-A', method: 's2ft', trainableParams: 51200, lr: 0.01, runs: [run(0, 6, 4, 0.02), run(1, 7, 5, 0.03)] },
-    { arm: 'lora', label: 'LoRA', method: 'lora', trainableParams: 51200, lr: 0.01, runs: [run(0, 6, 1, 0.2), run(1, 8, 2, 0.3)] },
-    { arm: 'full', label: 'full FT', method: 'full', trainableParams: 803968, lr: 0.001, runs: [run(0, 9, 3, 0.5), run(1, 9, 6, 0.6)] },
+    {
+      arm: 's2ft-random',
+      label: 'S²FT-R',
+      method: 's2ft',
+      trainableParams: 51200,
+      lr: 0.01,
+      runs: [run(0, 4, 2, 0.05), run(1, 5, 3, 0.06)],
+    },
+    {
+      arm: 's2ft-activation-small',
+      label: 'S²FT-A',
+      method: 's2ft',
+      trainableParams: 51200,
+      lr: 0.01,
+      runs: [run(0, 6, 4, 0.02), run(1, 7, 5, 0.03)],
+    },
+    {
+      arm: 'lora',
+      label: 'LoRA',
+      method: 'lora',
+      trainableParams: 51200,
+      lr: 0.01,
+      runs: [run(0, 6, 1, 0.2), run(1, 8, 2, 0.3)],
+    },
+    {
+      arm: 'full',
+      label: 'full FT',
+      method: 'full',
+      trainableParams: 803968,
+      lr: 0.001,
+      runs: [run(0, 9, 3, 0.5), run(1, 9, 6, 0.6)],
+    },
   ],
   fusion: [0, 1].map((seed) => ({
     seed,
     conditions: [
-      { kind: 'disjoint' as const, sharedUnits: 0, aloneA: { correct: 8, total: 10 }, aloneB: { correct: 6, total: 10 },
-        fusedA: { correct: 7, total: 10 }, fusedB: { correct: 6, total: 10 } },
-      { kind: 'overlapping' as const, sharedUnits: 69, aloneA: { correct: 8, total: 10 }, aloneB: { correct: 5 + seed, total: 10 },
-        fusedA: { correct: 2, total: 10 }, fusedB: { correct: 1, total: 10 } },
+      {
+        kind: 'disjoint' as const,
+        sharedUnits: 0,
+        aloneA: { correct: 8, total: 10 },
+        aloneB: { correct: 6, total: 10 },
+        fusedA: { correct: 7, total: 10 },
+        fusedB: { correct: 6, total: 10 },
+      },
+      {
+        kind: 'overlapping' as const,
+        sharedUnits: 69,
+        aloneA: { correct: 8, total: 10 },
+        aloneB: { correct: 5 + seed, total: 10 },
+        fusedA: { correct: 2, total: 10 },
+        fusedB: { correct: 1, total: 10 },
+      },
     ],
   })),
   seconds: 840,
@@ -48,9 +133,9 @@ describe('claims scoring', () => {
   it('exact match ignores surrounding whitespace only', () => {
     expect(isExactMatch(' 57\n', '57')).toBe(true);
     expect(isExactMatch('5', '57')).toBe(false);
-    expect(isExactMatch('57\n### Instruction:', '57')).toBe(false);      // a model that did not stop is wrong
-    expect(isExactMatch('wind  head', 'wind head')).toBe(false);         // inner spacing counts
-    expect(isExactMatch('Wind head', 'wind head')).toBe(false);          // so does case
+    expect(isExactMatch('57\n### Instruction:', '57')).toBe(false); // a model that did not stop is wrong
+    expect(isExactMatch('wind  head', 'wind head')).toBe(false); // inner spacing counts
+    expect(isExactMatch('Wind head', 'wind head')).toBe(false); // so does case
   });
 
   it('tallies per task and pools the tasks asked for', () => {
@@ -61,7 +146,7 @@ describe('claims scoring', () => {
     expect(a).toEqual({ add: { correct: 1, total: 2 }, count: { correct: 1, total: 1 } });
     expect(rate(pooled(a))).toBeCloseTo(2 / 3, 12);
     expect(rate(pooled(a, ['add']))).toBe(0.5);
-    expect(rate(pooled(a, ['reverse']))).toBeNaN();                      // nothing scored is not 0 %
+    expect(rate(pooled(a, ['reverse']))).toBeNaN(); // nothing scored is not 0 %
   });
 
   it('spreads and their separation', () => {
@@ -98,25 +183,32 @@ describe('claims report', () => {
     const [generalization, forgetting, selection, context, fusion] = claimsFindings(fixture);
     // Shifted: S²FT-A 40–50 % vs LoRA 10–20 %: better; vs full FT 30–60 %: overlapping; loss likewise → not separated.
     expect(generalization.verdict).toBe('not separated');
-    expect(generalization.detail).toContain('S²FT-A 45.0 % (40.0–50.0) vs LoRA 15.0 % (10.0–20.0): better for every seed');
+    expect(generalization.detail).toContain(
+      'S²FT-A 45.0 % (40.0–50.0) vs LoRA 15.0 % (10.0–20.0): better for every seed',
+    );
     expect(generalization.detail).toContain('S²FT-A 45.0 % (40.0–50.0) vs full FT 45.0 % (30.0–60.0): not separated');
     // Both S²FT arms forget less (0.02–0.06) than LoRA (0.2–0.3) and full FT (0.5–0.6) for every seed.
     expect(forgetting.verdict).toBe('observed');
-    expect(forgetting.detail).toContain('S²FT-A +0.0250 (+0.0200…+0.0300) vs LoRA +0.2500 (+0.2000…+0.3000): better for every seed');
-    expect(selection.verdict).toBe('observed');                                   // 40–50 % vs 20–30 %, loss likewise
+    expect(forgetting.detail).toContain(
+      'S²FT-A +0.0250 (+0.0200…+0.0300) vs LoRA +0.2500 (+0.2000…+0.3000): better for every seed',
+    );
+    expect(selection.verdict).toBe('observed'); // 40–50 % vs 20–30 %, loss likewise
     // Shift gap per seed: S²FT-R (3 − 0.2) − (2 − 0.4) = 1.2, (3 − 0.3) − (2 − 0.5) = 1.2.
     expect(context.verdict).toBeNull();
     expect(context.detail).toContain('S²FT-R 1.200 (1.200–1.200)');
-    // Fusion drop pooled over both groups: disjoint (8+6−7−6)/20 = 5 points per seed; overlapping (8+5−2−1)/20 = 50, (8+6−3)/20 = 55.
+    // Fusion drop pooled over both groups: disjoint (8+6−7−6)/20 = 5 points per seed; overlapping (8+5−2−1)/20 = 50,
+    // (8+6−3)/20 = 55.
     expect(fusion.verdict).toBe('observed');
     expect(fusion.detail).toContain('disjoint 5.0 (5.0–5.0) vs overlapping 52.5 (50.0–55.0): better for every seed');
-    expect(findingMarkdown(fusion).startsWith('- **observed**: Adapters on disjoint selections fuse with less interference')).toBe(true);
+    expect(
+      findingMarkdown(fusion).startsWith('- **observed**: Adapters on disjoint selections fuse with less interference'),
+    ).toBe(true);
     expect(findingMarkdown(context).startsWith('- Context, not a claim of the paper. In-distribution')).toBe(true);
   });
 
   it('a claim is not observed when one comparison goes the other way for every seed', () => {
-    expect(side(spread([0.1, 0.2]), spread([0.3, 0.4]), true)).toBe('better');   // lower loss is better
-    expect(side(spread([0.1, 0.2]), spread([0.3, 0.4]), false)).toBe('worse');   // lower accuracy is worse
+    expect(side(spread([0.1, 0.2]), spread([0.3, 0.4]), true)).toBe('better'); // lower loss is better
+    expect(side(spread([0.1, 0.2]), spread([0.3, 0.4]), false)).toBe('worse'); // lower accuracy is worse
     expect(verdict(['better', 'better'])).toBe('observed');
     expect(verdict(['better', 'overlap'])).toBe('not separated');
     expect(verdict(['better', 'worse', 'overlap'])).toBe('not observed');
@@ -129,7 +221,7 @@ describe('claims report', () => {
     expect(md).toContain('1 head(s) (o_proj columns) and 68 FFN channels');
     const armRows = md.split('\n').filter((l) => /^\| (base|S²FT|LoRA|full)/.test(l));
     expect(armRows).toHaveLength(5);
-    expect(armRows[1]).toContain('| 1.200 (1.200–1.200) |');                    // S²FT-R's shift gap column
+    expect(armRows[1]).toContain('| 1.200 (1.200–1.200) |'); // S²FT-R's shift gap column
     expect(armRows[0]).toContain('3.2306 (the loss)');
     expect(armRows[4]).toMatch(/^\| full FT \| 804\.0 k \| 90\.0 % \(90\.0–90\.0\) \|/);
     expect(md).toContain('| overlapping | 69 | 80.0 % (80.0–80.0) | 20.0 % (20.0–20.0) |');
@@ -138,7 +230,7 @@ describe('claims report', () => {
 });
 
 describe('README blocks by marker name', () => {
-  it('a new block goes after another block\'s end marker, then is replaced in place', () => {
+  it("a new block goes after another block's end marker, then is replaced in place", () => {
     const readme = replaceBenchBlock('# T\n', 'bench table') + '## Next\n';
     const once = replaceMarkedBlock(readme, 'claims', 'claims 1', blockMarkers('bench').end);
     expect(once).toContain('<!-- bench:end -->\n\n<!-- claims:start -->\nclaims 1\n<!-- claims:end -->\n## Next');
@@ -150,7 +242,12 @@ describe('README blocks by marker name', () => {
 });
 
 describe('fusion selections', () => {
-  const selection = { layers: [{ heads: [3, 0], channels: [9, 2, 5, 7] }, { heads: [1, 2], channels: [4, 8] }] };
+  const selection = {
+    layers: [
+      { heads: [3, 0], channels: [9, 2, 5, 7] },
+      { heads: [1, 2], channels: [4, 8] },
+    ],
+  };
 
   it('splits every layer into two disjoint halves whose union is the selection', () => {
     const [a, b] = splitSelection(selection);
@@ -158,7 +255,9 @@ describe('fusion selections', () => {
     expect(b.layers[0]).toEqual({ heads: [3], channels: [5, 9] });
     expect(sharedUnits(a, b)).toBe(0);
     selection.layers.forEach((l, i) => {
-      expect([...a.layers[i].channels, ...b.layers[i].channels].sort((x, y) => x - y)).toEqual([...l.channels].sort((x, y) => x - y));
+      expect([...a.layers[i].channels, ...b.layers[i].channels].sort((x, y) => x - y)).toEqual(
+        [...l.channels].sort((x, y) => x - y),
+      );
     });
     expect(() => splitSelection({ layers: [{ heads: [0], channels: [], vHeads: [0] }] })).toThrow();
   });
@@ -166,7 +265,21 @@ describe('fusion selections', () => {
   it('counts shared heads and channels layer by layer', () => {
     expect(sharedUnits(selection, selection)).toBe(10);
     // The same indices in another layer are not shared.
-    expect(sharedUnits({ layers: [{ heads: [1], channels: [] }, { heads: [], channels: [] }] },
-      { layers: [{ heads: [], channels: [] }, { heads: [1], channels: [] }] })).toBe(0);
+    expect(
+      sharedUnits(
+        {
+          layers: [
+            { heads: [1], channels: [] },
+            { heads: [], channels: [] },
+          ],
+        },
+        {
+          layers: [
+            { heads: [], channels: [] },
+            { heads: [1], channels: [] },
+          ],
+        },
+      ),
+    ).toBe(0);
   });
 });

@@ -89,7 +89,13 @@ export interface ClaimsResults {
   machine: Machine;
   model: { name: string; fingerprint: string; parameters: number; pretrainSteps: number | null };
   settings: ClaimsSettings;
-  base: { inDistribution: TaskAccuracy; shifted: TaskAccuracy; inDistributionLoss: number; shiftedLoss: number; heldOutLoss: number };
+  base: {
+    inDistribution: TaskAccuracy;
+    shifted: TaskAccuracy;
+    inDistributionLoss: number;
+    shiftedLoss: number;
+    heldOutLoss: number;
+  };
   arms: ArmResult[];
   fusion: FusionRun[];
   seconds: number;
@@ -132,7 +138,9 @@ export function spread(values: readonly number[]): Spread {
   if (values.length === 0) throw new Error('spread of no values');
   return {
     mean: values.reduce((a, b) => a + b, 0) / values.length,
-    min: Math.min(...values), max: Math.max(...values), n: values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    n: values.length,
   };
 }
 
@@ -158,20 +166,30 @@ export interface ArmSummary {
 
 export function armSummaries(r: ClaimsResults): ArmSummary[] {
   const base: ArmSummary = {
-    arm: 'base', label: 'base model (no fine-tuning)', trainableParams: 0,
-    inDistribution: spread([rate(pooled(r.base.inDistribution))]), shifted: spread([rate(pooled(r.base.shifted))]),
-    inDistributionLoss: spread([r.base.inDistributionLoss]), shiftedLoss: spread([r.base.shiftedLoss]),
-    shiftGap: spread([r.base.shiftedLoss - r.base.inDistributionLoss]), forgetting: spread([0]),
+    arm: 'base',
+    label: 'base model (no fine-tuning)',
+    trainableParams: 0,
+    inDistribution: spread([rate(pooled(r.base.inDistribution))]),
+    shifted: spread([rate(pooled(r.base.shifted))]),
+    inDistributionLoss: spread([r.base.inDistributionLoss]),
+    shiftedLoss: spread([r.base.shiftedLoss]),
+    shiftGap: spread([r.base.shiftedLoss - r.base.inDistributionLoss]),
+    forgetting: spread([0]),
   };
-  return [base, ...r.arms.map((a) => ({
-    arm: a.arm, label: a.label, trainableParams: a.trainableParams,
-    inDistribution: spread(a.runs.map((x) => rate(pooled(x.inDistribution)))),
-    shifted: spread(a.runs.map((x) => rate(pooled(x.shifted)))),
-    inDistributionLoss: spread(a.runs.map((x) => x.inDistributionLoss)),
-    shiftedLoss: spread(a.runs.map((x) => x.shiftedLoss)),
-    shiftGap: spread(a.runs.map((x) => x.shiftedLoss - x.inDistributionLoss)),
-    forgetting: spread(a.runs.map((x) => x.forgetting)),
-  }))];
+  return [
+    base,
+    ...r.arms.map((a) => ({
+      arm: a.arm,
+      label: a.label,
+      trainableParams: a.trainableParams,
+      inDistribution: spread(a.runs.map((x) => rate(pooled(x.inDistribution)))),
+      shifted: spread(a.runs.map((x) => rate(pooled(x.shifted)))),
+      inDistributionLoss: spread(a.runs.map((x) => x.inDistributionLoss)),
+      shiftedLoss: spread(a.runs.map((x) => x.shiftedLoss)),
+      shiftGap: spread(a.runs.map((x) => x.shiftedLoss - x.inDistributionLoss)),
+      forgetting: spread(a.runs.map((x) => x.forgetting)),
+    })),
+  ];
 }
 
 export interface FusionSummary {
@@ -191,8 +209,15 @@ export function fusionSummaries(r: ClaimsResults): FusionSummary[] {
     const cs = r.fusion.flatMap((f) => f.conditions.filter((c) => c.kind === kind));
     const of = (key: 'aloneA' | 'aloneB' | 'fusedA' | 'fusedB') => spread(cs.map((c) => rate(c[key])));
     const drop = spread(cs.map((c) => rate(sum(c.aloneA, c.aloneB)) - rate(sum(c.fusedA, c.fusedB))));
-    return { kind, sharedUnits: spread(cs.map((c) => c.sharedUnits)).mean,
-      aloneA: of('aloneA'), aloneB: of('aloneB'), fusedA: of('fusedA'), fusedB: of('fusedB'), drop };
+    return {
+      kind,
+      sharedUnits: spread(cs.map((c) => c.sharedUnits)).mean,
+      aloneA: of('aloneA'),
+      aloneB: of('aloneB'),
+      fusedA: of('fusedA'),
+      fusedB: of('fusedB'),
+      drop,
+    };
   });
 }
 
@@ -228,7 +253,11 @@ export function verdict(sides: readonly Side[]): 'observed' | 'not observed' | '
   return sides.includes('worse') ? 'not observed' : 'not separated';
 }
 
-const WORDS: Record<Side, string> = { better: 'better for every seed', worse: 'worse for every seed', overlap: 'not separated' };
+const WORDS: Record<Side, string> = {
+  better: 'better for every seed',
+  worse: 'worse for every seed',
+  overlap: 'not separated',
+};
 
 /** One comparison in words, e.g. "S²FT-A 41.2 % (38.0–44.4) vs LoRA 30.0 % (28.0–32.0): better for every seed". */
 function versus(a: Named, b: Named, key: MetricKey): { text: string; side: Side } {
@@ -262,7 +291,11 @@ export interface Finding {
 }
 
 function finding(claim: string, comparisons: { text: string; side: Side }[], detail = ''): Finding {
-  return { claim, verdict: verdict(comparisons.map((c) => c.side)), detail: `${comparisons.map((c) => c.text).join('; ')}.${detail}` };
+  return {
+    claim,
+    verdict: verdict(comparisons.map((c) => c.side)),
+    detail: `${comparisons.map((c) => c.text).join('; ')}.${detail}`,
+  };
 }
 
 /**
@@ -275,31 +308,62 @@ export function claimsFindings(r: ClaimsResults): Finding[] {
     const row = rows.find((x) => x.arm === arm);
     return row ? { name, row } : null;
   };
-  const act = named('s2ft-activation-small', 'S²FT-A'), rnd = named('s2ft-random', 'S²FT-R');
-  const lora = named('lora', 'LoRA'), full = named('full', 'full FT');
+  const act = named('s2ft-activation-small', 'S²FT-A'),
+    rnd = named('s2ft-random', 'S²FT-R');
+  const lora = named('lora', 'LoRA'),
+    full = named('full', 'full FT');
   const out: Finding[] = [];
   if (act && rnd && lora && full) {
     const against = (key: MetricKey) => [lora, full].map((o) => versus(act, o, key));
     const all = [rnd, act, lora, full];
-    out.push(finding('S²FT (activation, small) generalizes better than LoRA and full FT (shifted accuracy and answer loss)',
-      [...against('shifted'), ...against('shiftedLoss')]));
-    out.push(finding('S²FT forgets less than LoRA and full FT (change in held-out Moby Dick loss)',
-      [lora, full].flatMap((o) => [versus(act, o, 'forgetting'), versus(rnd, o, 'forgetting')])));
-    out.push(finding('Activation-based selection (smallest) generalizes better than random (shifted accuracy and answer loss)',
-      [versus(act, rnd, 'shifted'), versus(act, rnd, 'shiftedLoss')]));
-    out.push({ claim: 'Context, not a claim of the paper', verdict: null,
-      detail: `In-distribution answer loss: ${all.map((a) => `${a.name} ${formatLoss(a.row.inDistributionLoss)}`).join(', ')}; ` +
+    out.push(
+      finding('S²FT (activation, small) generalizes better than LoRA and full FT (shifted accuracy and answer loss)', [
+        ...against('shifted'),
+        ...against('shiftedLoss'),
+      ]),
+    );
+    out.push(
+      finding(
+        'S²FT forgets less than LoRA and full FT (change in held-out Moby Dick loss)',
+        [lora, full].flatMap((o) => [versus(act, o, 'forgetting'), versus(rnd, o, 'forgetting')]),
+      ),
+    );
+    out.push(
+      finding(
+        'Activation-based selection (smallest) generalizes better than random (shifted accuracy and answer loss)',
+        [versus(act, rnd, 'shifted'), versus(act, rnd, 'shiftedLoss')],
+      ),
+    );
+    out.push({
+      claim: 'Context, not a claim of the paper',
+      verdict: null,
+      detail:
+        `In-distribution answer loss: ${all.map((a) => `${a.name} ${formatLoss(a.row.inDistributionLoss)}`).join(', ')}; ` +
         'the arms fit the training tasks to different levels in the same steps. Shift gap (shifted minus in-distribution answer loss, ' +
-        `smaller = what was learned transfers more evenly): ${all.map((a) => `${a.name} ${formatLoss(a.row.shiftGap)}`).join(', ')}.` });
+        `smaller = what was learned transfers more evenly): ${all.map((a) => `${a.name} ${formatLoss(a.row.shiftGap)}`).join(', ')}.`,
+    });
   }
   const fusion = fusionSummaries(r);
-  const disjoint = fusion.find((f) => f.kind === 'disjoint'), overlapping = fusion.find((f) => f.kind === 'overlapping');
+  const disjoint = fusion.find((f) => f.kind === 'disjoint'),
+    overlapping = fusion.find((f) => f.kind === 'overlapping');
   if (disjoint && overlapping) {
     const sd = side(disjoint.drop, overlapping.drop, true);
-    const points = (x: Spread) => (x.n > 1 ? `${(100 * x.mean).toFixed(1)} (${(100 * x.min).toFixed(1)}–${(100 * x.max).toFixed(1)})` : (100 * x.mean).toFixed(1));
-    out.push(finding('Adapters on disjoint selections fuse with less interference than on overlapping ones (accuracy lost by fusing)',
-      [{ side: sd, text: `Points lost, both groups' rows pooled: disjoint ${points(disjoint.drop)} vs overlapping ${points(overlapping.drop)}: ${WORDS[sd]}` }],
-      ` Per group: ${fusion.map((f) => `${f.kind} A ${formatPercent(f.aloneA)} → ${formatPercent(f.fusedA)}, B ${formatPercent(f.aloneB)} → ${formatPercent(f.fusedB)}`).join('; ')}.`));
+    const points = (x: Spread) =>
+      x.n > 1
+        ? `${(100 * x.mean).toFixed(1)} (${(100 * x.min).toFixed(1)}–${(100 * x.max).toFixed(1)})`
+        : (100 * x.mean).toFixed(1);
+    out.push(
+      finding(
+        'Adapters on disjoint selections fuse with less interference than on overlapping ones (accuracy lost by fusing)',
+        [
+          {
+            side: sd,
+            text: `Points lost, both groups' rows pooled: disjoint ${points(disjoint.drop)} vs overlapping ${points(overlapping.drop)}: ${WORDS[sd]}`,
+          },
+        ],
+        ` Per group: ${fusion.map((f) => `${f.kind} A ${formatPercent(f.aloneA)} → ${formatPercent(f.fusedA)}, B ${formatPercent(f.aloneB)} → ${formatPercent(f.fusedB)}`).join('; ')}.`,
+      ),
+    );
   }
   return out;
 }
@@ -333,22 +397,57 @@ export function claimsMarkdown(r: ClaimsResults): string {
       `Each cell: mean over seeds, (min–max) across seeds. ${m.backend} backend · Node ${m.node} · ${m.os} · ` +
       `${m.cpus}× ${m.cpuModel} · ${m.date.slice(0, 10)} · ${(r.seconds / 60).toFixed(1)} min.`,
     '',
-    markdownTable(['arm', 'trainable', 'in-distribution accuracy', 'answer loss', 'shifted accuracy', 'answer loss', 'shift gap', 'held-out loss change'],
-      arms.map((a) => [a.label, a.trainableParams === 0 ? '—' : formatCount(a.trainableParams),
-        formatPercent(a.inDistribution), formatLoss(a.inDistributionLoss), formatPercent(a.shifted), formatLoss(a.shiftedLoss), formatLoss(a.shiftGap),
-        a.arm === 'base' ? `${r.base.heldOutLoss.toFixed(4)} (the loss)` : formatDelta(a.forgetting)])),
+    markdownTable(
+      [
+        'arm',
+        'trainable',
+        'in-distribution accuracy',
+        'answer loss',
+        'shifted accuracy',
+        'answer loss',
+        'shift gap',
+        'held-out loss change',
+      ],
+      arms.map((a) => [
+        a.label,
+        a.trainableParams === 0 ? '—' : formatCount(a.trainableParams),
+        formatPercent(a.inDistribution),
+        formatLoss(a.inDistributionLoss),
+        formatPercent(a.shifted),
+        formatLoss(a.shiftedLoss),
+        formatLoss(a.shiftGap),
+        a.arm === 'base' ? `${r.base.heldOutLoss.toFixed(4)} (the loss)` : formatDelta(a.forgetting),
+      ]),
+    ),
     '',
   ];
   const fusion = fusionSummaries(r);
   if (fusion.length > 0) {
-    lines.push(`**Fusion.** Adapter A trained on ${s.fusionGroups.a.join(', ')}, adapter B on ${s.fusionGroups.b.join(', ')} ` +
-      '(S²FT, random selection, same budget and steps); "disjoint": B trains other heads and channels than A, "overlapping": ' +
-      'B trains the same ones as A. Both fused into the base with weight 1; in-distribution accuracy on each group\'s rows.', '',
-    markdownTable(['selections', 'shared units', 'A alone (group A)', 'fused (group A)', 'B alone (group B)', 'fused (group B)'],
-      fusion.map((f) => [f.kind, String(f.sharedUnits), formatPercent(f.aloneA), formatPercent(f.fusedA),
-        formatPercent(f.aloneB), formatPercent(f.fusedB)])), '');
+    lines.push(
+      `**Fusion.** Adapter A trained on ${s.fusionGroups.a.join(', ')}, adapter B on ${s.fusionGroups.b.join(', ')} ` +
+        '(S²FT, random selection, same budget and steps); "disjoint": B trains other heads and channels than A, "overlapping": ' +
+        "B trains the same ones as A. Both fused into the base with weight 1; in-distribution accuracy on each group's rows.",
+      '',
+      markdownTable(
+        ['selections', 'shared units', 'A alone (group A)', 'fused (group A)', 'B alone (group B)', 'fused (group B)'],
+        fusion.map((f) => [
+          f.kind,
+          String(f.sharedUnits),
+          formatPercent(f.aloneA),
+          formatPercent(f.fusedA),
+          formatPercent(f.aloneB),
+          formatPercent(f.fusedB),
+        ]),
+      ),
+      '',
+    );
   }
-  lines.push('**What this shows** (for each claim of the paper: observed when every comparison goes its way for every seed, ' +
-    'not observed when one goes the other way for every seed, else not separated):', '', ...claimsFindings(r).map(findingMarkdown), '');
+  lines.push(
+    '**What this shows** (for each claim of the paper: observed when every comparison goes its way for every seed, ' +
+      'not observed when one goes the other way for every seed, else not separated):',
+    '',
+    ...claimsFindings(r).map(findingMarkdown),
+    '',
+  );
   return lines.join('\n');
 }

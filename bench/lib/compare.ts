@@ -56,10 +56,13 @@ export const METHODS: readonly MethodName[] = ['s2ft', 'lora', 'full'];
 /** Seeded random token rows (a fixed sequence per seed, so every method sees the same data). */
 export function randomFeed(vocab: number, B: number, T: number, seed: number): BatchFeed {
   let state = (seed * 2654435761 + 12345) >>> 0;
-  const next = (): number => {                                     // xorshift32
-    state ^= state << 13; state >>>= 0;
+  const next = (): number => {
+    // xorshift32
+    state ^= state << 13;
+    state >>>= 0;
     state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
+    state ^= state << 5;
+    state >>>= 0;
     return state;
   };
   return {
@@ -77,29 +80,41 @@ export function randomFeed(vocab: number, B: number, T: number, seed: number): B
 }
 
 /** A method prepared on fresh weights of `seed`, with the shapes its FLOPs are counted from. */
-export async function prepareOn(name: MethodName, config: ModelConfig, seed: number, loraRank: number):
-  Promise<{ model: LlamaModel; prepared: AnyPreparedMethod; shape: MethodShape; release: () => void }> {
+export async function prepareOn(
+  name: MethodName,
+  config: ModelConfig,
+  seed: number,
+  loraRank: number,
+): Promise<{ model: LlamaModel; prepared: AnyPreparedMethod; shape: MethodShape; release: () => void }> {
   const model: LlamaModel = { config, weights: initWeights(config, seed) };
   if (name === 'full') {
     const prepared = prepareMethod('full', model, {});
-    disposeWeights(model.weights);                                 // the variables keep the data
+    disposeWeights(model.weights); // the variables keep the data
     return { model, prepared, shape: { method: 'full' }, release: () => prepared.dispose() };
   }
-  const release = (p: AnyPreparedMethod) => () => { p.dispose(); disposeWeights(model.weights); };
+  const release = (p: AnyPreparedMethod) => () => {
+    p.dispose();
+    disposeWeights(model.weights);
+  };
   if (name === 'lora') {
     const prepared = prepareMethod('lora', model, { lora: { rank: loraRank, seed } });
-    const pairs = Array.from({ length: config.numLayers }, () => DEFAULT_LORA_TARGETS.map((m) => {
-      const [out, inDim] = linearShape(config, m);
-      return { out, in: inDim, rank: loraRank };
-    })).flat();
+    const pairs = Array.from({ length: config.numLayers }, () =>
+      DEFAULT_LORA_TARGETS.map((m) => {
+        const [out, inDim] = linearShape(config, m);
+        return { out, in: inDim, rank: loraRank };
+      }),
+    ).flat();
     return { model, prepared, shape: { method: 'lora', pairs }, release: release(prepared) };
   }
   const { selection } = await selectUnits(model, { budget: { kind: 'loraRank', rank: loraRank }, seed });
   const prepared = prepareMethod('s2ft', model, { selection });
-  const blocks = 'blocks' in prepared ? (await prepared.blocks()).map((b) => {
-    const [out, inDim] = linearShape(config, b.module);
-    return { axis: b.axis, out, in: inDim, k: b.indices.length };
-  }) : [];
+  const blocks =
+    'blocks' in prepared
+      ? (await prepared.blocks()).map((b) => {
+          const [out, inDim] = linearShape(config, b.module);
+          return { axis: b.axis, out, in: inDim, k: b.indices.length };
+        })
+      : [];
   return { model, prepared, shape: { method: 's2ft', blocks }, release: release(prepared) };
 }
 
@@ -115,7 +130,8 @@ export function cpuMs(): number {
  * runs on a shared machine), else on wall time (browser). Returns elapsed ms when called.
  */
 export function stopwatch(): () => number {
-  const cpu = cpuMs(), wall = performance.now();
+  const cpu = cpuMs(),
+    wall = performance.now();
   return () => (Number.isFinite(cpu) ? cpuMs() - cpu : performance.now() - wall);
 }
 
@@ -132,12 +148,20 @@ export async function compareMethods(o: CompareOptions): Promise<ShapeResult> {
   for (const name of METHODS) {
     const { prepared, shape, release } = await prepareOn(name, o.config, o.seed, o.loraRank);
     const trainer = new Trainer(prepared, o.config, randomFeed(o.config.vocabSize, o.batchSize, o.seqLen, o.seed), {
-      steps: o.warmup + o.timed + 1, lr: 1e-4, warmup: 0, schedule: 'constant', accumulation: 1, gradClip: 1,
-      evalEvery: 0, profileMemory: 'never', optimizer: { ...ADAMW_DEFAULTS },
+      steps: o.warmup + o.timed + 1,
+      lr: 1e-4,
+      warmup: 0,
+      schedule: 'constant',
+      accumulation: 1,
+      gradClip: 1,
+      evalEvery: 0,
+      profileMemory: 'never',
+      optimizer: { ...ADAMW_DEFAULTS },
     });
     const cpuTimes: number[] = [];
     const step = async (): Promise<number> => {
-      const start = performance.now(), cpuStart = cpuMs();
+      const start = performance.now(),
+        cpuStart = cpuMs();
       await trainer.step();
       await sync(prepared.trainable[0]);
       cpuTimes.push(cpuMs() - cpuStart);
@@ -153,11 +177,17 @@ export async function compareMethods(o: CompareOptions): Promise<ShapeResult> {
     let memory: { peakBytes: number; stepPeakBytes: number };
     if (o.onProfile) {
       // The same accounting as measureStepPeakBytes, keeping tf.profile's kernel list for PROFILE.md.
-      const { value: info, ...measured } = await measurePeakBytes(() => tf.profile(async () => { await step(); }));
+      const { value: info, ...measured } = await measurePeakBytes(() =>
+        tf.profile(async () => {
+          await step();
+        }),
+      );
       memory = measured;
       o.onProfile(name, info);
     } else {
-      memory = await measureStepPeakBytes(async () => { await step(); });
+      memory = await measureStepPeakBytes(async () => {
+        await step();
+      });
     }
     if (o.memoryBackend) await tf.setBackend(timingBackend);
     const stepMs = median(times);
@@ -167,12 +197,19 @@ export async function compareMethods(o: CompareOptions): Promise<ShapeResult> {
     const result: MethodResult = {
       method: name,
       trainableParams: prepared.stats().trainableParams,
-      stepMs, stepMsAll: times, stepCpuMs,
+      stepMs,
+      stepMsAll: times,
+      stepCpuMs,
       tokensPerSec: (o.batchSize * o.seqLen) / (stepMs / 1000),
-      peakBytes: memory.peakBytes, stepPeakBytes: memory.stepPeakBytes,
-      stepFlops: flops, flopsPerSec, matmulFraction: flopsPerSec / o.matmulFlopsPerSec,
+      peakBytes: memory.peakBytes,
+      stepPeakBytes: memory.stepPeakBytes,
+      stepFlops: flops,
+      flopsPerSec,
+      matmulFraction: flopsPerSec / o.matmulFlopsPerSec,
     };
-    o.log?.(`  ${o.shape} ${name.padEnd(4)}  params ${result.trainableParams}  step ${stepMs.toFixed(0)} ms (cpu ${stepCpuMs.toFixed(0)} ms)  peak ${(result.peakBytes / 2 ** 20).toFixed(1)} MiB  ${(result.flopsPerSec / 1e9).toFixed(2)} GFLOP/s`);
+    o.log?.(
+      `  ${o.shape} ${name.padEnd(4)}  params ${result.trainableParams}  step ${stepMs.toFixed(0)} ms (cpu ${stepCpuMs.toFixed(0)} ms)  peak ${(result.peakBytes / 2 ** 20).toFixed(1)} MiB  ${(result.flopsPerSec / 1e9).toFixed(2)} GFLOP/s`,
+    );
     methods.push(result);
     trainer.dispose();
     release();
@@ -188,10 +225,12 @@ export async function matmulFlopsPerSec(n = 1024, repeats = 3): Promise<number> 
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
   const once = async (): Promise<number> => {
-    const start = performance.now(), cpuStart = cpuMs();
+    const start = performance.now(),
+      cpuStart = cpuMs();
     const c = tf.matMul(a, b);
     await sync(c);
-    const wall = performance.now() - start, cpu = cpuMs() - cpuStart;
+    const wall = performance.now() - start,
+      cpu = cpuMs() - cpuStart;
     c.dispose();
     return Number.isFinite(cpu) ? cpu : wall;
   };

@@ -13,14 +13,21 @@
 import type { ModelConfig } from '../../src/core/model/types';
 
 /** A trained S²FT block: `k` columns (o/down) or rows (v/up) of an [out, in] weight. */
-export interface BlockShape { axis: 'columns' | 'rows'; out: number; in: number; k: number }
+export interface BlockShape {
+  axis: 'columns' | 'rows';
+  out: number;
+  in: number;
+  k: number;
+}
 /** A LoRA pair on an [out, in] weight. */
-export interface LoraShape { out: number; in: number; rank: number }
+export interface LoraShape {
+  out: number;
+  in: number;
+  rank: number;
+}
 
 export type MethodShape =
-  | { method: 'full' }
-  | { method: 's2ft'; blocks: BlockShape[] }
-  | { method: 'lora'; pairs: LoraShape[] };
+  { method: 'full' } | { method: 's2ft'; blocks: BlockShape[] } | { method: 'lora'; pairs: LoraShape[] };
 
 /** Σ in·out of the seven decoder linears of one layer. */
 export function layerLinearParams(c: ModelConfig): number {
@@ -43,18 +50,21 @@ export function stepFlops(c: ModelConfig, B: number, T: number, shape: MethodSha
   const linear = 2 * N * layerLinearParams(c) * c.numLayers;
   const head = 2 * N * c.hiddenSize * c.vocabSize;
   const attention = 4 * B * c.numHeads * T * T * c.headDim * c.numLayers;
-  const base = 2 * (linear + head) + 3.5 * attention;            // forward + dx; attention 1 + 2.5
+  const base = 2 * (linear + head) + 3.5 * attention; // forward + dx; attention 1 + 2.5
   switch (shape.method) {
     case 'full':
-      return base + linear + head;                                // + dW of every weight
+      return base + linear + head; // + dW of every weight
     case 's2ft':
       // As sparseLinear.ts chooses: through the effective weight W' (N ≥ out for columns, N ≥ in
       // for rows) the frozen matmuls carry S and only dS is extra; through the small products,
       // the forward product, dS and the product for dx (spreading is a gather, no FLOPs).
-      return base + shape.blocks.reduce((sum, b) => {
-        const width = b.axis === 'columns' ? b.out : b.in;          // S's dimension besides k
-        return sum + 2 * N * b.k * width * (N >= width ? 1 : 3);
-      }, 0);
+      return (
+        base +
+        shape.blocks.reduce((sum, b) => {
+          const width = b.axis === 'columns' ? b.out : b.in; // S's dimension besides k
+          return sum + 2 * N * b.k * width * (N >= width ? 1 : 3);
+        }, 0)
+      );
     case 'lora':
       // fwd x Aᵀ, (x Aᵀ) Bᵀ; bwd dB, d(xAᵀ), dA, dx: twice the forward
       return base + shape.pairs.reduce((sum, p) => sum + 3 * 2 * N * p.rank * (p.in + p.out), 0);

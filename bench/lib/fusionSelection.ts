@@ -7,11 +7,16 @@ import type { LayerSelection, Selection } from '../../src/core/s2ft/types';
 /** Every other unit (in ascending order) of each layer: a gets positions 0, 2, 4…, b gets 1, 3, 5…. */
 export function splitSelection(selection: Selection): [Selection, Selection] {
   for (const l of selection.layers) {
-    if (l.vHeads !== undefined || l.upChannels !== undefined) throw new Error('splitSelection takes o_proj / down_proj selections only');
+    if (l.vHeads !== undefined || l.upChannels !== undefined)
+      throw new Error('splitSelection takes o_proj / down_proj selections only');
   }
-  const half = (units: readonly number[], parity: number) => [...units].sort((x, y) => x - y).filter((_, i) => i % 2 === parity);
+  const half = (units: readonly number[], parity: number) =>
+    [...units].sort((x, y) => x - y).filter((_, i) => i % 2 === parity);
   const side = (parity: number): Selection => ({
-    layers: selection.layers.map((l): LayerSelection => ({ heads: half(l.heads, parity), channels: half(l.channels, parity) })),
+    layers: selection.layers.map((l): LayerSelection => ({
+      heads: half(l.heads, parity),
+      channels: half(l.channels, parity),
+    })),
   });
   return [side(0), side(1)];
 }

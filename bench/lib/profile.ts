@@ -22,19 +22,30 @@ export interface KernelSummary {
 export function kernelSummary(info: ProfileInfo): KernelSummary {
   const ks = info.kernels;
   const byName = new Map<string, { name: string; calls: number; ms: number; bytesAdded: number }>();
-  let peak = -1, peakIndex = 0;
+  let peak = -1,
+    peakIndex = 0;
   ks.forEach((k, i) => {
     const e = byName.get(k.name) ?? { name: k.name, calls: 0, ms: 0, bytesAdded: 0 };
     e.calls += 1;
     e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     e.bytesAdded += Math.max(0, k.bytesAdded);
     byName.set(k.name, e);
-    if (k.totalBytesSnapshot > peak) { peak = k.totalBytesSnapshot; peakIndex = i; }
+    if (k.totalBytesSnapshot > peak) {
+      peak = k.totalBytesSnapshot;
+      peakIndex = i;
+    }
   });
   const list = [...byName.values()].sort((a, b) => b.ms - a.ms);
-  const timeline = Array.from({ length: 40 }, (_, i) => ks[Math.min(ks.length - 1, Math.floor(((i + 1) * ks.length) / 40) - 1)]?.totalBytesSnapshot ?? 0);
+  const timeline = Array.from(
+    { length: 40 },
+    (_, i) => ks[Math.min(ks.length - 1, Math.floor(((i + 1) * ks.length) / 40) - 1)]?.totalBytesSnapshot ?? 0,
+  );
   return {
-    kernels: ks.length, totalMs: list.reduce((s, e) => s + e.ms, 0), peakBytes: peak,
-    peakAt: { index: peakIndex, name: ks[peakIndex]?.name ?? '' }, timeline, byName: list,
+    kernels: ks.length,
+    totalMs: list.reduce((s, e) => s + e.ms, 0),
+    peakBytes: peak,
+    peakAt: { index: peakIndex, name: ks[peakIndex]?.name ?? '' },
+    timeline,
+    byName: list,
   };
 }

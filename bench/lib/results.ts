@@ -1,7 +1,18 @@
 /** The results file of one benchmark run, and its Markdown report (pure; shared by Node and browser). */
 import type { ServingPoint, SwitchPoint } from './switching';
 import { barChart } from './svg';
-import { checkTargets, fmtRatio, ratio, stepClock, markdownTable, methodsTable, shapeRatios, targetsTable, type ShapeResult, type TargetCheck } from './stats';
+import {
+  checkTargets,
+  fmtRatio,
+  ratio,
+  stepClock,
+  markdownTable,
+  methodsTable,
+  shapeRatios,
+  targetsTable,
+  type ShapeResult,
+  type TargetCheck,
+} from './stats';
 
 export interface Machine {
   os: string;
@@ -49,27 +60,57 @@ export function resultsMarkdown(r: BenchResults): string {
   ];
   for (const s of r.shapes) {
     const q = shapeRatios(s);
-    out.push(`**${s.shape}** — ${s.description}, batch ${s.batchSize} × seq ${s.seqLen}. ` +
-      `S²FT/full: ${q.clock} time ${fmtRatio(q.timeVsFull)}, memory ${fmtRatio(q.memoryVsFull)}; ` +
-      `S²FT/LoRA: ${q.clock} time ${fmtRatio(q.timeVsLora)}, memory ${fmtRatio(q.memoryVsLora)}. ` +
-      `Analytic FLOPs S²FT/full ${fmtRatio(flopRatio(s, 'full'))}, S²FT/LoRA ${fmtRatio(flopRatio(s, 'lora'))}.`, '', methodsTable(s), '');
+    out.push(
+      `**${s.shape}** — ${s.description}, batch ${s.batchSize} × seq ${s.seqLen}. ` +
+        `S²FT/full: ${q.clock} time ${fmtRatio(q.timeVsFull)}, memory ${fmtRatio(q.memoryVsFull)}; ` +
+        `S²FT/LoRA: ${q.clock} time ${fmtRatio(q.timeVsLora)}, memory ${fmtRatio(q.memoryVsLora)}. ` +
+        `Analytic FLOPs S²FT/full ${fmtRatio(flopRatio(s, 'full'))}, S²FT/LoRA ${fmtRatio(flopRatio(s, 'lora'))}.`,
+      '',
+      methodsTable(s),
+      '',
+    );
   }
   if (r.switching.length > 0) {
-    out.push('**Adapter switch** (one layer\'s o_proj + down_proj, matched parameters):', '',
-      markdownTable(['hidden', 'LoRA rank', 'S²FT switch', 'LoRA merge switch', 'S²FT ÷ LoRA'],
-        r.switching.map((p) => [String(p.hidden), String(p.rank), `${p.s2ftMs.toFixed(1)} ms`, `${p.loraMs.toFixed(1)} ms`, fmtRatio(p.ratio)])), '');
+    out.push(
+      "**Adapter switch** (one layer's o_proj + down_proj, matched parameters):",
+      '',
+      markdownTable(
+        ['hidden', 'LoRA rank', 'S²FT switch', 'LoRA merge switch', 'S²FT ÷ LoRA'],
+        r.switching.map((p) => [
+          String(p.hidden),
+          String(p.rank),
+          `${p.s2ftMs.toFixed(1)} ms`,
+          `${p.loraMs.toFixed(1)} ms`,
+          fmtRatio(p.ratio),
+        ]),
+      ),
+      '',
+    );
   }
   if (r.serving.length > 0) {
-    out.push('**Multi-adapter serving** (one request per adapter, forward tokens/s):', '',
-      markdownTable(['adapters', 'base only', 'S²FT gather', 'LoRA gather', 'S²FT ÷ LoRA'],
-        r.serving.map((p) => [String(p.adapters), p.baseTokensPerSec.toFixed(0), p.s2ftTokensPerSec.toFixed(0),
-          p.loraTokensPerSec.toFixed(0), fmtRatio(p.s2ftTokensPerSec / p.loraTokensPerSec)])), '');
+    out.push(
+      '**Multi-adapter serving** (one request per adapter, forward tokens/s):',
+      '',
+      markdownTable(
+        ['adapters', 'base only', 'S²FT gather', 'LoRA gather', 'S²FT ÷ LoRA'],
+        r.serving.map((p) => [
+          String(p.adapters),
+          p.baseTokensPerSec.toFixed(0),
+          p.s2ftTokensPerSec.toFixed(0),
+          p.loraTokensPerSec.toFixed(0),
+          fmtRatio(p.s2ftTokensPerSec / p.loraTokensPerSec),
+        ]),
+      ),
+      '',
+    );
   }
   out.push('**Targets** (issue 7):', '', targetsTable(r.targets), '');
   return out.join('\n');
 }
 
-/** The bar chart of a run: each method's step time (on the targets' clock) and peak memory as fractions of full FT's. */
+/**
+ * The bar chart of a run: each method's step time (on the targets' clock) and peak memory as fractions of full FT's.
+ */
 export function methodsChart(r: BenchResults): string {
   const groups = r.shapes.flatMap((s) => {
     const clock = stepClock(s.methods);
@@ -82,5 +123,10 @@ export function methodsChart(r: BenchResults): string {
       { label: `${name} memory`, values: s.methods.map((m) => m.peakBytes / full.peakBytes) },
     ];
   });
-  return barChart(`S²FT vs LoRA vs full FT, ${r.machine.backend} (relative to full FT)`, ['S²FT', 'LoRA', 'full FT'], groups, 'fraction of full FT');
+  return barChart(
+    `S²FT vs LoRA vs full FT, ${r.machine.backend} (relative to full FT)`,
+    ['S²FT', 'LoRA', 'full FT'],
+    groups,
+    'fraction of full FT',
+  );
 }

@@ -70,7 +70,9 @@ export function shapeRatios(shape: ShapeResult): Ratios {
     if (!r) throw new Error(`${shape.shape}: no result for ${m}`);
     return r;
   };
-  const s = get('s2ft'), l = get('lora'), f = get('full');
+  const s = get('s2ft'),
+    l = get('lora'),
+    f = get('full');
   const clock = stepClock(shape.methods);
   const t = (m: MethodResult) => (clock === 'cpu' ? m.stepCpuMs : m.stepMs);
   return {
@@ -133,10 +135,25 @@ export function methodsTable(shape: ShapeResult): string {
     s2ft ? fmtRatio(ratio(t(s2ft), t(m))) : '—',
     s2ft ? fmtRatio(ratio(s2ft.peakBytes, m.peakBytes)) : '—',
   ]);
-  return markdownTable(['method', 'trainable', 'step wall (median)', 'step CPU (median)', 'tokens/s', 'peak tensor memory', 'of matmul FLOP/s', `S²FT ${clock} time ÷`, 'S²FT memory ÷'], rows);
+  return markdownTable(
+    [
+      'method',
+      'trainable',
+      'step wall (median)',
+      'step CPU (median)',
+      'tokens/s',
+      'peak tensor memory',
+      'of matmul FLOP/s',
+      `S²FT ${clock} time ÷`,
+      'S²FT memory ÷',
+    ],
+    rows,
+  );
 }
 
 export function targetsTable(checks: readonly TargetCheck[]): string {
-  return markdownTable(['target', 'measured', 'limit', 'met'],
-    checks.map((c) => [c.name, fmtRatio(c.value), `≤ ${c.limit}`, c.met ? 'yes' : 'no']));
+  return markdownTable(
+    ['target', 'measured', 'limit', 'met'],
+    checks.map((c) => [c.name, fmtRatio(c.value), `≤ ${c.limit}`, c.met ? 'yes' : 'no']),
+  );
 }

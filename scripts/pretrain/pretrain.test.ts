@@ -65,7 +65,8 @@ describe('pretrain --quick', () => {
     expect(hf.architectures).toEqual(['LlamaForCausalLM']);
     expect(hf.num_hidden_layers).toBeGreaterThanOrEqual(4);
     expect(hf.num_key_value_heads as number).toBeLessThan(hf.num_attention_heads as number);
-    for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'training.json']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'training.json'])
+      expect(existsSync(join(dir, f))).toBe(true);
 
     const { model, tokenizer } = await loadAsUser(dir);
     expect(model.config).toEqual(modelConfig(quick.report.recipe));
@@ -86,7 +87,9 @@ describe('pretrain --quick', () => {
     const flags = new Flags(parseArgs(argv, new Set(['json'])).flags);
     const result = await evalCommand({ flags, json: true, log: () => undefined });
     const diff = Math.abs((result.loss as number) - quick.report.heldOut.loss);
-    console.log(`held-out loss: training.json ${quick.report.heldOut.loss}, cli eval ${String(result.loss)}; |diff| ${diff} (tolerance 1e-5)`);
+    console.log(
+      `held-out loss: training.json ${quick.report.heldOut.loss}, cli eval ${String(result.loss)}; |diff| ${diff} (tolerance 1e-5)`,
+    );
     expect(result.tokens).toBe(quick.report.heldOut.tokens);
     expect(diff).toBeLessThan(1e-5);
   });
@@ -103,9 +106,9 @@ describe('pretrain --quick', () => {
     let nll = 0;
     let count = 0;
     for (let start = 0; start + 1 < ids.length; start += T) {
-      const window = ids.slice(start, start + T + 1);                     // inputs and their next tokens
+      const window = ids.slice(start, start + T + 1); // inputs and their next tokens
       const logits = tf.tidy(() => forward(model, tf.tensor2d([window.slice(0, -1)], undefined, 'int32')));
-      const rows = logits.arraySync()[0];                                 // [T', V]
+      const rows = logits.arraySync()[0]; // [T', V]
       logits.dispose();
       rows.forEach((row, t) => {
         const max = Math.max(...row);
@@ -129,7 +132,9 @@ describe('determinism', () => {
     const b = await quickRun(11, 3);
     const c = await quickRun(12, 3);
     const diff = Math.max(...a.losses.map((l, i) => Math.abs(l - b.losses[i])));
-    console.log(`seed 11 twice: losses ${a.losses.join(', ')} / ${b.losses.join(', ')}; max |diff| ${diff} (tolerance 0); seed 12: ${c.losses.join(', ')}`);
+    console.log(
+      `seed 11 twice: losses ${a.losses.join(', ')} / ${b.losses.join(', ')}; max |diff| ${diff} (tolerance 0); seed 12: ${c.losses.join(', ')}`,
+    );
     expect(a.losses).toHaveLength(3);
     expect(diff).toBe(0);
     expect(c.losses).not.toEqual(a.losses);
@@ -152,14 +157,25 @@ describe(`shipped model ${SHIPPED_DIR}`, () => {
 
   it('`cli eval` on the held-out chapters reproduces the loss its card states', async () => {
     const report = readReport(SHIPPED_DIR);
-    const argv = ['eval', '--model', SHIPPED_DIR, '--data', HELD_OUT_FILE, '--seq-len', String(report.heldOut.seqLen), '--json'];
+    const argv = [
+      'eval',
+      '--model',
+      SHIPPED_DIR,
+      '--data',
+      HELD_OUT_FILE,
+      '--seq-len',
+      String(report.heldOut.seqLen),
+      '--json',
+    ];
     const flags = new Flags(parseArgs(argv, new Set(['json'])).flags);
     const result = await evalCommand({ flags, json: true, log: () => undefined });
     const diff = Math.abs((result.loss as number) - report.heldOut.loss);
-    console.log(`shipped held-out loss: card ${report.heldOut.loss}, cli eval ${String(result.loss)}; |diff| ${diff} (tolerance 1e-4)`);
+    console.log(
+      `shipped held-out loss: card ${report.heldOut.loss}, cli eval ${String(result.loss)}; |diff| ${diff} (tolerance 1e-4)`,
+    );
     expect(result.tokens).toBe(report.heldOut.tokens);
     expect(diff).toBeLessThan(1e-4);
-  }, 400_000);                                                      // 43,786 tokens on the cpu backend: ~1–3 minutes
+  }, 400_000); // 43,786 tokens on the cpu backend: ~1–3 minutes
 
   it('loads through the user path and writes English words of the book', async () => {
     const { model, tokenizer } = await loadAsUser(SHIPPED_DIR);

@@ -51,7 +51,10 @@ export interface PretrainResult {
   losses: number[];
 }
 
-function trainTokenizer(recipe: Recipe, texts: string[]): { files: { json: object; config: object }; tokenizer: TextTokenizer } {
+function trainTokenizer(
+  recipe: Recipe,
+  texts: string[],
+): { files: { json: object; config: object }; tokenizer: TextTokenizer } {
   const bpe = trainBpe(texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIAL_TOKENS });
   const json = tokenizerJson(bpe);
   const config = tokenizerConfigJson(bpe, 4 * recipe.seqLen);
@@ -59,11 +62,13 @@ function trainTokenizer(recipe: Recipe, texts: string[]): { files: { json: objec
 }
 
 function progressLine(m: StepMetrics, total: number, tokensSoFar: number): string {
-  const rate = tokensSoFar / (m.elapsedMs / 1000);                    // mean tokens/s over the run
+  const rate = tokensSoFar / (m.elapsedMs / 1000); // mean tokens/s over the run
   const etaSec = ((total - m.step) * (m.elapsedMs / m.step)) / 1000;
   const eta = `${Math.floor(etaSec / 60)}m${String(Math.round(etaSec % 60)).padStart(2, '0')}s`;
-  return `step ${m.step}/${total}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ` +
-    `|g| ${m.gradNorm.toFixed(2)}  ${Math.round(rate)} tok/s  ETA ${eta}`;
+  return (
+    `step ${m.step}/${total}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ` +
+    `|g| ${m.gradNorm.toFixed(2)}  ${Math.round(rate)} tok/s  ETA ${eta}`
+  );
 }
 
 export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
@@ -74,30 +79,59 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const { train, validation } = splitMobyDick();
   const chapters = recipe.trainChapters === null ? train : train.slice(0, recipe.trainChapters);
   const trainText = joinChapters(chapters);
-  const { files, tokenizer } = trainTokenizer(recipe, chapters.map((c) => c.text));
+  const { files, tokenizer } = trainTokenizer(
+    recipe,
+    chapters.map((c) => c.text),
+  );
   const dataset = parseDataset(trainText, 'moby-dick-train.txt', { tokenizer });
   const trainIds = dataset.examples[0].inputIds;
-  log(`tokenizer: ${tokenizer.vocabSize} tokens; training text ${trainText.length.toLocaleString('en-US')} chars = ` +
-    `${trainIds.length.toLocaleString('en-US')} tokens (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `tokenizer: ${tokenizer.vocabSize} tokens; training text ${trainText.length.toLocaleString('en-US')} chars = ` +
+      `${trainIds.length.toLocaleString('en-US')} tokens (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
 
   const config = modelConfig(recipe);
   const parameters = countParameters(config);
-  log(`model: ${parameters.toLocaleString('en-US')} parameters, ${config.numLayers} layers, hidden ${config.hiddenSize}, ` +
-    `${config.numHeads} heads / ${config.numKvHeads} kv heads, backend ${tf.getBackend()}`);
+  log(
+    `model: ${parameters.toLocaleString('en-US')} parameters, ${config.numLayers} layers, hidden ${config.hiddenSize}, ` +
+      `${config.numHeads} heads / ${config.numKvHeads} kv heads, backend ${tf.getBackend()}`,
+  );
   const base = initWeights(config, seed);
   const prepared = prepareFull({ config, weights: base });
   disposeWeights(base);
   const heldOutText = readFileSync(HELD_OUT_FILE, 'utf8');
   const evalText = recipe.heldOutChars === null ? heldOutText : heldOutText.slice(0, recipe.heldOutChars);
   const monitorSet = parseDataset(evalText, 'moby-dick-heldout.txt', { tokenizer, vocabSize: config.vocabSize });
-  const monitorBatches = makeBatches(monitorSet, { batchSize: 8, seqLen: recipe.seqLen, seed, pack: true, shuffle: false })
-    .slice(0, MONITOR_WINDOWS / 8);
-  const feed = new BatchStream(dataset, { batchSize: recipe.batchSize, seqLen: recipe.seqLen, seed, pack: true, shuffle: true });
-  const trainer = new Trainer(prepared, config, feed, {
-    steps: recipe.steps, lr: recipe.lr, warmup: recipe.warmup, schedule: 'cosine',
-    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: recipe.weightDecay },
-    accumulation: 1, gradClip: 1.0, evalEvery: recipe.monitorEvery,
-  }, monitorBatches);
+  const monitorBatches = makeBatches(monitorSet, {
+    batchSize: 8,
+    seqLen: recipe.seqLen,
+    seed,
+    pack: true,
+    shuffle: false,
+  }).slice(0, MONITOR_WINDOWS / 8);
+  const feed = new BatchStream(dataset, {
+    batchSize: recipe.batchSize,
+    seqLen: recipe.seqLen,
+    seed,
+    pack: true,
+    shuffle: true,
+  });
+  const trainer = new Trainer(
+    prepared,
+    config,
+    feed,
+    {
+      steps: recipe.steps,
+      lr: recipe.lr,
+      warmup: recipe.warmup,
+      schedule: 'cosine',
+      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: recipe.weightDecay },
+      accumulation: 1,
+      gradClip: 1.0,
+      evalEvery: recipe.monitorEvery,
+    },
+    monitorBatches,
+  );
   const logEvery = options.logEvery ?? Math.max(1, Math.round(recipe.steps / 100));
   const losses: number[] = [];
   const monitor: { step: number; loss: number }[] = [];
@@ -127,10 +161,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
 
   const held = heldOutLoss(model, tokenizer, evalText, 'moby-dick-heldout.txt', recipe.seqLen);
   const bigram = bigramHeldOutLoss(trainIds, held.ids, config.vocabSize);
-  log(`held-out loss ${held.loss.toFixed(4)} over ${held.tokens} tokens; bigram ${bigram.heldOutLoss.toFixed(4)} (λ ${bigram.lambda})`);
+  log(
+    `held-out loss ${held.loss.toFixed(4)} over ${held.tokens} tokens; bigram ${bigram.heldOutLoss.toFixed(4)} (λ ${bigram.lambda})`,
+  );
   const samples = await makeSamples(model, tokenizer, recipe.sampleTokens, seed);
   disposeWeights(weights);
-
 
   const tail = losses.slice(-Math.max(1, Math.round(losses.length / 20)));
   const cpus = os.cpus();

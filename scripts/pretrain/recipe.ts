@@ -74,7 +74,8 @@ export const QUICK_RECIPE: Recipe = {
 /** The LLaMA configuration of a recipe: GQA, tied embeddings, <|endoftext|> (id 0) as BOS/EOS. */
 export function modelConfig(recipe: Recipe): ModelConfig {
   const headDim = recipe.hiddenSize / recipe.numHeads;
-  if (!Number.isInteger(headDim)) throw new Error(`hidden size ${recipe.hiddenSize} is not a multiple of ${recipe.numHeads} heads`);
+  if (!Number.isInteger(headDim))
+    throw new Error(`hidden size ${recipe.hiddenSize} is not a multiple of ${recipe.numHeads} heads`);
   return {
     modelType: 'llama',
     vocabSize: recipe.vocabSize,

@@ -44,7 +44,10 @@ export interface TrainingReport {
     finalTrainLoss: number;
     backend: string;
     hardware: string;
-    /** Loss on the first MONITOR_WINDOWS windows of the held-out file during training (not used to stop or choose); absent in older reports. */
+    /**
+     * Loss on the first MONITOR_WINDOWS windows of the held-out file during training (not used to stop or choose);
+     * absent in older reports.
+     */
     monitor?: { step: number; loss: number }[];
   };
   heldOut: {

@@ -15,7 +15,12 @@ export interface Sample {
   text: string;
 }
 
-export async function makeSamples(model: LlamaModel, tokenizer: TextTokenizer, maxNewTokens: number, seed: number): Promise<Sample[]> {
+export async function makeSamples(
+  model: LlamaModel,
+  tokenizer: TextTokenizer,
+  maxNewTokens: number,
+  seed: number,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const prompt of SAMPLE_PROMPTS) {
     const ids = tokenizer.encode(prompt);

@@ -33,7 +33,10 @@ const seqLen = String(report.recipe.seqLen);
 function cli(args: string[]): { command: string; result: Record<string, unknown> } {
   const command = `npm run cli -- ${args.join(' ')}`;
   console.log(`$ ${command}`);
-  const stdout = execFileSync('npx', ['tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdout = execFileSync('npx', ['tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const result = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
   console.log(JSON.stringify(result));
   return { command, result };
@@ -41,8 +44,28 @@ function cli(args: string[]): { command: string; result: Record<string, unknown>
 
 const evalArgs = ['eval', '--model', model, '--data', VALIDATION, '--seq-len', seqLen, '--json'];
 const before = cli(evalArgs);
-const train = cli(['train', '--model', model, '--data', TRAIN, '--method', 's2ft', '--steps', values.steps,
-  '--lr', '1e-3', '--batch-size', '8', '--seq-len', seqLen, '--seed', '0', '--out', adapter, '--json']);
+const train = cli([
+  'train',
+  '--model',
+  model,
+  '--data',
+  TRAIN,
+  '--method',
+  's2ft',
+  '--steps',
+  values.steps,
+  '--lr',
+  '1e-3',
+  '--batch-size',
+  '8',
+  '--seq-len',
+  seqLen,
+  '--seed',
+  '0',
+  '--out',
+  adapter,
+  '--json',
+]);
 const after = cli([...evalArgs.slice(0, 3), '--adapter', adapter, ...evalArgs.slice(3)]);
 
 report.styleShift = {
@@ -55,4 +78,6 @@ report.styleShift = {
 };
 writeReport(model, report);
 writeFileSync(join(model, 'README.md'), renderModelCard(report));
-console.log(`style validation loss ${report.styleShift.before.toFixed(4)} → ${report.styleShift.after.toFixed(4)}; wrote ${model}/README.md`);
+console.log(
+  `style validation loss ${report.styleShift.before.toFixed(4)} → ${report.styleShift.after.toFixed(4)}; wrote ${model}/README.md`,
+);

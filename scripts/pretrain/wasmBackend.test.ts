@@ -10,15 +10,62 @@ import { useWasmBackend } from './wasmBackend';
 type Case = [name: string, f: () => tf.Tensor];
 
 const cases: Case[] = [
-  ['gather axis 0 (rows, a run of 6)', () => tf.gather(tf.range(0, 60).reshape([10, 6]), tf.tensor1d([3, 0, 9, 3], 'int32'), 0)],
-  ['gather axis 1 (single elements)', () => tf.gather(tf.range(0, 60).reshape([10, 6]).toFloat(), tf.tensor1d([5, 0, 2], 'int32'), 1)],
-  ['gather axis 1 of 3-D (runs of 4)', () => tf.gather(tf.range(0, 120).reshape([2, 15, 4]), tf.tensor1d([14, 1], 'int32'), 1)],
-  ['gather axis -1, int32', () => tf.gather(tf.range(0, 24, 1, 'int32').reshape([4, 6]), tf.tensor1d([1, 1, 4], 'int32'), -1)],
-  ['gather 2-D indices', () => tf.gather(tf.range(0, 30).reshape([10, 3]), tf.tensor2d([[1, 2], [9, 0]], [2, 2], 'int32'), 0)],
-  ['matMul a·bᵀ', () => tf.matMul(tf.randomNormal([7, 5], 0, 1, 'float32', 1), tf.randomNormal([3, 5], 0, 1, 'float32', 2), false, true)],
-  ['matMul aᵀ·b', () => tf.matMul(tf.randomNormal([5, 7], 0, 1, 'float32', 3), tf.randomNormal([5, 3], 0, 1, 'float32', 4), true, false)],
-  ['batched matMul aᵀ·bᵀ', () => tf.matMul(tf.randomNormal([2, 5, 7], 0, 1, 'float32', 5), tf.randomNormal([2, 3, 5], 0, 1, 'float32', 6), true, true)],
-  ['unsortedSegmentSum', () => tf.unsortedSegmentSum(tf.range(0, 12).reshape([6, 2]), tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4)],
+  [
+    'gather axis 0 (rows, a run of 6)',
+    () => tf.gather(tf.range(0, 60).reshape([10, 6]), tf.tensor1d([3, 0, 9, 3], 'int32'), 0),
+  ],
+  [
+    'gather axis 1 (single elements)',
+    () => tf.gather(tf.range(0, 60).reshape([10, 6]).toFloat(), tf.tensor1d([5, 0, 2], 'int32'), 1),
+  ],
+  [
+    'gather axis 1 of 3-D (runs of 4)',
+    () => tf.gather(tf.range(0, 120).reshape([2, 15, 4]), tf.tensor1d([14, 1], 'int32'), 1),
+  ],
+  [
+    'gather axis -1, int32',
+    () => tf.gather(tf.range(0, 24, 1, 'int32').reshape([4, 6]), tf.tensor1d([1, 1, 4], 'int32'), -1),
+  ],
+  [
+    'gather 2-D indices',
+    () =>
+      tf.gather(
+        tf.range(0, 30).reshape([10, 3]),
+        tf.tensor2d(
+          [
+            [1, 2],
+            [9, 0],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        0,
+      ),
+  ],
+  [
+    'matMul a·bᵀ',
+    () =>
+      tf.matMul(tf.randomNormal([7, 5], 0, 1, 'float32', 1), tf.randomNormal([3, 5], 0, 1, 'float32', 2), false, true),
+  ],
+  [
+    'matMul aᵀ·b',
+    () =>
+      tf.matMul(tf.randomNormal([5, 7], 0, 1, 'float32', 3), tf.randomNormal([5, 3], 0, 1, 'float32', 4), true, false),
+  ],
+  [
+    'batched matMul aᵀ·bᵀ',
+    () =>
+      tf.matMul(
+        tf.randomNormal([2, 5, 7], 0, 1, 'float32', 5),
+        tf.randomNormal([2, 3, 5], 0, 1, 'float32', 6),
+        true,
+        true,
+      ),
+  ],
+  [
+    'unsortedSegmentSum',
+    () => tf.unsortedSegmentSum(tf.range(0, 12).reshape([6, 2]), tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4),
+  ],
 ];
 
 async function run(backend: () => Promise<unknown>): Promise<number[][]> {
@@ -33,7 +80,9 @@ describe('wasm backend replacement kernels', () => {
     cpu = await run(() => tf.setBackend('cpu'));
     wasm = await run(useWasmBackend);
   });
-  afterAll(async () => { await tf.setBackend('cpu'); });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
 
   it.each(cases.map(([name], i) => [name, i] as const))('%s equals the cpu backend', (name, i) => {
     const diff = Math.max(...cpu[i].map((v, j) => Math.abs(v - wasm[i][j])));
@@ -44,6 +93,8 @@ describe('wasm backend replacement kernels', () => {
 
   it('refuses an index outside the gathered axis', async () => {
     await useWasmBackend();
-    expect(() => tf.tidy(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([4], 'int32'), 0))).toThrow(/index 4 is not in \[0, 3\]/);
+    expect(() => tf.tidy(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([4], 'int32'), 0))).toThrow(
+      /index 4 is not in \[0, 3\]/,
+    );
   });
 });

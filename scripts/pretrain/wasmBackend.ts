@@ -27,16 +27,16 @@ function registerUnsortedSegmentSum(): void {
       const heap = backend as unknown as WasmHeapBackend;
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const numSegments = (attrs as { numSegments: number }).numSegments;
-      const rows = x.shape[0];                                       // N
-      const width = x.shape.slice(1).reduce((a, b) => a * b, 1);     // product of the other dims
+      const rows = x.shape[0]; // N
+      const width = x.shape.slice(1).reduce((a, b) => a * b, 1); // product of the other dims
       const out = heap.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype); // [S, …]
-      const values = heap.typedArrayFromHeap(x);                     // [N·width]
-      const ids = heap.typedArrayFromHeap(segmentIds);               // [N]
-      const sums = heap.typedArrayFromHeap(out);                     // [S·width]
+      const values = heap.typedArrayFromHeap(x); // [N·width]
+      const ids = heap.typedArrayFromHeap(segmentIds); // [N]
+      const sums = heap.typedArrayFromHeap(out); // [S·width]
       sums.fill(0);
       for (let i = 0; i < rows; i++) {
         const s = ids[i];
-        if (s < 0 || s >= numSegments) continue;                     // as TF: out-of-range ids are dropped
+        if (s < 0 || s >= numSegments) continue; // as TF: out-of-range ids are dropped
         const from = i * width;
         const to = s * width;
         for (let j = 0; j < width; j++) sums[to + j] += values[from + j];
@@ -62,23 +62,25 @@ function registerRunCopyGather(): void {
       if (batchDims !== 0) return original.kernelFunc(args);
       const heap = backend as unknown as WasmHeapBackend;
       const axis = axisAttr < 0 ? axisAttr + x.shape.length : axisAttr;
-      const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);   // Π dims before the axis
-      const n = x.shape[axis];                                            // length of the axis
-      const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);  // Π dims after it: one run
-      const ids = heap.typedArrayFromHeap(indices);                       // [m]
+      const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1); // Π dims before the axis
+      const n = x.shape[axis]; // length of the axis
+      const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1); // Π dims after it: one run
+      const ids = heap.typedArrayFromHeap(indices); // [m]
       const m = ids.length;
       for (let i = 0; i < m; i++) {
         if (ids[i] < 0 || ids[i] >= n) throw new Error(`GatherV2: index ${ids[i]} is not in [0, ${n - 1}]`);
       }
       const out = heap.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
-      const from = heap.typedArrayFromHeap(x);                            // [outer, n, inner]
-      const to = heap.typedArrayFromHeap(out);                            // [outer, m, inner]
+      const from = heap.typedArrayFromHeap(x); // [outer, n, inner]
+      const to = heap.typedArrayFromHeap(out); // [outer, m, inner]
       for (let o = 0; o < outer; o++) {
-        const src = o * n * inner, dst = o * m * inner;
+        const src = o * n * inner,
+          dst = o * m * inner;
         if (inner === 1) {
           for (let i = 0; i < m; i++) to[dst + i] = from[src + ids[i]];
         } else {
-          for (let i = 0; i < m; i++) to.set(from.subarray(src + ids[i] * inner, src + (ids[i] + 1) * inner), dst + i * inner);
+          for (let i = 0; i < m; i++)
+            to.set(from.subarray(src + ids[i] * inner, src + (ids[i] + 1) * inner), dst + i * inner);
         }
       }
       return out;
@@ -103,14 +105,18 @@ function registerContiguousBatchMatMul(): void {
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
     contiguous: true,
-    setupFunc: original.setupFunc,                                   // binds the wasm function
+    setupFunc: original.setupFunc, // binds the wasm function
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const copies: tf.TensorInfo[] = [];
       const contiguous = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
         if (!transposed) return t;
-        const copy = transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm: swapLastTwo(t.shape.length) } }) as tf.TensorInfo;
+        const copy = transpose.kernelFunc({
+          inputs: { x: t },
+          backend,
+          attrs: { perm: swapLastTwo(t.shape.length) },
+        }) as tf.TensorInfo;
         copies.push(copy);
         return copy;
       };

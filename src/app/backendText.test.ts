@@ -23,7 +23,11 @@ describe('backend text', () => {
   });
 
   it('explains a fallback with the refusal reason, visibly', () => {
-    const info: BackendInfo = { backend: 'webgl', adapter: null, refused: [{ backend: 'webgpu', reason: 'no adapter.' }] };
+    const info: BackendInfo = {
+      backend: 'webgl',
+      adapter: null,
+      refused: [{ backend: 'webgpu', reason: 'no adapter.' }],
+    };
     expect(fallbackNote(info)).toBe('Running on WebGL because WebGPU is not available: no adapter.');
     expect(backendDetails(info)).toContain('Not WebGPU: no adapter.');
   });
@@ -31,7 +35,9 @@ describe('backend text', () => {
   it('flags a software WebGPU adapter and lists its limits', () => {
     const info: BackendInfo = { backend: 'webgpu', adapter: swiftShader, refused: [] };
     expect(fallbackNote(info)).toMatch(/software adapter/);
-    expect(backendDetails(info)).toContain('SwiftShader Device (Subzero) · google · swiftshader (software fallback adapter)');
+    expect(backendDetails(info)).toContain(
+      'SwiftShader Device (Subzero) · google · swiftshader (software fallback adapter)',
+    );
     expect(backendDetails(info)).toContain('Max buffer: 2 GiB, max storage binding: 128 MiB');
   });
 

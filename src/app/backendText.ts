@@ -14,7 +14,9 @@ export function backendDetails(info: BackendInfo): string {
   if (adapter) {
     const name = [adapter.description, adapter.vendor, adapter.architecture].filter(Boolean).join(' · ') || 'unnamed';
     lines.push(`GPU adapter: ${name}${adapter.isFallbackAdapter ? ' (software fallback adapter)' : ''}`);
-    lines.push(`Max buffer: ${formatBytes(adapter.limits.maxBufferSize)}, max storage binding: ${formatBytes(adapter.limits.maxStorageBufferBindingSize)}`);
+    lines.push(
+      `Max buffer: ${formatBytes(adapter.limits.maxBufferSize)}, max storage binding: ${formatBytes(adapter.limits.maxStorageBufferBindingSize)}`,
+    );
   }
   for (const r of info.refused) lines.push(`Not ${backendLabel(r.backend)}: ${r.reason}`);
   return lines.join('\n');

@@ -19,6 +19,9 @@ describe('chart data', () => {
       { runId: 'a', steps: [point(1, 3), point(2, 3)] },
       { runId: 'b', steps: [point(2, 1)] },
     ]);
-    expect(rows.map((r) => [r.step, r.a, r.b])).toEqual([[1, 3, undefined], [2, expect.closeTo(3, 12), 1]]);
+    expect(rows.map((r) => [r.step, r.a, r.b])).toEqual([
+      [1, 3, undefined],
+      [2, expect.closeTo(3, 12), 1],
+    ]);
   });
 });

@@ -39,7 +39,9 @@ export function stepRows(steps: readonly StepPoint[]): ChartPoint[] {
 }
 
 export function forgettingRows(evals: readonly EvalPoint[]): ChartPoint[] {
-  return evals.filter((e) => e.heldoutLoss !== null).map((e) => ({ step: e.step, heldout: e.heldoutLoss!, forgetting: e.forgetting ?? undefined }));
+  return evals
+    .filter((e) => e.heldoutLoss !== null)
+    .map((e) => ({ step: e.step, heldout: e.heldoutLoss!, forgetting: e.forgetting ?? undefined }));
 }
 
 /** Several runs' loss curves on one step axis: columns named by run id. */
@@ -47,7 +49,9 @@ export function overlayRows(runs: readonly { runId: string; steps: readonly Step
   const rows = new Map<number, ChartPoint>();
   for (const run of runs) {
     const smoothed = smooth(run.steps.map((s) => s.loss));
-    run.steps.forEach((s, i) => rows.set(s.step, { ...(rows.get(s.step) ?? { step: s.step }), [run.runId]: smoothed[i] }));
+    run.steps.forEach((s, i) =>
+      rows.set(s.step, { ...(rows.get(s.step) ?? { step: s.step }), [run.runId]: smoothed[i] }),
+    );
   }
   return [...rows.values()].sort((a, b) => a.step - b.step);
 }

@@ -5,12 +5,24 @@ import { modelDefaults, samplePrompts, selectConfig, trainConfig } from './reque
 import { DEFAULT_SETTINGS } from './settings';
 
 const tokens = (spec: [string, boolean][]): PreviewToken[] => spec.map(([text, target], id) => ({ id, text, target }));
-const data = (packed: boolean, rows: PreviewToken[][]) => ({ packed, preview: rows.map((t, i) => ({ line: i + 1, tokens: t, totalTokens: t.length })) }) as DataSummary;
+const data = (packed: boolean, rows: PreviewToken[][]) =>
+  ({ packed, preview: rows.map((t, i) => ({ line: i + 1, tokens: t, totalTokens: t.length })) }) as DataSummary;
 
 describe('requests', () => {
   it('takes the prompt part of instruction rows, without a leading <s>, as sample prompts', () => {
-    const row = tokens([['<s>', false], ['Add', false], [' 2+2', false], [':', false], [' 4', true], ['</s>', true]]);
-    const other = tokens([['Name', false], [' it', false], ['!', true]]);
+    const row = tokens([
+      ['<s>', false],
+      ['Add', false],
+      [' 2+2', false],
+      [':', false],
+      [' 4', true],
+      ['</s>', true],
+    ]);
+    const other = tokens([
+      ['Name', false],
+      [' it', false],
+      ['!', true],
+    ]);
     expect(samplePrompts(data(false, [row, row, other]))).toEqual(['Add 2+2:', 'Name it']);
   });
 
@@ -20,8 +32,15 @@ describe('requests', () => {
   });
 
   it('maps each budget kind to the worker request', () => {
-    expect(selectConfig({ ...DEFAULT_SETTINGS, budget: 'ratio', headRatio: 0.2, channelRatio: 0.1 }).budget).toEqual({ kind: 'ratio', headRatio: 0.2, channelRatio: 0.1 });
-    expect(selectConfig({ ...DEFAULT_SETTINGS, budget: 'loraRank', matchRank: 16 }).budget).toEqual({ kind: 'loraRank', rank: 16 });
+    expect(selectConfig({ ...DEFAULT_SETTINGS, budget: 'ratio', headRatio: 0.2, channelRatio: 0.1 }).budget).toEqual({
+      kind: 'ratio',
+      headRatio: 0.2,
+      channelRatio: 0.1,
+    });
+    expect(selectConfig({ ...DEFAULT_SETTINGS, budget: 'loraRank', matchRank: 16 }).budget).toEqual({
+      kind: 'loraRank',
+      rank: 16,
+    });
     expect(selectConfig(DEFAULT_SETTINGS).budget).toEqual({ kind: 'perLayer', heads: 1, channels: 32 });
   });
 
@@ -33,6 +52,9 @@ describe('requests', () => {
   it('fills per-model defaults only where the person left the default', () => {
     const config = tinyConfig({ numHeads: 16, intermediateSize: 512, maxPositionEmbeddings: 32 });
     expect(modelDefaults(config, DEFAULT_SETTINGS)).toEqual({ headsPerLayer: 2, channelsPerLayer: 32, seqLen: 32 });
-    expect(modelDefaults(config, { ...DEFAULT_SETTINGS, headsPerLayer: 3 })).toEqual({ channelsPerLayer: 32, seqLen: 32 });
+    expect(modelDefaults(config, { ...DEFAULT_SETTINGS, headsPerLayer: 3 })).toEqual({
+      channelsPerLayer: 32,
+      seqLen: 32,
+    });
   });
 });

@@ -8,8 +8,10 @@ import { DEFAULT_SETTINGS, type StudioSettings } from './settings';
 
 export function selectConfig(s: StudioSettings): SelectConfig {
   const budget: SelectConfig['budget'] =
-    s.budget === 'perLayer' ? { kind: 'perLayer', heads: s.headsPerLayer, channels: s.channelsPerLayer }
-      : s.budget === 'ratio' ? { kind: 'ratio', headRatio: s.headRatio, channelRatio: s.channelRatio }
+    s.budget === 'perLayer'
+      ? { kind: 'perLayer', heads: s.headsPerLayer, channels: s.channelsPerLayer }
+      : s.budget === 'ratio'
+        ? { kind: 'ratio', headRatio: s.headRatio, channelRatio: s.channelRatio }
         : { kind: 'loraRank', rank: s.matchRank };
   return {
     strategy: s.strategy,

@@ -15,11 +15,16 @@ const anySettings: fc.Arbitrary<StudioSettings> = fc.record(
   Object.fromEntries(
     Object.entries(SETTING_RULES).map(([key, rule]) => {
       switch (rule.kind) {
-        case 'bool': return [key, fc.boolean()];
-        case 'enum': return [key, fc.constantFrom(...rule.values)];
-        case 'string': return [key, fc.string({ maxLength: rule.maxLength })];
-        case 'int': return [key, fc.integer({ min: rule.min, max: rule.max })];
-        case 'number': return [key, fc.double({ min: rule.min, max: rule.max, noNaN: true })];
+        case 'bool':
+          return [key, fc.boolean()];
+        case 'enum':
+          return [key, fc.constantFrom(...rule.values)];
+        case 'string':
+          return [key, fc.string({ maxLength: rule.maxLength })];
+        case 'int':
+          return [key, fc.integer({ min: rule.min, max: rule.max })];
+        case 'number':
+          return [key, fc.double({ min: rule.min, max: rule.max, noNaN: true })];
       }
     }),
   ) as { [K in keyof StudioSettings]: fc.Arbitrary<StudioSettings[K]> },
@@ -28,7 +33,9 @@ const anySettings: fc.Arbitrary<StudioSettings> = fc.record(
 describe('settings', () => {
   it('encodes only what differs from the defaults', () => {
     expect(encodeSettingsHash(DEFAULT_SETTINGS)).toBe('');
-    expect(encodeSettingsHash({ ...DEFAULT_SETTINGS, method: 'lora', steps: 30, vProj: true })).toBe('#vProj=1&method=lora&steps=30');
+    expect(encodeSettingsHash({ ...DEFAULT_SETTINGS, method: 'lora', steps: 30, vProj: true })).toBe(
+      '#vProj=1&method=lora&steps=30',
+    );
   });
 
   it('round-trips any valid record through the URL hash and through JSON', () => {
@@ -46,7 +53,9 @@ describe('settings', () => {
   });
 
   it('skips bad fields with a reason naming them and keeps the good ones', () => {
-    const { settings, problems } = decodeSettingsHash('#steps=-3&method=magic&lr=abc&bogus=1&batchSize=4&oProj=maybe&seqLen=2.5');
+    const { settings, problems } = decodeSettingsHash(
+      '#steps=-3&method=magic&lr=abc&bogus=1&batchSize=4&oProj=maybe&seqLen=2.5',
+    );
     expect(settings).toEqual({ ...DEFAULT_SETTINGS, batchSize: 4 });
     expect(problems).toEqual([
       'link: steps must be from 1 to 1000000, got "-3"',
@@ -63,7 +72,10 @@ describe('settings', () => {
       'x.json: not a studio settings file (expected "kind": "s2ft-studio-settings" and a "settings" object)',
     ]);
     expect(settingsFromJson('{oops', 'y.json').problems[0]).toMatch(/^y\.json: not JSON/);
-    const typed = settingsFromJson(JSON.stringify({ kind: 's2ft-studio-settings', settings: { steps: '30', warmup: 2 } }), 'z.json');
+    const typed = settingsFromJson(
+      JSON.stringify({ kind: 's2ft-studio-settings', settings: { steps: '30', warmup: 2 } }),
+      'z.json',
+    );
     expect(typed.settings.warmup).toBe(2);
     expect(typed.settings.steps).toBe(30);
   });

@@ -146,16 +146,23 @@ type Parsed = { ok: true; value: StudioSettings[Key] } | { ok: false; reason: st
 /** Checks one raw value (a URL string or a JSON value) against its rule. */
 function parseField(key: Key, raw: unknown): Parsed {
   const rule = SETTING_RULES[key];
-  const refuse = (expected: string): Parsed => ({ ok: false, reason: `${key} must be ${expected}, got ${JSON.stringify(raw)}` });
+  const refuse = (expected: string): Parsed => ({
+    ok: false,
+    reason: `${key} must be ${expected}, got ${JSON.stringify(raw)}`,
+  });
   switch (rule.kind) {
     case 'bool':
       if (raw === true || raw === '1' || raw === 'true') return { ok: true, value: true };
       if (raw === false || raw === '0' || raw === 'false') return { ok: true, value: false };
       return refuse('true or false');
     case 'enum':
-      return typeof raw === 'string' && rule.values.includes(raw) ? { ok: true, value: raw } : refuse(`one of ${rule.values.join(', ')}`);
+      return typeof raw === 'string' && rule.values.includes(raw)
+        ? { ok: true, value: raw }
+        : refuse(`one of ${rule.values.join(', ')}`);
     case 'string':
-      return typeof raw === 'string' && raw.length <= rule.maxLength ? { ok: true, value: raw } : refuse(`a string of at most ${rule.maxLength} characters`);
+      return typeof raw === 'string' && raw.length <= rule.maxLength
+        ? { ok: true, value: raw }
+        : refuse(`a string of at most ${rule.maxLength} characters`);
     case 'int':
     case 'number': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
@@ -214,12 +221,26 @@ export function settingsFromJson(text: string, fileName: string): DecodedSetting
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    return { settings: { ...DEFAULT_SETTINGS }, problems: [`${fileName}: not JSON (${e instanceof Error ? e.message : String(e)})`] };
+    return {
+      settings: { ...DEFAULT_SETTINGS },
+      problems: [`${fileName}: not JSON (${e instanceof Error ? e.message : String(e)})`],
+    };
   }
   const record = parsed as { kind?: unknown; settings?: unknown } | null;
-  if (record === null || typeof record !== 'object' || record.kind !== SETTINGS_FILE_KIND
-    || record.settings === null || typeof record.settings !== 'object' || Array.isArray(record.settings)) {
-    return { settings: { ...DEFAULT_SETTINGS }, problems: [`${fileName}: not a studio settings file (expected "kind": "${SETTINGS_FILE_KIND}" and a "settings" object)`] };
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    record.kind !== SETTINGS_FILE_KIND ||
+    record.settings === null ||
+    typeof record.settings !== 'object' ||
+    Array.isArray(record.settings)
+  ) {
+    return {
+      settings: { ...DEFAULT_SETTINGS },
+      problems: [
+        `${fileName}: not a studio settings file (expected "kind": "${SETTINGS_FILE_KIND}" and a "settings" object)`,
+      ],
+    };
   }
   return applyFields(Object.entries(record.settings as Record<string, unknown>), fileName);
 }

@@ -31,9 +31,7 @@ import type { PanelId } from './panels/registry';
 import { DEFAULT_SETTINGS, type StudioSettings } from './settings';
 
 export type BackendState =
-  | { status: 'starting' }
-  | { status: 'ready'; info: BackendInfo }
-  | { status: 'failed'; message: string };
+  { status: 'starting' } | { status: 'ready'; info: BackendInfo } | { status: 'failed'; message: string };
 
 export type SmokeTestState =
   | { status: 'idle' }

@@ -14,7 +14,9 @@ describe('untilGone', () => {
 
   it('rejects a pending call with the reason the worker went away', async () => {
     let end!: (e: Error) => void;
-    const gone = new Promise<never>((_, reject) => { end = reject; });
+    const gone = new Promise<never>((_, reject) => {
+      end = reject;
+    });
     const pending = untilGone(slowRemote, gone).never();
     end(new Error('the GPU device was lost'));
     await expect(pending).rejects.toThrow('the GPU device was lost');

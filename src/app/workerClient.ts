@@ -30,8 +30,10 @@ export function createWorkerClient(onCrash: (message: string) => void): WorkerCl
     name: 'training',
   });
   let end!: (reason: Error) => void;
-  const gone = new Promise<never>((_, reject) => { end = reject; });
-  gone.catch(() => undefined);                                     // rejections are the callers' to see
+  const gone = new Promise<never>((_, reject) => {
+    end = reject;
+  });
+  gone.catch(() => undefined); // rejections are the callers' to see
   // A worker that fails to load or throws outside a request never answers; say so instead of hanging.
   worker.addEventListener('error', (event) => {
     onCrash(event.message || 'the training worker failed to start');

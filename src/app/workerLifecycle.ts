@@ -62,20 +62,22 @@ function cutOff(live: LiveRun | null): LiveRun | null {
 }
 
 async function recover(failed: WorkerClient, failure: WorkerFailure): Promise<void> {
-  if (client !== failed) return;                                    // news from a worker already replaced
+  if (client !== failed) return; // news from a worker already replaced
   const { backend, live } = useStudio.getState();
-  if (backend.status !== 'ready') {                                 // it never came up: nothing to restart
+  if (backend.status !== 'ready') {
+    // it never came up: nothing to restart
     failed.terminate(failure.message);
     useStudio.getState().setBackend({ status: 'failed', message: failure.message });
     return;
   }
   const what = failure.kind === 'device-lost' ? failure.message : `the training worker crashed: ${failure.message}`;
   const interrupted = cutOff(live);
-  stopWorker(what);                                                 // pending requests now reject with `what`
+  stopWorker(what); // pending requests now reject with `what`
   const now = Date.now();
   while (restartTimes.length > 0 && now - restartTimes[0] > RESTART_WINDOW_MS) restartTimes.shift();
   if (restartTimes.length >= MAX_RESTARTS) {
-    const message = `${what}. The worker was restarted ${MAX_RESTARTS} times in the last few minutes, so the studio stopped trying: ` +
+    const message =
+      `${what}. The worker was restarted ${MAX_RESTARTS} times in the last few minutes, so the studio stopped trying: ` +
       'reload the page to start again (runs, adapters and checkpoints are kept).';
     useStudio.setState({ workerNotice: message });
     useStudio.getState().setBackend({ status: 'failed', message });
@@ -89,11 +91,17 @@ async function recover(failed: WorkerClient, failure: WorkerFailure): Promise<vo
   if (!interrupted) {
     useStudio.setState({ workerNotice: `${what}. The training worker was restarted; nothing was lost.` });
   } else if (!checkpoint) {
-    useStudio.setState({ workerNotice: `${what}. The training worker was restarted. Run "${interrupted.name}" had not saved a checkpoint yet; start it again.` });
+    useStudio.setState({
+      workerNotice: `${what}. The training worker was restarted. Run "${interrupted.name}" had not saved a checkpoint yet; start it again.`,
+    });
   } else if (failure.kind === 'crash') {
-    useStudio.setState({ workerNotice: `${what}. The training worker was restarted; run "${interrupted.name}" can continue from step ${checkpoint.step} (below).` });
+    useStudio.setState({
+      workerNotice: `${what}. The training worker was restarted; run "${interrupted.name}" can continue from step ${checkpoint.step} (below).`,
+    });
   } else {
-    useStudio.setState({ workerNotice: `${what}. The training worker was restarted and run "${interrupted.name}" continues from its checkpoint at step ${checkpoint.step}.` });
+    useStudio.setState({
+      workerNotice: `${what}. The training worker was restarted and run "${interrupted.name}" continues from its checkpoint at step ${checkpoint.step}.`,
+    });
     await resumeCheckpoint(checkpoint);
   }
 }

@@ -69,9 +69,13 @@ export class Flags {
       (check?.min !== undefined && v < check.min) ||
       (check?.max !== undefined && v > check.max);
     if (bad) {
-      const range = [check?.integer ? 'an integer' : 'a number',
-        check?.min !== undefined ? `≥ ${check.min}` : '', check?.max !== undefined ? `≤ ${check.max}` : '']
-        .filter(Boolean).join(' ');
+      const range = [
+        check?.integer ? 'an integer' : 'a number',
+        check?.min !== undefined ? `≥ ${check.min}` : '',
+        check?.max !== undefined ? `≤ ${check.max}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
       throw new UserError('bad-argument', `--${name} must be ${range}, got "${raw}"`);
     }
     return v;
@@ -85,7 +89,10 @@ export class Flags {
   intList(name: string): number[] | undefined {
     const raw = this.string(name);
     if (raw === undefined) return undefined;
-    const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const parts = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     const values = parts.map(Number);
     if (values.length === 0 || values.some((v) => !Number.isInteger(v)))
       throw new UserError('bad-argument', `--${name} must be a comma-separated list of integers, got "${raw}"`);

@@ -16,10 +16,16 @@ describe('reading a user file from the CLI', () => {
 
   it('refuses by size on disk, a missing file and a folder, each with its own message', async () => {
     await expect(readUserBytes(file, 'dataset', 11)).rejects.toMatchObject({
-      code: 'too-large', message: `${file}: the dataset is 12 bytes; the limit is 11` });
+      code: 'too-large',
+      message: `${file}: the dataset is 12 bytes; the limit is 11`,
+    });
     await expect(readUserBytes(path.join(dir, 'nope'), 'adapter file', 10)).rejects.toMatchObject({
-      code: 'missing-file', message: `${path.join(dir, 'nope')}: adapter file not found` });
+      code: 'missing-file',
+      message: `${path.join(dir, 'nope')}: adapter file not found`,
+    });
     await expect(readUserBytes(dir, 'selection file', 10)).rejects.toMatchObject({
-      code: 'bad-argument', message: `${dir}: the selection file must be a file, not a folder` });
+      code: 'bad-argument',
+      message: `${dir}: the selection file must be a file, not a folder`,
+    });
   });
 });

@@ -7,11 +7,19 @@ import { UserError } from '../core/errors';
 
 export async function readUserBytes(file: string, what: string, maxBytes: number): Promise<Uint8Array> {
   const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError('missing-file', e.code === 'ENOENT' ? `${what} not found` : `cannot read the ${what}: ${e.code ?? e.message}`, file);
+    throw new UserError(
+      'missing-file',
+      e.code === 'ENOENT' ? `${what} not found` : `cannot read the ${what}: ${e.code ?? e.message}`,
+      file,
+    );
   });
   if (!info.isFile()) throw new UserError('bad-argument', `the ${what} must be a file, not a folder`, file);
   if (info.size > maxBytes) {
-    throw new UserError('too-large', `the ${what} is ${info.size.toLocaleString('en-US')} bytes; the limit is ${maxBytes.toLocaleString('en-US')}`, file);
+    throw new UserError(
+      'too-large',
+      `the ${what} is ${info.size.toLocaleString('en-US')} bytes; the limit is ${maxBytes.toLocaleString('en-US')}`,
+      file,
+    );
   }
   return new Uint8Array(await readFile(file));
 }

@@ -17,7 +17,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   info: { summary: 'describe a checkpoint', usage: 'info --model DIR [--json]', module: 'info' },
   generate: {
     summary: 'generate text with a model and optional adapters',
-    usage: 'generate --model DIR [--adapter FILE]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
+    usage:
+      'generate --model DIR [--adapter FILE]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
     module: 'generate',
   },
   eval: {
@@ -27,7 +28,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   train: {
     summary: 'fine-tune with S²FT, LoRA or full fine-tuning and write an adapter',
-    usage: 'train --model DIR --data FILE [--method s2ft|lora|full] [--selection FILE | --strategy random|weight|activation|product|gradient [--pick large|small] --heads-per-layer N --channels-per-layer N | --match-lora-rank R] [--allocation uniform|global] [--lora-rank R] [--lora-alpha A] [--lora-dropout P] [--optimizer adamw|sgd] [--lr X] [--steps N] [--batch-size B] [--grad-accum N] [--seq-len T] [--seed S] [--grad-clip G] [--weight-decay W] [--warmup N] [--schedule linear|cosine|constant] [--eval-every N] [--val-fraction F] [--json] --out ADAPTER',
+    usage:
+      'train --model DIR --data FILE [--method s2ft|lora|full] [--selection FILE | --strategy random|weight|activation|product|gradient [--pick large|small] --heads-per-layer N --channels-per-layer N | --match-lora-rank R] [--allocation uniform|global] [--lora-rank R] [--lora-alpha A] [--lora-dropout P] [--optimizer adamw|sgd] [--lr X] [--steps N] [--batch-size B] [--grad-accum N] [--seq-len T] [--seed S] [--grad-clip G] [--weight-decay W] [--warmup N] [--schedule linear|cosine|constant] [--eval-every N] [--val-fraction F] [--json] --out ADAPTER',
     module: 'train',
   },
   fuse: {
@@ -48,8 +50,14 @@ const BOOLEAN_FLAGS = new Set(['json', 'help', 'quick']);
 function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
-  return ['Usage: npm run cli -- <command> [flags]', '', 'Commands:', ...lines, '',
-    'Run `npm run cli -- <command> --help` for a command\'s flags.'].join('\n');
+  return [
+    'Usage: npm run cli -- <command> [flags]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run `npm run cli -- <command> --help` for a command's flags.",
+  ].join('\n');
 }
 
 async function loadCommand(name: string): Promise<CommandRun | null> {
@@ -57,7 +65,10 @@ async function loadCommand(name: string): Promise<CommandRun | null> {
     const mod = (await import(`./commands/${COMMANDS[name].module}.ts`)) as { run: CommandRun };
     return mod.run;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(`commands/${COMMANDS[name].module}`))
+    if (
+      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(e).includes(`commands/${COMMANDS[name].module}`)
+    )
       return null;
     throw e;
   }

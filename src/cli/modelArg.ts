@@ -24,11 +24,15 @@ export function resolveModelDir(value: string, modelsDir = EMBEDDED_MODELS_DIR):
       ? readdirSync(modelsDir).filter((d) => statSync(path.join(modelsDir, d)).isDirectory())
       : [];
     if (dirs.length !== 1)
-      throw new UserError('missing-file', `--model default needs exactly one model directory in ${modelsDir}, found ${dirs.length}`);
+      throw new UserError(
+        'missing-file',
+        `--model default needs exactly one model directory in ${modelsDir}, found ${dirs.length}`,
+      );
     return path.join(modelsDir, dirs[0]);
   }
   if (!existsSync(value)) throw new UserError('missing-file', 'model directory not found', value);
-  if (!statSync(value).isDirectory()) throw new UserError('bad-argument', '--model must be a checkpoint directory, not a file', value);
+  if (!statSync(value).isDirectory())
+    throw new UserError('bad-argument', '--model must be a checkpoint directory, not a file', value);
   return value;
 }
 
@@ -62,11 +66,13 @@ export async function loadCliModel(flags: Flags): Promise<CliModel> {
   let weights = loaded.weights;
   if (adapterFiles.length > 0) {
     const base = { name: loaded.name, fingerprint: loaded.fingerprint };
-    const adapters = await Promise.all(adapterFiles.map(async (file) => {
-      const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
-      checkAdapterFitsModel(adapter, loaded.config, base, file);
-      return { adapter, weight: 1 };
-    }));
+    const adapters = await Promise.all(
+      adapterFiles.map(async (file) => {
+        const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
+        checkAdapterFitsModel(adapter, loaded.config, base, file);
+        return { adapter, weight: 1 };
+      }),
+    );
     const fused = fuseAdapters(weights, adapters);
     releaseReplacedWeights(weights, fused);
     weights = fused;

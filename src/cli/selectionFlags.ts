@@ -34,7 +34,12 @@ export interface ChosenSelection {
 }
 
 /** `calibration` is asked for batches only by the activation, product and gradient strategies. */
-export async function chooseSelection(flags: Flags, seed: number, model: LlamaModel, calibration: () => Batch[]): Promise<ChosenSelection> {
+export async function chooseSelection(
+  flags: Flags,
+  seed: number,
+  model: LlamaModel,
+  calibration: () => Batch[],
+): Promise<ChosenSelection> {
   const file = flags.string('selection');
   const strategy = choice<Strategy>(flags, 'strategy', STRATEGIES, 'random');
   const pick = choice<PickSide>(flags, 'pick', ['large', 'small'], 'large');
@@ -42,21 +47,42 @@ export async function chooseSelection(flags: Flags, seed: number, model: LlamaMo
   const perLayer = flags.has('heads-per-layer') || flags.has('channels-per-layer');
   if (file !== undefined) {
     if (flags.has('strategy') || perLayer || flags.has('match-lora-rank')) {
-      throw new UserError('bad-argument', '--selection FILE cannot be combined with --strategy, --heads-per-layer, --channels-per-layer or --match-lora-rank');
+      throw new UserError(
+        'bad-argument',
+        '--selection FILE cannot be combined with --strategy, --heads-per-layer, --channels-per-layer or --match-lora-rank',
+      );
     }
     const text = await readUserText(file, 'selection file', MAX_SELECTION_CHARS);
     return { selection: readSelectionFile(text, model.config, file), provenance: { strategy: 'file', seed } };
   }
   if (perLayer && flags.has('match-lora-rank')) {
-    throw new UserError('bad-argument', 'give either --heads-per-layer/--channels-per-layer or --match-lora-rank, not both');
+    throw new UserError(
+      'bad-argument',
+      'give either --heads-per-layer/--channels-per-layer or --match-lora-rank, not both',
+    );
   }
   const budget: Budget = perLayer
-    ? { kind: 'perLayer', heads: flags.number('heads-per-layer', 0, { min: 0, integer: true }),
-      channels: flags.number('channels-per-layer', 0, { min: 0, integer: true }) }
-    : { kind: 'loraRank', rank: flags.number('match-lora-rank', flags.number('lora-rank', 8, { min: 1, integer: true }), { min: 1, integer: true }) };
+    ? {
+        kind: 'perLayer',
+        heads: flags.number('heads-per-layer', 0, { min: 0, integer: true }),
+        channels: flags.number('channels-per-layer', 0, { min: 0, integer: true }),
+      }
+    : {
+        kind: 'loraRank',
+        rank: flags.number('match-lora-rank', flags.number('lora-rank', 8, { min: 1, integer: true }), {
+          min: 1,
+          integer: true,
+        }),
+      };
   const needsCalibration = strategy !== 'random' && strategy !== 'weight';
-  const result = await selectUnits(model,
-    { strategy, pick, budget, allocation, seed, calibration: needsCalibration ? calibration() : [] });
+  const result = await selectUnits(model, {
+    strategy,
+    pick,
+    budget,
+    allocation,
+    seed,
+    calibration: needsCalibration ? calibration() : [],
+  });
   return { selection: result.selection, provenance: { strategy, pick, seed } };
 }
 

@@ -9,13 +9,17 @@ describe('describeJson', () => {
   });
 
   it('shows what JSON cannot: undefined and non-finite numbers', () => {
-    expect([describeJson(undefined), describeJson(Infinity), describeJson(-Infinity), describeJson(NaN)])
-      .toEqual(['undefined', 'Infinity', '-Infinity', 'NaN']);
+    expect([describeJson(undefined), describeJson(Infinity), describeJson(-Infinity), describeJson(NaN)]).toEqual([
+      'undefined',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+    ]);
   });
 
   it('stops at depth 3, after 8 items and at the length cap, without recursing into deep values', () => {
     let deep: unknown = 1;
-    for (let i = 0; i < 200_000; i++) deep = [deep];                 // JSON.stringify overflows the stack here
+    for (let i = 0; i < 200_000; i++) deep = [deep]; // JSON.stringify overflows the stack here
     expect(describeJson(deep)).toBe('[[[[…]]]]');
     expect(describeJson(Array.from({ length: 1000 }, (_, i) => i))).toBe('[0,1,2,3,4,5,6,7,…]');
     expect(describeJson({ __proto__: null, a: { b: { c: { d: 1 } } } })).toBe('{"a":{"b":{"c":{…}}}}');

@@ -27,7 +27,8 @@ function render(value: unknown, depth: number, maxChars: number): string {
   const keys = Object.keys(value);
   if (keys.length === 0) return '{}';
   if (depth === 0) return '{…}';
-  const entries = keys.slice(0, MAX_ITEMS)
+  const entries = keys
+    .slice(0, MAX_ITEMS)
     .map((k) => `${JSON.stringify(k)}:${render((value as Record<string, unknown>)[k], depth - 1, maxChars)}`);
   return `{${entries.join(',')}${keys.length > MAX_ITEMS ? ',…' : ''}}`;
 }

@@ -4,13 +4,13 @@
  * Anything that is not a UserError is a bug in the studio.
  */
 export type UserErrorCode =
-  | 'bad-file'        // malformed or hostile file content
-  | 'missing-file'    // a file the operation needs is not there
-  | 'unsupported'     // a valid file the studio does not support (e.g. an unknown rope_scaling)
-  | 'shape-mismatch'  // tensors of the wrong shape
-  | 'wrong-model'     // an adapter or selection made for another base model
-  | 'bad-argument'    // a flag or setting out of range
-  | 'too-large'       // exceeds a size limit or the device's memory
+  | 'bad-file' // malformed or hostile file content
+  | 'missing-file' // a file the operation needs is not there
+  | 'unsupported' // a valid file the studio does not support (e.g. an unknown rope_scaling)
+  | 'shape-mismatch' // tensors of the wrong shape
+  | 'wrong-model' // an adapter or selection made for another base model
+  | 'bad-argument' // a flag or setting out of range
+  | 'too-large' // exceeds a size limit or the device's memory
   | 'training-diverged'; // NaN/Inf loss or gradient
 
 export class UserError extends Error {

@@ -13,12 +13,26 @@ import { checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, moduleShap
 import { randomAdapter } from '../../src/core/s2ft/testing/randomAdapter';
 import type { AdapterBlock } from '../../src/core/s2ft/types';
 import {
-  Tally, assembleSafetensors, byteOp, duplicateFirstKey, hostileValue, jsonOp, mutateBytes, mutateJson, preview, runOne,
+  Tally,
+  assembleSafetensors,
+  byteOp,
+  duplicateFirstKey,
+  hostileValue,
+  jsonOp,
+  mutateBytes,
+  mutateJson,
+  preview,
+  runOne,
   splitSafetensors,
 } from './harness';
 
-const config = tinyConfig();   // D 32, F 48, H 4, Hkv 2, hd 8, 2 layers
-const selection = { layers: [{ heads: [1, 3], channels: [0, 5, 17], vHeads: [1], upChannels: [2, 40] }, { heads: [0], channels: [47] }] };
+const config = tinyConfig(); // D 32, F 48, H 4, Hkv 2, hd 8, 2 layers
+const selection = {
+  layers: [
+    { heads: [1, 3], channels: [0, 5, 17], vHeads: [1], upChannels: [2, 40] },
+    { heads: [0], channels: [47] },
+  ],
+};
 const adapter = randomAdapter(config, selection, 7);
 const valid = encodeS2ftAdapter(adapter.blocks, adapter.info);
 const { header: validHeader, data: validData } = splitSafetensors(valid);
@@ -39,7 +53,12 @@ function entriesOf(blocks: AdapterBlock[]): TensorEntry[] {
     const name = linearWeightName(b.layer, b.module);
     return [
       { name: `${name}.s2ft_delta`, dtype: 'F32' as const, shape: [...b.shape], data: b.delta.slice() },
-      { name: `${name}.${b.axis === 'columns' ? 's2ft_columns' : 's2ft_rows'}`, dtype: 'I32' as const, shape: [b.indices.length], data: b.indices.slice() },
+      {
+        name: `${name}.${b.axis === 'columns' ? 's2ft_columns' : 's2ft_rows'}`,
+        dtype: 'I32' as const,
+        shape: [b.indices.length],
+        data: b.indices.slice(),
+      },
     ];
   });
 }
@@ -53,14 +72,44 @@ type TensorOp =
   | { kind: 'drop'; pick: number };
 
 const tensorOp: fc.Arbitrary<TensorOp> = fc.oneof(
-  fc.record({ kind: fc.constant('index' as const), pick: fc.nat(), at: fc.nat(), value: fc.constantFrom(-1, 0, 7, 31, 32, 47, 48, 2 ** 31 - 1, -(2 ** 31)) }),
-  fc.record({ kind: fc.constant('delta' as const), pick: fc.nat(), at: fc.nat(), value: fc.constantFrom(NaN, Infinity, -Infinity, 3.4e38, 0) }),
-  fc.record({ kind: fc.constant('dtype' as const), pick: fc.nat(), dtype: fc.constantFrom('F32' as const, 'F16' as const, 'BF16' as const, 'I32' as const, 'I64' as const) }),
-  fc.record({ kind: fc.constant('shape' as const), pick: fc.nat(), shape: fc.array(fc.integer({ min: 0, max: 64 }), { maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('rename' as const), pick: fc.nat(), name: fc.constantFrom(
-    'model.layers.9.mlp.down_proj.s2ft_delta', 'model.layers.0001.mlp.down_proj.s2ft_delta', 'model.layers.0.self_attn.down_proj.s2ft_columns',
-    'model.layers.0.mlp.down_proj.s2ft_rows', 'model.layers.1.self_attn.v_proj.s2ft_columns', 'model.layers.99999999999999999999.mlp.up_proj.s2ft_rows',
-    'model.layers.0.mlp.gate_proj.s2ft_delta', '__proto__', 'constructor', 'lm_head.weight') }),
+  fc.record({
+    kind: fc.constant('index' as const),
+    pick: fc.nat(),
+    at: fc.nat(),
+    value: fc.constantFrom(-1, 0, 7, 31, 32, 47, 48, 2 ** 31 - 1, -(2 ** 31)),
+  }),
+  fc.record({
+    kind: fc.constant('delta' as const),
+    pick: fc.nat(),
+    at: fc.nat(),
+    value: fc.constantFrom(NaN, Infinity, -Infinity, 3.4e38, 0),
+  }),
+  fc.record({
+    kind: fc.constant('dtype' as const),
+    pick: fc.nat(),
+    dtype: fc.constantFrom('F32' as const, 'F16' as const, 'BF16' as const, 'I32' as const, 'I64' as const),
+  }),
+  fc.record({
+    kind: fc.constant('shape' as const),
+    pick: fc.nat(),
+    shape: fc.array(fc.integer({ min: 0, max: 64 }), { maxLength: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('rename' as const),
+    pick: fc.nat(),
+    name: fc.constantFrom(
+      'model.layers.9.mlp.down_proj.s2ft_delta',
+      'model.layers.0001.mlp.down_proj.s2ft_delta',
+      'model.layers.0.self_attn.down_proj.s2ft_columns',
+      'model.layers.0.mlp.down_proj.s2ft_rows',
+      'model.layers.1.self_attn.v_proj.s2ft_columns',
+      'model.layers.99999999999999999999.mlp.up_proj.s2ft_rows',
+      'model.layers.0.mlp.gate_proj.s2ft_delta',
+      '__proto__',
+      'constructor',
+      'lm_head.weight',
+    ),
+  }),
   fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
 );
 
@@ -71,12 +120,18 @@ function withTensorOps(ops: TensorOp[]): Uint8Array {
     if (entries.length === 0) break;
     const e = entries[op.pick % entries.length];
     switch (op.kind) {
-      case 'index': if (e.data instanceof Int32Array && e.data.length > 0) e.data[op.at % e.data.length] = op.value; break;
-      case 'delta': if (e.data instanceof Float32Array && e.data.length > 0) e.data[op.at % e.data.length] = op.value; break;
+      case 'index':
+        if (e.data instanceof Int32Array && e.data.length > 0) e.data[op.at % e.data.length] = op.value;
+        break;
+      case 'delta':
+        if (e.data instanceof Float32Array && e.data.length > 0) e.data[op.at % e.data.length] = op.value;
+        break;
       case 'dtype': {
         const float = op.dtype === 'F32' || op.dtype === 'F16' || op.dtype === 'BF16';
         e.dtype = op.dtype;
-        e.data = float ? Float32Array.from(e.data) : Int32Array.from(e.data, (x) => (Number.isFinite(x) ? Math.trunc(x) : 0));
+        e.data = float
+          ? Float32Array.from(e.data)
+          : Int32Array.from(e.data, (x) => (Number.isFinite(x) ? Math.trunc(x) : 0));
         break;
       }
       case 'shape': {
@@ -85,8 +140,12 @@ function withTensorOps(ops: TensorOp[]): Uint8Array {
         e.data = e.data instanceof Float32Array ? new Float32Array(n) : Int32Array.from({ length: n }, (_, i) => i);
         break;
       }
-      case 'rename': if (!entries.some((x) => x.name === op.name)) e.name = op.name; break;
-      case 'drop': entries.splice(op.pick % entries.length, 1); break;
+      case 'rename':
+        if (!entries.some((x) => x.name === op.name)) e.name = op.name;
+        break;
+      case 'drop':
+        entries.splice(op.pick % entries.length, 1);
+        break;
     }
   }
   return writeSafetensors(entries, { ...validMetadata });
@@ -95,24 +154,57 @@ function withTensorOps(ops: TensorOp[]): Uint8Array {
 /** The valid file with its s2ft_config (or the whole metadata) replaced. */
 function withMetadata(metadata: Record<string, unknown>): Uint8Array {
   const header = JSON.parse(validHeader) as Record<string, unknown>;
-  Object.defineProperty(header, '__metadata__', { value: metadata, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(header, '__metadata__', {
+    value: metadata,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return assembleSafetensors(JSON.stringify(header), validData);
 }
 
 const malformed: fc.Arbitrary<Uint8Array> = fc.oneof(
-  { weight: 4, arbitrary: fc.array(jsonOp, { minLength: 1, maxLength: 3 }).map((ops) =>
-    withMetadata({ ...validMetadata, s2ft_config: mutateJson(validMetadata.s2ft_config, ops) })) },
-  { weight: 1, arbitrary: fc.constantFrom('NaN', '{', '', '[]', 'null', '"S2FT"', duplicateFirstKey(validMetadata.s2ft_config),
-    validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":1e400'),
-    validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":NaN'),
-    validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":9007199254740993'),
-    validMetadata.s2ft_config.replace('"hidden_size":32', '"hidden_size":1e300'),
-  ).map((text) => withMetadata({ ...validMetadata, s2ft_config: text })) },
-  { weight: 1, arbitrary: fc.record({ format: hostileValue, s2ft_config: hostileValue }, { requiredKeys: [] }).map(withMetadata) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(jsonOp, { minLength: 1, maxLength: 3 })
+      .map((ops) => withMetadata({ ...validMetadata, s2ft_config: mutateJson(validMetadata.s2ft_config, ops) })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        'NaN',
+        '{',
+        '',
+        '[]',
+        'null',
+        '"S2FT"',
+        duplicateFirstKey(validMetadata.s2ft_config),
+        validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":1e400'),
+        validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":NaN'),
+        validMetadata.s2ft_config.replace('"num_layers":2', '"num_layers":9007199254740993'),
+        validMetadata.s2ft_config.replace('"hidden_size":32', '"hidden_size":1e300'),
+      )
+      .map((text) => withMetadata({ ...validMetadata, s2ft_config: text })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ format: hostileValue, s2ft_config: hostileValue }, { requiredKeys: [] }).map(withMetadata),
+  },
   { weight: 3, arbitrary: fc.array(tensorOp, { minLength: 1, maxLength: 3 }).map(withTensorOps) },
-  { weight: 2, arbitrary: fc.array(jsonOp, { minLength: 1, maxLength: 2 }).map((ops) => assembleSafetensors(mutateJson(validHeader, ops), validData)) },
-  { weight: 2, arbitrary: fc.tuple(fc.array(byteOp, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([ops, keepPrefix]) =>
-    ops.reduce((b, op) => mutateBytes(b, op, keepPrefix ? 8 : 0), valid)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(jsonOp, { minLength: 1, maxLength: 2 })
+      .map((ops) => assembleSafetensors(mutateJson(validHeader, ops), validData)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.array(byteOp, { minLength: 1, maxLength: 3 }), fc.boolean())
+      .map(([ops, keepPrefix]) => ops.reduce((b, op) => mutateBytes(b, op, keepPrefix ? 8 : 0), valid)),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 128 }) },
   { weight: 1, arbitrary: fc.constant(valid) },
 );
@@ -134,23 +226,42 @@ describe('S²FT adapter loader under malformed input', () => {
   it('decodes or refuses with a UserError; a decoded adapter fits its own model and is refused by others, naming both', () => {
     const decode = new Tally('decodeS2ftAdapter');
     const fit = new Tally('checkAdapterFitsModel');
-    fc.assert(fc.property(malformed, fc.nat({ max: MODELS.length - 1 }), (bytes, which) => {
-      let decoded: ReturnType<typeof decodeS2ftAdapter> | null = null;
-      const limits = { maxAllocationBytes: 4096 + 4 * bytes.length };
-      runOne(decode, limits, () => preview(bytes), () => { decoded = decodeS2ftAdapter(bytes, 'fuzz-adapter.safetensors'); });
-      if (!decoded) return;
-      const model = MODELS[which];
-      const a = (decoded as ReturnType<typeof decodeS2ftAdapter>);
-      checkDecoded(a);
-      const outcome = runOne(fit, limits, () => `${preview(bytes)} on ${model.base.name}`,
-        () => checkAdapterFitsModel(a, model.config, model.base, 'fuzz-adapter.safetensors'));
-      if (outcome === 'accepted') return;
-      // A refusal names the adapter's model and the loaded one.
-      let message = '';
-      try { checkAdapterFitsModel(a, model.config, model.base, 'fuzz-adapter.safetensors'); } catch (e) { message = (e as UserError).message; }
-      for (const s of [a.info.baseModel.name, a.info.baseModel.fingerprint, model.base.name, model.base.fingerprint]) expect(message).toContain(s);
-      expect(['refused:wrong-model', 'refused:shape-mismatch']).toContain(outcome);
-    }), { numRuns: 2500, seed: 81 });
+    fc.assert(
+      fc.property(malformed, fc.nat({ max: MODELS.length - 1 }), (bytes, which) => {
+        let decoded: ReturnType<typeof decodeS2ftAdapter> | null = null;
+        const limits = { maxAllocationBytes: 4096 + 4 * bytes.length };
+        runOne(
+          decode,
+          limits,
+          () => preview(bytes),
+          () => {
+            decoded = decodeS2ftAdapter(bytes, 'fuzz-adapter.safetensors');
+          },
+        );
+        if (!decoded) return;
+        const model = MODELS[which];
+        const a = decoded as ReturnType<typeof decodeS2ftAdapter>;
+        checkDecoded(a);
+        const outcome = runOne(
+          fit,
+          limits,
+          () => `${preview(bytes)} on ${model.base.name}`,
+          () => checkAdapterFitsModel(a, model.config, model.base, 'fuzz-adapter.safetensors'),
+        );
+        if (outcome === 'accepted') return;
+        // A refusal names the adapter's model and the loaded one.
+        let message = '';
+        try {
+          checkAdapterFitsModel(a, model.config, model.base, 'fuzz-adapter.safetensors');
+        } catch (e) {
+          message = (e as UserError).message;
+        }
+        for (const s of [a.info.baseModel.name, a.info.baseModel.fingerprint, model.base.name, model.base.fingerprint])
+          expect(message).toContain(s);
+        expect(['refused:wrong-model', 'refused:shape-mismatch']).toContain(outcome);
+      }),
+      { numRuns: 2500, seed: 81 },
+    );
     decode.print();
     fit.print();
     expect(decode.total).toBe(2500);

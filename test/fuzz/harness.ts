@@ -18,8 +18,17 @@ export type Outcome = 'accepted' | `refused:${string}`;
 // any single one above the limit fails the run before the memory is taken.
 
 const TYPED_ARRAYS = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
 ] as const;
 
 export class AllocationTooLarge extends Error {}
@@ -35,7 +44,8 @@ function requestedBytes(name: string, args: unknown[]): number {
   if (name === 'ArrayBuffer') return typeof first === 'number' ? first : 0;
   const perElement = (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT: number }>)[name].BYTES_PER_ELEMENT;
   if (typeof first === 'number') return first * perElement;
-  if (first instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && first instanceof SharedArrayBuffer)) return 0; // a view
+  if (first instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && first instanceof SharedArrayBuffer))
+    return 0; // a view
   const length = (first as { length?: unknown } | null)?.length;
   return typeof length === 'number' ? length * perElement : 0;
 }
@@ -50,7 +60,8 @@ function installSpy(): void {
         if (active) {
           const bytes = requestedBytes(name, args);
           active.largest = Math.max(active.largest, bytes);
-          if (bytes > active.limit) throw new AllocationTooLarge(`new ${name}(${bytes} bytes) exceeds the fuzz limit of ${active.limit}`);
+          if (bytes > active.limit)
+            throw new AllocationTooLarge(`new ${name}(${bytes} bytes) exceeds the fuzz limit of ${active.limit}`);
         }
         return Reflect.construct(target, args, newTarget === g[name] ? target : newTarget);
       },
@@ -97,10 +108,15 @@ export class Tally {
 
   /** One line for the test log: inputs, accepted, refused by code, slowest, largest allocation. */
   print(): void {
-    const refused = [...this.counts].filter(([k]) => k !== 'accepted').sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${k.slice('refused:'.length)} ${v}`).join(', ');
-    console.log(`fuzz ${this.label}: ${this.total} inputs, accepted ${this.counts.get('accepted') ?? 0}, ` +
-      `refused {${refused}}; slowest ${this.slowestMs.toFixed(1)} ms, largest allocation ${this.largestAllocation} bytes`);
+    const refused = [...this.counts]
+      .filter(([k]) => k !== 'accepted')
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k.slice('refused:'.length)} ${v}`)
+      .join(', ');
+    console.log(
+      `fuzz ${this.label}: ${this.total} inputs, accepted ${this.counts.get('accepted') ?? 0}, ` +
+        `refused {${refused}}; slowest ${this.slowestMs.toFixed(1)} ms, largest allocation ${this.largestAllocation} bytes`,
+    );
   }
 }
 
@@ -116,7 +132,14 @@ function classifyError(e: unknown, describe: () => string): Outcome {
   return `refused:${e.code}`;
 }
 
-function finish(tally: Tally, spy: Spy, started: number, outcome: Outcome, limits: RunLimits, describe: () => string): Outcome {
+function finish(
+  tally: Tally,
+  spy: Spy,
+  started: number,
+  outcome: Outcome,
+  limits: RunLimits,
+  describe: () => string,
+): Outcome {
   const ms = performance.now() - started;
   if (ms > tally.slowestMs) tally.slowestInput = describe().slice(0, 200);
   tally.record(outcome, ms, spy.largest);
@@ -142,7 +165,12 @@ export function runOne(tally: Tally, limits: RunLimits, describe: () => string, 
 }
 
 /** The same for an async loader (the spy stays on across its awaits; runs are sequential). */
-export async function runOneAsync(tally: Tally, limits: RunLimits, describe: () => string, load: () => Promise<void>): Promise<Outcome> {
+export async function runOneAsync(
+  tally: Tally,
+  limits: RunLimits,
+  describe: () => string,
+  load: () => Promise<void>,
+): Promise<Outcome> {
   const spy: Spy = { limit: limits.maxAllocationBytes, largest: 0 };
   const started = performance.now();
   let outcome: Outcome = 'accepted';
@@ -160,7 +188,8 @@ export async function runOneAsync(tally: Tally, limits: RunLimits, describe: () 
 
 /** Short description of an input for failure messages. */
 export function preview(value: string | Uint8Array, max = 300): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > max ? `${value.slice(0, max)}…(${value.length} chars)` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > max ? `${value.slice(0, max)}…(${value.length} chars)` : value);
   const head = Array.from(value.subarray(0, max), (b) => b.toString(16).padStart(2, '0')).join('');
   return `${value.length} bytes: ${head}${value.length > max ? '…' : ''}`;
 }
@@ -173,9 +202,9 @@ const SENTINEL = '\u0000fuzz:';
 const RAW: Record<string, string> = {
   nan: 'NaN',
   inf: 'Infinity',
-  overflow: '1e400',        // parses to Infinity
+  overflow: '1e400', // parses to Infinity
   negOverflow: '-1e400',
-  underflow: '1e-400',      // parses to 0
+  underflow: '1e-400', // parses to 0
   negZero: '-0',
   deep: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
   deepObject: `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`,
@@ -184,14 +213,56 @@ const raw = (name: keyof typeof RAW) => `${SENTINEL}${name}`;
 
 /** Values of every type and the edges of every type, as a hostile field value. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom<unknown>(
-    null, true, false, 0, -1, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e308, Number.MAX_SAFE_INTEGER,
-    '', ' ', 'F32', 'llama', 's2ft', '__proto__', '\u{1F600}', 'x'.repeat(10_000), [], {}, [[]], [null], [-1], [1.5],
-    [2 ** 50], [2 ** 25, 2 ** 25], [0, 2 ** 52], { __proto__: null, polluted: true },
-  ) },
-  { weight: 2, arbitrary: fc.constantFrom(
-    raw('nan'), raw('inf'), raw('overflow'), raw('negOverflow'), raw('underflow'), raw('negZero'), raw('deep'), raw('deepObject'),
-  ) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      -0.5,
+      2 ** 31,
+      2 ** 32,
+      2 ** 53,
+      2 ** 53 + 2,
+      2 ** 64,
+      1e308,
+      Number.MAX_SAFE_INTEGER,
+      '',
+      ' ',
+      'F32',
+      'llama',
+      's2ft',
+      '__proto__',
+      '\u{1F600}',
+      'x'.repeat(10_000),
+      [],
+      {},
+      [[]],
+      [null],
+      [-1],
+      [1.5],
+      [2 ** 50],
+      [2 ** 25, 2 ** 25],
+      [0, 2 ** 52],
+      { __proto__: null, polluted: true },
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      raw('nan'),
+      raw('inf'),
+      raw('overflow'),
+      raw('negOverflow'),
+      raw('underflow'),
+      raw('negZero'),
+      raw('deep'),
+      raw('deepObject'),
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: -10, max: 100 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
@@ -199,7 +270,19 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Keys that reach Object.prototype or are otherwise special. */
 export const hostileKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__metadata__', '', '\u0000', 'é', 'a"b'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    '__metadata__',
+    '',
+    '\u0000',
+    'é',
+    'a"b',
+  ),
   fc.string({ maxLength: 8 }),
 );
 
@@ -226,8 +309,16 @@ function slots(root: unknown, cap = 400): [Container, string | number][] {
   const queue: unknown[] = [root];
   while (queue.length > 0 && out.length < cap) {
     const v = queue.shift();
-    if (Array.isArray(v)) v.forEach((x, i) => { out.push([v, i]); queue.push(x); });
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push([v as Container, k]); queue.push(x); }
+    if (Array.isArray(v))
+      v.forEach((x, i) => {
+        out.push([v, i]);
+        queue.push(x);
+      });
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        out.push([v as Container, k]);
+        queue.push(x);
+      }
   }
   return out;
 }
@@ -246,13 +337,17 @@ export function mutateJson(text: string, ops: JsonOp[]): string {
   let root = JSON.parse(text) as unknown;
   for (const shared of ops) {
     // Generated values may be shared constants: copy, so no edit reaches another input or itself.
-    const op = 'value' in shared ? { ...shared, value: JSON.parse(JSON.stringify(shared.value) ?? 'null') as unknown } : shared;
+    const op =
+      'value' in shared ? { ...shared, value: JSON.parse(JSON.stringify(shared.value) ?? 'null') as unknown } : shared;
     const all = slots(root);
     const boxes = containers(root);
     switch (op.kind) {
       case 'set':
         if (all.length === 0) root = op.value;
-        else { const [c, k] = all[op.pick % all.length]; define(c, k, op.value); }
+        else {
+          const [c, k] = all[op.pick % all.length];
+          define(c, k, op.value);
+        }
         break;
       case 'delete':
         if (all.length > 0) {
@@ -272,7 +367,10 @@ export function mutateJson(text: string, ops: JsonOp[]): string {
       }
       case 'wrap':
         if (all.length === 0) root = [root];
-        else { const [c, k] = all[op.pick % all.length]; define(c, k, [(c as Record<string, unknown>)[k as string]]); }
+        else {
+          const [c, k] = all[op.pick % all.length];
+          define(c, k, [(c as Record<string, unknown>)[k as string]]);
+        }
         break;
     }
   }
@@ -316,10 +414,24 @@ export function mutateBytes(bytes: Uint8Array, op: ByteOp, from = 0): Uint8Array
   const span = Math.max(1, bytes.length - from);
   const at = from + (('at' in op ? op.at : 0) % span);
   switch (op.kind) {
-    case 'truncate': return bytes.slice(0, at);
-    case 'flip': { const out = bytes.slice(); if (at < out.length) out[at] ^= op.xor; return out; }
-    case 'badUtf8': { const out = bytes.slice(); out.set(op.bytes.slice(0, Math.max(0, out.length - at)), at); return out; }
-    case 'append': { const out = new Uint8Array(bytes.length + op.bytes.length); out.set(bytes); out.set(op.bytes, bytes.length); return out; }
+    case 'truncate':
+      return bytes.slice(0, at);
+    case 'flip': {
+      const out = bytes.slice();
+      if (at < out.length) out[at] ^= op.xor;
+      return out;
+    }
+    case 'badUtf8': {
+      const out = bytes.slice();
+      out.set(op.bytes.slice(0, Math.max(0, out.length - at)), at);
+      return out;
+    }
+    case 'append': {
+      const out = new Uint8Array(bytes.length + op.bytes.length);
+      out.set(bytes);
+      out.set(op.bytes, bytes.length);
+      return out;
+    }
   }
 }
 

@@ -35,7 +35,13 @@ export async function refreshAdapters(): Promise<AdapterSummary[]> {
   for (const adapter of adapters) {
     if (stored.has(adapter.id) || adapter.kind === 'lora' || !adapter.fits) continue;
     const file = await worker.exportAdapter('s2ft', adapter.id);
-    await saveAdapter({ id: adapter.id, name: adapter.name, fileName: file.fileName, bytes: file.bytes, savedAt: Date.now() });
+    await saveAdapter({
+      id: adapter.id,
+      name: adapter.name,
+      fileName: file.fileName,
+      bytes: file.bytes,
+      savedAt: Date.now(),
+    });
     stored.set(adapter.id, adapter.id);
   }
   return adapters;

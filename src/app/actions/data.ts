@@ -8,7 +8,10 @@ export async function loadData(source: DataSource): Promise<boolean> {
   const { settings } = useStudio.getState();
   useStudio.setState({ data: { status: 'busy' }, selection: { status: 'idle' } });
   try {
-    const summary = await worker.loadData(source, { validationFraction: settings.validationFraction, seed: settings.seed });
+    const summary = await worker.loadData(source, {
+      validationFraction: settings.validationFraction,
+      seed: settings.seed,
+    });
     useStudio.setState({ data: { status: 'ready', value: summary }, dataSource: source });
     return true;
   } catch (e) {

@@ -26,13 +26,22 @@ export function defaultModel(): BuiltinModelEntry {
 export async function loadModel(source: ModelSource): Promise<boolean> {
   const worker = requireWorker();
   const set = useStudio.setState;
-  set({ model: { status: 'busy' }, data: { status: 'idle' }, selection: { status: 'idle' }, adapters: [], activeAdapter: 'base' });
+  set({
+    model: { status: 'busy' },
+    data: { status: 'idle' },
+    selection: { status: 'idle' },
+    adapters: [],
+    activeAdapter: 'base',
+  });
   // The worker delivers every progress event before it answers (training.worker.ts `delivering`).
   const onProgress = (progress: ModelLoadProgress) => set({ model: { status: 'busy', progress } });
   try {
     const summary = await worker.loadModel(source, Comlink.proxy(onProgress));
     const { settings, updateSettings } = useStudio.getState();
-    updateSettings({ ...modelDefaults(summary.config, settings), model: source.kind === 'builtin' ? summary.name : settings.model });
+    updateSettings({
+      ...modelDefaults(summary.config, settings),
+      model: source.kind === 'builtin' ? summary.name : settings.model,
+    });
     set({ model: { status: 'ready', value: summary }, modelSource: source });
     await restoreAdapters();
     return true;

@@ -33,7 +33,11 @@ export function syncSettingsToLink(): () => void {
 export async function openSession(): Promise<void> {
   const worker = requireWorker();
   try {
-    const [models, datasets, runs] = await Promise.all([worker.listBuiltinModels(), worker.listBuiltinDatasets(), loadRuns()]);
+    const [models, datasets, runs] = await Promise.all([
+      worker.listBuiltinModels(),
+      worker.listBuiltinDatasets(),
+      loadRuns(),
+    ]);
     useStudio.setState({ builtinModels: models, builtinDatasets: datasets, runs });
   } catch (e) {
     useStudio.setState({ model: { status: 'failed', message: errorMessage(e) } });

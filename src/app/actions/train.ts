@@ -19,7 +19,7 @@ export function applyEvents(run: LiveRun, events: readonly TrainEvent[]): LiveRu
   const evals = [...run.evals];
   const samples = [...run.samples];
   for (const event of events) {
-    if (!next.runId) next = { ...next, runId: event.runId };        // a new run learns its id from its first event
+    if (!next.runId) next = { ...next, runId: event.runId }; // a new run learns its id from its first event
     switch (event.kind) {
       case 'phase':
         next = { ...next, phase: event.phase, message: event.message, error: event.error };
@@ -41,7 +41,10 @@ export function applyEvents(run: LiveRun, events: readonly TrainEvent[]): LiveRu
   return { ...next, steps, evals, samples };
 }
 
-async function follow(run: LiveRun, start: (onEvent: (e: TrainEvent) => void) => Promise<RunSummary>): Promise<RunSummary | null> {
+async function follow(
+  run: LiveRun,
+  start: (onEvent: (e: TrainEvent) => void) => Promise<RunSummary>,
+): Promise<RunSummary | null> {
   useStudio.setState({ live: run });
   // The worker delivers every event before it answers (training.worker.ts `delivering`), so
   // flushing the frame's batch once the result is here completes the curves.
@@ -55,11 +58,23 @@ async function follow(run: LiveRun, start: (onEvent: (e: TrainEvent) => void) =>
     const live = useStudio.getState().live ?? run;
     const record: RunRecord = {
       summary,
-      history: { runId: summary.runId, name: summary.name, steps: live.steps, evals: live.evals, samples: live.samples },
+      history: {
+        runId: summary.runId,
+        name: summary.name,
+        steps: live.steps,
+        evals: live.evals,
+        samples: live.samples,
+      },
       savedAt: Date.now(),
     };
     useStudio.setState((s) => ({
-      live: { ...live, runId: summary.runId, phase: summary.status, error: summary.error, message: summary.error?.message ?? `${summary.stepsDone} steps trained` },
+      live: {
+        ...live,
+        runId: summary.runId,
+        phase: summary.status,
+        error: summary.error,
+        message: summary.error?.message ?? `${summary.stepsDone} steps trained`,
+      },
       runs: [...s.runs.filter((r) => r.summary.runId !== summary.runId), record],
     }));
     await saveRun(record);
@@ -68,7 +83,14 @@ async function follow(run: LiveRun, start: (onEvent: (e: TrainEvent) => void) =>
   } catch (e) {
     batch.flush();
     const live = useStudio.getState().live ?? run;
-    useStudio.setState({ live: { ...live, phase: 'error', message: errorMessage(e), error: { code: 'internal', message: errorMessage(e) } } });
+    useStudio.setState({
+      live: {
+        ...live,
+        phase: 'error',
+        message: errorMessage(e),
+        error: { code: 'internal', message: errorMessage(e) },
+      },
+    });
     return null;
   }
 }
@@ -89,7 +111,10 @@ export async function startTraining(): Promise<RunSummary | null> {
 
 export async function resumeCheckpoint(checkpoint: CheckpointSummary): Promise<RunSummary | null> {
   const worker = requireWorker();
-  useStudio.setState((s) => ({ checkpoints: s.checkpoints.filter((c) => c.runId !== checkpoint.runId), activePanel: 'train' }));
+  useStudio.setState((s) => ({
+    checkpoints: s.checkpoints.filter((c) => c.runId !== checkpoint.runId),
+    activePanel: 'train',
+  }));
   const run: LiveRun = {
     runId: checkpoint.runId,
     name: checkpoint.name,

@@ -7,15 +7,21 @@ export function BackendBadge() {
   if (backend.status === 'starting') {
     return (
       <div className="backend" aria-live="polite">
-        <span className="badge badge-pending" data-testid="backend-badge" aria-busy="true">Starting…</span>
+        <span className="badge badge-pending" data-testid="backend-badge" aria-busy="true">
+          Starting…
+        </span>
       </div>
     );
   }
   if (backend.status === 'failed') {
     return (
       <div className="backend" aria-live="polite">
-        <span className="badge badge-error" data-testid="backend-badge">No backend</span>
-        <p className="backend-note" role="alert">The training worker could not start: {backend.message}</p>
+        <span className="badge badge-error" data-testid="backend-badge">
+          No backend
+        </span>
+        <p className="backend-note" role="alert">
+          The training worker could not start: {backend.message}
+        </p>
       </div>
     );
   }
@@ -33,8 +39,14 @@ export function BackendBadge() {
       >
         {backendLabel(info.backend)}
       </span>
-      <span id="backend-details" className="visually-hidden">{details}</span>
-      {note && <p className="backend-note" data-testid="backend-note">{note}</p>}
+      <span id="backend-details" className="visually-hidden">
+        {details}
+      </span>
+      {note && (
+        <p className="backend-note" data-testid="backend-note">
+          {note}
+        </p>
+      )}
     </div>
   );
 }

@@ -26,7 +26,15 @@ async function pickFolder(picker: NonNullable<PickerWindow['showDirectoryPicker'
   return files;
 }
 
-export function FileDrop({ label, accept, multiple = false, folder = false, onFiles, children, testId }: {
+export function FileDrop({
+  label,
+  accept,
+  multiple = false,
+  folder = false,
+  onFiles,
+  children,
+  testId,
+}: {
   label: string;
   accept?: string;
   multiple?: boolean;
@@ -63,7 +71,9 @@ export function FileDrop({ label, accept, multiple = false, folder = false, onFi
             Choose folder…
           </button>
         )}
-        <label htmlFor={inputId} className="file-input-label">{label}</label>
+        <label htmlFor={inputId} className="file-input-label">
+          {label}
+        </label>
         <input
           id={inputId}
           type="file"

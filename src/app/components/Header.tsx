@@ -6,7 +6,9 @@ export function Header() {
     <header className="studio-header">
       <div>
         <h1>S²FT Studio</h1>
-        <p className="tagline">Structured sparse fine-tuning of small language models, in your browser. Nothing leaves this machine.</p>
+        <p className="tagline">
+          Structured sparse fine-tuning of small language models, in your browser. Nothing leaves this machine.
+        </p>
         <SettingsMenu />
       </div>
       <BackendBadge />

@@ -35,7 +35,20 @@ export interface HeatmapProps {
   testId?: string;
 }
 
-export function Heatmap({ values, rows, cols, scale, label, markedCols, markedRows, outlines = [], describe, width = 320, height, testId }: HeatmapProps) {
+export function Heatmap({
+  values,
+  rows,
+  cols,
+  scale,
+  label,
+  markedCols,
+  markedRows,
+  outlines = [],
+  describe,
+  width = 320,
+  height,
+  testId,
+}: HeatmapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
   const displayHeight = height ?? Math.max(8, Math.round((width * rows) / cols));
@@ -83,19 +96,36 @@ export function Heatmap({ values, rows, cols, scale, label, markedCols, markedRo
             className="heatmap-outline"
             data-testid={testId ? `${testId}-outline` : undefined}
             title={o.label}
-            style={{ left: pct(o.col0, cols), width: pct(o.col1 - o.col0, cols), top: pct(o.row0, rows), height: pct(o.row1 - o.row0, rows) }}
+            style={{
+              left: pct(o.col0, cols),
+              width: pct(o.col1 - o.col0, cols),
+              top: pct(o.row0, rows),
+              height: pct(o.row1 - o.row0, rows),
+            }}
           />
         ))}
-        {markedCols && [...markedCols].map((c) => (
-          <div key={`c${c}`} className="heatmap-mark heatmap-mark-col" style={{ left: pct(c, cols), width: pct(1, cols) }} />
-        ))}
-        {markedRows && [...markedRows].map((r) => (
-          <div key={`r${r}`} className="heatmap-mark heatmap-mark-row" style={{ top: pct(r, rows), height: pct(1, rows) }} />
-        ))}
+        {markedCols &&
+          [...markedCols].map((c) => (
+            <div
+              key={`c${c}`}
+              className="heatmap-mark heatmap-mark-col"
+              style={{ left: pct(c, cols), width: pct(1, cols) }}
+            />
+          ))}
+        {markedRows &&
+          [...markedRows].map((r) => (
+            <div
+              key={`r${r}`}
+              className="heatmap-mark heatmap-mark-row"
+              style={{ top: pct(r, rows), height: pct(1, rows) }}
+            />
+          ))}
       </div>
       <figcaption>
         <span>{label}</span>
-        <span className="heatmap-hover" aria-live="polite" data-testid={testId ? `${testId}-hover` : undefined}>{hover ?? '\u00a0'}</span>
+        <span className="heatmap-hover" aria-live="polite" data-testid={testId ? `${testId}-hover` : undefined}>
+          {hover ?? '\u00a0'}
+        </span>
       </figcaption>
     </figure>
   );

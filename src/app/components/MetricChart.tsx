@@ -29,28 +29,58 @@ export interface MetricChartProps {
   testId?: string;
 }
 
-const defaultFormat = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+const defaultFormat = (v: number) =>
+  Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3);
 
 /** Memoised: a chart re-renders only when its own data or series change. */
-export const MetricChart = memo(function MetricChart({ title, data, series, allowLog = false, format = defaultFormat, width = 440, height = 200, testId }: MetricChartProps) {
+export const MetricChart = memo(function MetricChart({
+  title,
+  data,
+  series,
+  allowLog = false,
+  format = defaultFormat,
+  width = 440,
+  height = 200,
+  testId,
+}: MetricChartProps) {
   const [log, setLog] = useState(false);
   const titleId = useId();
   const last = data.at(-1);
-  const summary = last ? series.map((s) => last[s.key] !== undefined ? `${s.name} ${format(last[s.key]!)}` : null).filter(Boolean).join(', ') : 'no data yet';
+  const summary = last
+    ? series
+        .map((s) => (last[s.key] !== undefined ? `${s.name} ${format(last[s.key]!)}` : null))
+        .filter(Boolean)
+        .join(', ')
+    : 'no data yet';
   return (
     <figure className="metric-chart" data-testid={testId} data-points={data.length} aria-labelledby={titleId}>
       <figcaption>
-        <span id={titleId} className="metric-title">{title}</span>
-        <span className="metric-latest" aria-live="off">{summary}</span>
+        <span id={titleId} className="metric-title">
+          {title}
+        </span>
+        <span className="metric-latest" aria-live="off">
+          {summary}
+        </span>
         {allowLog && (
           <label className="metric-log">
             <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log scale
           </label>
         )}
       </figcaption>
-      <LineChart width={width} height={height} data={data as ChartPoint[]} margin={{ top: 4, right: 12, bottom: 4, left: 4 }}>
+      <LineChart
+        width={width}
+        height={height}
+        data={data as ChartPoint[]}
+        margin={{ top: 4, right: 12, bottom: 4, left: 4 }}
+      >
         <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} />
+        <XAxis
+          dataKey="step"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          allowDecimals={false}
+          tick={{ fontSize: 11 }}
+        />
         <YAxis
           scale={log ? 'log' : 'linear'}
           domain={['auto', 'auto']}
@@ -59,7 +89,10 @@ export const MetricChart = memo(function MetricChart({ title, data, series, allo
           width={56}
           tickFormatter={format}
         />
-        <Tooltip formatter={(v) => (typeof v === 'number' ? format(v) : String(v))} labelFormatter={(s) => `step ${String(s)}`} />
+        <Tooltip
+          formatter={(v) => (typeof v === 'number' ? format(v) : String(v))}
+          labelFormatter={(s) => `step ${String(s)}`}
+        />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         {series.map((s) => (
           <Line

@@ -12,8 +12,12 @@ export function ResumeBanner() {
         <p key={c.runId}>
           Run <strong>{c.name}</strong> ({c.method}) stopped at step {c.step} of {c.steps}
           {c.modelSource.kind === 'files' ? `; load ${c.modelSource.name} from disk again to continue it` : ''}.{' '}
-          <button type="button" disabled={!modelReady} onClick={() => void resumeCheckpoint(c)}>Resume from step {c.step}</button>{' '}
-          <button type="button" onClick={() => void discardCheckpoint(c.runId)}>Discard</button>
+          <button type="button" disabled={!modelReady} onClick={() => void resumeCheckpoint(c)}>
+            Resume from step {c.step}
+          </button>{' '}
+          <button type="button" onClick={() => void discardCheckpoint(c.runId)}>
+            Discard
+          </button>
         </p>
       ))}
     </div>

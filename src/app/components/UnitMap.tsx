@@ -23,7 +23,18 @@ export interface UnitMapProps {
 const SELECTED: [number, number, number] = [230, 120, 20];
 const NO_SCORE: [number, number, number] = [214, 220, 227];
 
-export function UnitMap({ scores, selected, units, unitName, label, cellWidth, cellHeight, layer, onLayer, testId }: UnitMapProps) {
+export function UnitMap({
+  scores,
+  selected,
+  units,
+  unitName,
+  label,
+  cellWidth,
+  cellHeight,
+  layer,
+  onLayer,
+  testId,
+}: UnitMapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
   const layers = selected.length;
@@ -87,7 +98,9 @@ export function UnitMap({ scores, selected, units, unitName, label, cellWidth, c
       />
       <figcaption>
         <span>{label}</span>
-        <span className="heatmap-hover" aria-live="polite">{hover ?? '\u00a0'}</span>
+        <span className="heatmap-hover" aria-live="polite">
+          {hover ?? '\u00a0'}
+        </span>
       </figcaption>
     </figure>
   );

@@ -43,9 +43,10 @@ function describer(view: WeightView, permutedOrder: number[]) {
     const index = view.unitAxis === 'columns' ? col * view.colsPerCell : row * view.rowsPerCell;
     const position = Math.floor(index / view.unitSize);
     const unit = view.order[position];
-    const mapping = view.order === permutedOrder
-      ? `permuted position ${position} ← original ${view.unit} ${unit}`
-      : `original ${view.unit} ${unit} → permuted position ${positionOf.get(unit) ?? '?'}`;
+    const mapping =
+      view.order === permutedOrder
+        ? `permuted position ${position} ← original ${view.unit} ${unit}`
+        : `original ${view.unit} ${unit} → permuted position ${positionOf.get(unit) ?? '?'}`;
     return `${view.module} row ${row * view.rowsPerCell}, column ${col * view.colsPerCell}: ${mapping}`;
   };
 }
@@ -57,13 +58,15 @@ export function WeightViews({ layer, group, version }: { layer: number; group: M
   useEffect(() => {
     let live = true;
     const worker = requireWorker();
-    Promise.all(GROUP_MODULES[group].map(async (module) => {
-      const [before, after] = await Promise.all([
-        worker.weightView({ layer, module, permuted: false }),
-        worker.weightView({ layer, module, permuted: true }),
-      ]);
-      return { module, before, after };
-    })).then(
+    Promise.all(
+      GROUP_MODULES[group].map(async (module) => {
+        const [before, after] = await Promise.all([
+          worker.weightView({ layer, module, permuted: false }),
+          worker.weightView({ layer, module, permuted: true }),
+        ]);
+        return { module, before, after };
+      }),
+    ).then(
       (result) => live && (setPairs(result), setError(null)),
       (e: unknown) => live && setError(errorMessage(e)),
     );
@@ -72,8 +75,18 @@ export function WeightViews({ layer, group, version }: { layer: number; group: M
     };
   }, [layer, group, version]);
 
-  if (error) return <p role="alert" className="task-error">Could not draw the weights: {error}</p>;
-  if (!pairs) return <p role="status" className="muted">Reading layer {layer}'s weights…</p>;
+  if (error)
+    return (
+      <p role="alert" className="task-error">
+        Could not draw the weights: {error}
+      </p>
+    );
+  if (!pairs)
+    return (
+      <p role="status" className="muted">
+        Reading layer {layer}'s weights…
+      </p>
+    );
   return (
     <div className="weight-views" data-testid="weight-views">
       {pairs.map(({ module, before, after }) => {
@@ -81,12 +94,28 @@ export function WeightViews({ layer, group, version }: { layer: number; group: M
         const width = module === 'o_proj' || module === 'down_proj' ? 300 : 220;
         return (
           <div key={module} className="weight-pair">
-            <Heatmap values={before.values} rows={before.rows} cols={before.cols} scale={scale} width={width} outlines={outlines(before)}
+            <Heatmap
+              values={before.values}
+              rows={before.rows}
+              cols={before.cols}
+              scale={scale}
+              width={width}
+              outlines={outlines(before)}
               label={`${module} layer ${layer}, original order (${before.shape[0]}×${before.shape[1]}, |W|)`}
-              describe={describer(before, after.order)} testId={`view-${module}-original`} />
-            <Heatmap values={after.values} rows={after.rows} cols={after.cols} scale={scale} width={width} outlines={outlines(after)}
+              describe={describer(before, after.order)}
+              testId={`view-${module}-original`}
+            />
+            <Heatmap
+              values={after.values}
+              rows={after.rows}
+              cols={after.cols}
+              scale={scale}
+              width={width}
+              outlines={outlines(after)}
               label={`${module} layer ${layer}, co-permuted: trainable block first`}
-              describe={describer(after, after.order)} testId={`view-${module}-permuted`} />
+              describe={describer(after, after.order)}
+              testId={`view-${module}-permuted`}
+            />
             {after.note && <p className="muted note">{after.note}</p>}
           </div>
         );

@@ -8,7 +8,9 @@ export function WorkerNotice() {
     <div className="banner" role="status" data-testid="worker-notice">
       <p>
         {notice}{' '}
-        <button type="button" onClick={() => useStudio.setState({ workerNotice: null })}>Dismiss</button>
+        <button type="button" onClick={() => useStudio.setState({ workerNotice: null })}>
+          Dismiss
+        </button>
       </p>
     </div>
   );

@@ -1,8 +1,6 @@
 /** Colour scales for heatmaps: diverging around zero for weights, sequential for scores. */
 
-export type ColourScale =
-  | { kind: 'diverging'; limit: number }
-  | { kind: 'sequential'; min: number; max: number };
+export type ColourScale = { kind: 'diverging'; limit: number } | { kind: 'sequential'; min: number; max: number };
 
 type Rgb = [number, number, number];
 

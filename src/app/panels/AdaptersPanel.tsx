@@ -13,29 +13,57 @@ export function AdaptersPanel() {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const act = (what: Promise<unknown>, done?: string) => {
     setMessage(null);
-    what.then(() => done && setMessage({ text: done, error: false }), (e: unknown) => setMessage({ text: errorMessage(e), error: true }));
+    what.then(
+      () => done && setMessage({ text: done, error: false }),
+      (e: unknown) => setMessage({ text: errorMessage(e), error: true }),
+    );
   };
   return (
     <>
       <PanelIntro>
-        Download what training produced as an S²FT adapter (.safetensors) or a PEFT LoRA (.zip), load adapters
-        back, switch between them, fuse several with weights, and try them in the playground.
+        Download what training produced as an S²FT adapter (.safetensors) or a PEFT LoRA (.zip), load adapters back,
+        switch between them, fuse several with weights, and try them in the playground.
       </PanelIntro>
       <div className="row">
-        <FileDrop label="Import adapter…" accept=".safetensors" testId="adapter-drop" onFiles={(files) => act(importAdapterFile(files[0]).then((a) => setMessage({ text: `Imported ${a.name}.`, error: false })))}>
+        <FileDrop
+          label="Import adapter…"
+          accept=".safetensors"
+          testId="adapter-drop"
+          onFiles={(files) =>
+            act(importAdapterFile(files[0]).then((a) => setMessage({ text: `Imported ${a.name}.`, error: false })))
+          }
+        >
           <p className="muted">A native S²FT adapter file (.safetensors) made for the loaded model.</p>
         </FileDrop>
       </div>
-      {message && <p role={message.error ? 'alert' : 'status'} data-testid="adapter-message" className={message.error ? 'task-error' : 'task-status'}>{message.text}</p>}
-      {adapters.length === 0
-        ? <p className="muted" data-testid="adapters-empty">No adapters yet: train with S²FT or LoRA, or import a file.</p>
-        : <AdapterTable adapters={adapters} act={act} />}
+      {message && (
+        <p
+          role={message.error ? 'alert' : 'status'}
+          data-testid="adapter-message"
+          className={message.error ? 'task-error' : 'task-status'}
+        >
+          {message.text}
+        </p>
+      )}
+      {adapters.length === 0 ? (
+        <p className="muted" data-testid="adapters-empty">
+          No adapters yet: train with S²FT or LoRA, or import a file.
+        </p>
+      ) : (
+        <AdapterTable adapters={adapters} act={act} />
+      )}
       <Playground />
     </>
   );
 }
 
-function AdapterTable({ adapters, act }: { adapters: AdapterSummary[]; act: (p: Promise<unknown>, done?: string) => void }) {
+function AdapterTable({
+  adapters,
+  act,
+}: {
+  adapters: AdapterSummary[];
+  act: (p: Promise<unknown>, done?: string) => void;
+}) {
   const active = useStudio((s) => s.activeAdapter);
   const [weights, setWeights] = useState<Record<string, number>>({});
   const fusable = adapters.filter((a) => a.kind !== 'lora' && a.fits);
@@ -45,33 +73,94 @@ function AdapterTable({ adapters, act }: { adapters: AdapterSummary[]; act: (p: 
       <table className="compare" data-testid="adapter-table">
         <caption className="visually-hidden">Adapters</caption>
         <thead>
-          <tr><th scope="col">Adapter</th><th scope="col">Kind</th><th scope="col">Base model</th><th scope="col">Parameters</th><th scope="col">Fuse weight</th><th scope="col">Actions</th></tr>
+          <tr>
+            <th scope="col">Adapter</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Base model</th>
+            <th scope="col">Parameters</th>
+            <th scope="col">Fuse weight</th>
+            <th scope="col">Actions</th>
+          </tr>
         </thead>
         <tbody>
           {adapters.map((a) => (
             <tr key={a.id} data-adapter={a.name} data-active={a.id === active}>
-              <th scope="row">{a.name}{a.id === active ? ' (in use)' : ''}<div className="muted">{a.origin}</div></th>
+              <th scope="row">
+                {a.name}
+                {a.id === active ? ' (in use)' : ''}
+                <div className="muted">{a.origin}</div>
+              </th>
               <td>{a.kind}</td>
-              <td>{a.baseModel.name}{a.fits ? '' : <span className="task-error"> (does not fit: {a.message})</span>}</td>
-              <td>{formatCount(a.params)} in {a.blocks} blocks</td>
+              <td>
+                {a.baseModel.name}
+                {a.fits ? '' : <span className="task-error"> (does not fit: {a.message})</span>}
+              </td>
+              <td>
+                {formatCount(a.params)} in {a.blocks} blocks
+              </td>
               <td>
                 {a.kind !== 'lora' && a.fits && (
-                  <input type="number" step={0.1} aria-label={`Fuse weight for ${a.name}`} value={weights[a.id] ?? 0}
-                    onChange={(e) => setWeights({ ...weights, [a.id]: Number(e.target.value) || 0 })} />
+                  <input
+                    type="number"
+                    step={0.1}
+                    aria-label={`Fuse weight for ${a.name}`}
+                    value={weights[a.id] ?? 0}
+                    onChange={(e) => setWeights({ ...weights, [a.id]: Number(e.target.value) || 0 })}
+                  />
                 )}
               </td>
-              <td><div className="actions">
-                <button type="button" disabled={!a.fits || a.id === active} onClick={() => act(switchAdapter(a.id), `Now generating with ${a.name}.`)}>Use</button>
-                {a.kind !== 'lora' && <button type="button" onClick={() => act(downloadAdapter('s2ft', a.id))} aria-label={`Download ${a.name} as S²FT safetensors`}>S²FT file</button>}
-                <button type="button" onClick={() => act(downloadAdapter('peft-zip', a.id))} aria-label={`Download ${a.name} as PEFT LoRA zip`}>PEFT zip</button>
-              </div></td>
+              <td>
+                <div className="actions">
+                  <button
+                    type="button"
+                    disabled={!a.fits || a.id === active}
+                    onClick={() => act(switchAdapter(a.id), `Now generating with ${a.name}.`)}
+                  >
+                    Use
+                  </button>
+                  {a.kind !== 'lora' && (
+                    <button
+                      type="button"
+                      onClick={() => act(downloadAdapter('s2ft', a.id))}
+                      aria-label={`Download ${a.name} as S²FT safetensors`}
+                    >
+                      S²FT file
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    onClick={() => act(downloadAdapter('peft-zip', a.id))}
+                    aria-label={`Download ${a.name} as PEFT LoRA zip`}
+                  >
+                    PEFT zip
+                  </button>
+                </div>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <div className="row">
-        <button type="button" disabled={active === 'base'} onClick={() => act(switchAdapter('base'), 'Now generating with the base model.')}>Use base model</button>
-        <button type="button" disabled={chosen.length === 0} onClick={() => act(fuseAdapters(chosen.map((a) => a.id), chosen.map((a) => weights[a.id])), 'Fused.')}>
+        <button
+          type="button"
+          disabled={active === 'base'}
+          onClick={() => act(switchAdapter('base'), 'Now generating with the base model.')}
+        >
+          Use base model
+        </button>
+        <button
+          type="button"
+          disabled={chosen.length === 0}
+          onClick={() =>
+            act(
+              fuseAdapters(
+                chosen.map((a) => a.id),
+                chosen.map((a) => weights[a.id]),
+              ),
+              'Fused.',
+            )
+          }
+        >
           Fuse {chosen.length || ''} with their weights
         </button>
       </div>
@@ -105,29 +194,67 @@ function Playground() {
     }
   };
   return (
-    <form noValidate className="card playground" aria-label="Playground" onSubmit={(e) => {
-      e.preventDefault();
-      void run();
-    }}>
+    <form
+      noValidate
+      className="card playground"
+      aria-label="Playground"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run();
+      }}
+    >
       <h3>Playground</h3>
       <label className="field field-wide">
         <span className="field-label">Prompt</span>
         <textarea value={prompt} rows={3} onChange={(e) => setPrompt(e.target.value)} />
       </label>
       <div className="row">
-        <label className="field"><span className="field-label">New tokens</span>
-          <input type="number" min={1} max={512} value={maxNewTokens} onChange={(e) => setMax(Math.max(1, Math.min(512, Math.round(Number(e.target.value)) || 1)))} />
+        <label className="field">
+          <span className="field-label">New tokens</span>
+          <input
+            type="number"
+            min={1}
+            max={512}
+            value={maxNewTokens}
+            onChange={(e) => setMax(Math.max(1, Math.min(512, Math.round(Number(e.target.value)) || 1)))}
+          />
         </label>
-        <label className="field" title="0 picks the most likely token every time (greedy)."><span className="field-label">Temperature</span>
-          <input type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))} />
+        <label className="field" title="0 picks the most likely token every time (greedy).">
+          <span className="field-label">Temperature</span>
+          <input
+            type="number"
+            min={0}
+            max={2}
+            step={0.1}
+            value={temperature}
+            onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))}
+          />
         </label>
-        <button type="submit" disabled={!ready || busy || prompt === ''}>Generate</button>
+        <button type="submit" disabled={!ready || busy || prompt === ''}>
+          Generate
+        </button>
       </div>
-      {error && <p role="alert" className="task-error">{error}</p>}
+      {error && (
+        <p role="alert" className="task-error">
+          {error}
+        </p>
+      )}
       {outputs && (
         <div className="row outputs">
-          <div className="card"><h4>Base model</h4><p className="sample" data-testid="output-base">{outputs.base.text}</p></div>
-          {outputs.adapter && <div className="card"><h4>With {name}</h4><p className="sample" data-testid="output-adapter">{outputs.adapter.text}</p></div>}
+          <div className="card">
+            <h4>Base model</h4>
+            <p className="sample" data-testid="output-base">
+              {outputs.base.text}
+            </p>
+          </div>
+          {outputs.adapter && (
+            <div className="card">
+              <h4>With {name}</h4>
+              <p className="sample" data-testid="output-adapter">
+                {outputs.adapter.text}
+              </p>
+            </div>
+          )}
         </div>
       )}
     </form>

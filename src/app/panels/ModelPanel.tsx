@@ -15,11 +15,12 @@ export function ModelPanel() {
   return (
     <>
       <PanelIntro>
-        Pick the base model: the embedded default, or a HuggingFace checkpoint folder from your own disk
-        (config.json, model.safetensors, tokenizer.json). Files are read locally and never uploaded.
+        Pick the base model: the embedded default, or a HuggingFace checkpoint folder from your own disk (config.json,
+        model.safetensors, tokenizer.json). Files are read locally and never uploaded.
       </PanelIntro>
       <div className="row">
-        <form noValidate
+        <form
+          noValidate
           className="card"
           onSubmit={(e) => {
             e.preventDefault();
@@ -32,15 +33,30 @@ export function ModelPanel() {
           <label className="field">
             <span className="field-label">Model</span>
             <select name="builtin" defaultValue={defaultModel().name}>
-              {choices.map((m) => <option key={m.name} value={m.name}>{m.name}</option>)}
+              {choices.map((m) => (
+                <option key={m.name} value={m.name}>
+                  {m.name}
+                </option>
+              ))}
             </select>
           </label>
-          <button type="submit" disabled={!ready || busy}>Load embedded model</button>
+          <button type="submit" disabled={!ready || busy}>
+            Load embedded model
+          </button>
         </form>
         <div className="card">
           <h3>Checkpoint from disk</h3>
-          <FileDrop label="Choose files…" multiple folder testId="model-drop" onFiles={(files) => void loadModel({ kind: 'files', files })}>
-            <p className="muted">A HuggingFace LLaMA-family folder: config.json, model.safetensors (or shards with their index), tokenizer.json.</p>
+          <FileDrop
+            label="Choose files…"
+            multiple
+            folder
+            testId="model-drop"
+            onFiles={(files) => void loadModel({ kind: 'files', files })}
+          >
+            <p className="muted">
+              A HuggingFace LLaMA-family folder: config.json, model.safetensors (or shards with their index),
+              tokenizer.json.
+            </p>
           </FileDrop>
         </div>
       </div>
@@ -61,9 +77,23 @@ function ModelStatus() {
       </div>
     );
   }
-  if (model.status === 'failed') return <p role="alert" className="task-status task-error" data-testid="model-status" data-state="failed">Could not load the model: {model.message}</p>;
-  if (model.status === 'ready') return <p role="status" className="task-status" data-testid="model-status" data-state="ready">Loaded {model.value.name} in {(model.value.loadMs / 1000).toFixed(1)} s.</p>;
-  return <p className="task-status" data-testid="model-status" data-state="idle">No model loaded yet.</p>;
+  if (model.status === 'failed')
+    return (
+      <p role="alert" className="task-status task-error" data-testid="model-status" data-state="failed">
+        Could not load the model: {model.message}
+      </p>
+    );
+  if (model.status === 'ready')
+    return (
+      <p role="status" className="task-status" data-testid="model-status" data-state="ready">
+        Loaded {model.value.name} in {(model.value.loadMs / 1000).toFixed(1)} s.
+      </p>
+    );
+  return (
+    <p className="task-status" data-testid="model-status" data-state="idle">
+      No model loaded yet.
+    </p>
+  );
 }
 
 function ModelDetails({ summary }: { summary: ModelSummary }) {
@@ -71,7 +101,10 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
   const rows: [string, string][] = [
     ['Architecture', `${c.modelType}, ${c.numLayers} layers`],
     ['Hidden size', String(c.hiddenSize)],
-    ['Attention', `${c.numHeads} heads${c.numKvHeads !== c.numHeads ? ` (${c.numKvHeads} key/value heads)` : ''} of ${c.headDim}`],
+    [
+      'Attention',
+      `${c.numHeads} heads${c.numKvHeads !== c.numHeads ? ` (${c.numKvHeads} key/value heads)` : ''} of ${c.headDim}`,
+    ],
     ['Feed-forward channels', String(c.intermediateSize)],
     ['Vocabulary', String(c.vocabSize)],
     ['Context', `${c.maxPositionEmbeddings} tokens`],
@@ -86,14 +119,25 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
     <div className="row">
       <table className="facts card" data-testid="model-summary" aria-label="Model summary">
         <tbody>
-          {rows.map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td>{v}</td></tr>)}
+          {rows.map(([k, v]) => (
+            <tr key={k}>
+              <th scope="row">{k}</th>
+              <td>{v}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
       <div className="card">
         <h3>Memory to fine-tune</h3>
-        <p className="muted">Estimate at batch 8 × 128 tokens: weights, trainable copy, optimizer state and activations.</p>
+        <p className="muted">
+          Estimate at batch 8 × 128 tokens: weights, trainable copy, optimizer state and activations.
+        </p>
         <MemoryBars estimate={est} />
-        {summary.warnings.map((w) => <p key={w} className="warning">{w}</p>)}
+        {summary.warnings.map((w) => (
+          <p key={w} className="warning">
+            {w}
+          </p>
+        ))}
       </div>
     </div>
   );
@@ -101,13 +145,22 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
 
 function MemoryBars({ estimate }: { estimate: ModelSummary['trainingBytesEstimate'] }) {
   const max = Math.max(estimate.s2ft, estimate.lora, estimate.full);
-  const items: [string, number][] = [['S²FT', estimate.s2ft], ['LoRA', estimate.lora], ['Full fine-tuning', estimate.full]];
+  const items: [string, number][] = [
+    ['S²FT', estimate.s2ft],
+    ['LoRA', estimate.lora],
+    ['Full fine-tuning', estimate.full],
+  ];
   return (
     <dl className="bars" data-testid="memory-estimate">
       {items.map(([name, bytes]) => (
         <div key={name} className="bar-row">
           <dt>{name}</dt>
-          <dd><span className="bar-track"><span className="bar" style={{ width: `${(100 * bytes) / max}%` }} /></span>{formatBytes(bytes)}</dd>
+          <dd>
+            <span className="bar-track">
+              <span className="bar" style={{ width: `${(100 * bytes) / max}%` }} />
+            </span>
+            {formatBytes(bytes)}
+          </dd>
         </div>
       ))}
     </dl>

@@ -14,8 +14,12 @@ export function SmokeTest() {
   return (
     <section className="smoke-test" aria-labelledby="smoke-test-title">
       <h2 id="smoke-test-title">Smoke test</h2>
-      <p>Trains a tiny network (4 → 16 → 1, Adam) for a few steps in the worker, to check that training works on this backend.</p>
-      <form noValidate
+      <p>
+        Trains a tiny network (4 → 16 → 1, Adam) for a few steps in the worker, to check that training works on this
+        backend.
+      </p>
+      <form
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           void runSmokeTest(steps);
@@ -31,7 +35,9 @@ export function SmokeTest() {
             onChange={(e) => setSteps(Math.max(1, Math.min(1000, Math.round(Number(e.target.value)) || 1)))}
           />
         </label>{' '}
-        <button type="submit" disabled={!ready || running}>Run smoke test</button>
+        <button type="submit" disabled={!ready || running}>
+          Run smoke test
+        </button>
       </form>
 
       <div role="status" data-testid="smoke-status" data-state={smokeTest.status}>
@@ -56,7 +62,9 @@ export function SmokeTest() {
           <summary>Loss per step</summary>
           <ol data-testid="smoke-losses" data-backend={smokeTest.result.backend}>
             {smokeTest.result.losses.map((loss, i) => (
-              <li key={i} data-loss={loss}>{loss.toFixed(6)}</li>
+              <li key={i} data-loss={loss}>
+                {loss.toFixed(6)}
+              </li>
             ))}
           </ol>
         </details>

@@ -22,17 +22,22 @@ const ACTIVE: readonly TrainPhase[] = ['loading', 'compiling', 'training', 'paus
 export function TrainPanel() {
   const live = useStudio((s) => s.live);
   const method = useStudio((s) => s.settings.method);
-  const canStart = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready'
-    && (s.settings.method !== 's2ft' || s.selection.status === 'ready'));
+  const canStart = useStudio(
+    (s) =>
+      s.model.status === 'ready' &&
+      s.data.status === 'ready' &&
+      (s.settings.method !== 's2ft' || s.selection.status === 'ready'),
+  );
   const running = live !== null && ACTIVE.includes(live.phase);
   const [scaleOutMessage, setScaleOutMessage] = useState<Message>(null);
   return (
     <>
       <PanelIntro>
-        Fine-tune with S²FT, LoRA or full fine-tuning in the training worker, and watch loss, learning
-        rate, throughput and memory as it runs. Hover a setting for what it does.
+        Fine-tune with S²FT, LoRA or full fine-tuning in the training worker, and watch loss, learning rate, throughput
+        and memory as it runs. Hover a setting for what it does.
       </PanelIntro>
-      <form noValidate
+      <form
+        noValidate
         className="card form-grid"
         aria-label="Training settings"
         onSubmit={(e) => {
@@ -40,29 +45,107 @@ export function TrainPanel() {
           void startTraining();
         }}
       >
-        <SelectField field="method" label="Method" options={METHODS} disabled={running} hint="S²FT trains the selected units only; LoRA adds low-rank adapters; full fine-tuning trains every weight." />
+        <SelectField
+          field="method"
+          label="Method"
+          options={METHODS}
+          disabled={running}
+          hint="S²FT trains the selected units only; LoRA adds low-rank adapters; full fine-tuning trains every weight."
+        />
         <NumberField field="steps" label="Training steps" disabled={running} hint="Optimizer updates in the run." />
-        <NumberField field="lr" label="Learning rate" step={0.0001} disabled={running} hint="Peak learning rate after warm-up; decays linearly to zero." />
-        <NumberField field="warmup" label="Warm-up steps" disabled={running} hint="Updates over which the learning rate rises from zero to its peak." />
+        <NumberField
+          field="lr"
+          label="Learning rate"
+          step={0.0001}
+          disabled={running}
+          hint="Peak learning rate after warm-up; decays linearly to zero."
+        />
+        <NumberField
+          field="warmup"
+          label="Warm-up steps"
+          disabled={running}
+          hint="Updates over which the learning rate rises from zero to its peak."
+        />
         <NumberField field="batchSize" label="Batch size" disabled={running} hint="Sequences per update." />
-        <NumberField field="seqLen" label="Sequence length" disabled={running} hint="Tokens per sequence; longer rows are cut." />
-        <SelectField field="optimizer" label="Optimizer" disabled={running} options={[{ value: 'adamw', label: 'AdamW' }, { value: 'sgd', label: 'SGD' }]} hint="AdamW (the paper's choice) or plain SGD." />
-        <NumberField field="weightDecay" label="Weight decay" step={0.01} disabled={running} hint="Decoupled weight decay of AdamW." />
-        <NumberField field="gradClip" label="Gradient clip" step={0.1} disabled={running} hint="Clip the global gradient norm to this value; 0 turns clipping off." />
-        {method === 'lora' && <NumberField field="loraRank" label="LoRA rank" disabled={running} hint="Rank r of LoRA's B·A on q, k, v, up, down (alpha = 2r)." />}
-        <NumberField field="evalEvery" label="Evaluate every" disabled={running} hint="Steps between validation-loss and forgetting measurements; 0 = only at the end." />
-        <NumberField field="sampleEvery" label="Sample every" disabled={running} hint="Steps between sample generations from fixed prompts (step 0 included); 0 = never." />
-        <NumberField field="sampleTokens" label="Sample length" disabled={running} hint="New tokens in each sample generation (greedy)." />
-        <NumberField field="seed" label="Seed" disabled={running} hint="Seed for data order, initialisation and sampling." />
+        <NumberField
+          field="seqLen"
+          label="Sequence length"
+          disabled={running}
+          hint="Tokens per sequence; longer rows are cut."
+        />
+        <SelectField
+          field="optimizer"
+          label="Optimizer"
+          disabled={running}
+          options={[
+            { value: 'adamw', label: 'AdamW' },
+            { value: 'sgd', label: 'SGD' },
+          ]}
+          hint="AdamW (the paper's choice) or plain SGD."
+        />
+        <NumberField
+          field="weightDecay"
+          label="Weight decay"
+          step={0.01}
+          disabled={running}
+          hint="Decoupled weight decay of AdamW."
+        />
+        <NumberField
+          field="gradClip"
+          label="Gradient clip"
+          step={0.1}
+          disabled={running}
+          hint="Clip the global gradient norm to this value; 0 turns clipping off."
+        />
+        {method === 'lora' && (
+          <NumberField
+            field="loraRank"
+            label="LoRA rank"
+            disabled={running}
+            hint="Rank r of LoRA's B·A on q, k, v, up, down (alpha = 2r)."
+          />
+        )}
+        <NumberField
+          field="evalEvery"
+          label="Evaluate every"
+          disabled={running}
+          hint="Steps between validation-loss and forgetting measurements; 0 = only at the end."
+        />
+        <NumberField
+          field="sampleEvery"
+          label="Sample every"
+          disabled={running}
+          hint="Steps between sample generations from fixed prompts (step 0 included); 0 = never."
+        />
+        <NumberField
+          field="sampleTokens"
+          label="Sample length"
+          disabled={running}
+          hint="New tokens in each sample generation (greedy)."
+        />
+        <NumberField
+          field="seed"
+          label="Seed"
+          disabled={running}
+          hint="Seed for data order, initialisation and sampling."
+        />
         <div className="form-actions">
-          <button type="submit" disabled={!canStart || running}>Start training</button>
+          <button type="submit" disabled={!canStart || running}>
+            Start training
+          </button>
           <RunControls live={live} />
           <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
         </div>
-        {!canStart && !running && <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>}
+        {!canStart && !running && (
+          <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>
+        )}
       </form>
       {scaleOutMessage && (
-        <p role={scaleOutMessage.error ? 'alert' : 'status'} data-testid="scale-out-message" className={scaleOutMessage.error ? 'task-error' : 'task-status'}>
+        <p
+          role={scaleOutMessage.error ? 'alert' : 'status'}
+          data-testid="scale-out-message"
+          className={scaleOutMessage.error ? 'task-error' : 'task-status'}
+        >
           {scaleOutMessage.text}
         </p>
       )}
@@ -77,14 +160,21 @@ function RunControls({ live }: { live: LiveRun | null }) {
   const active = phase !== undefined && ACTIVE.includes(phase);
   return (
     <>
-      <button type="button" disabled={phase !== 'training'} onClick={() => void pauseTraining()}>Pause</button>
-      <button type="button" disabled={phase !== 'paused'} onClick={() => void resumeTraining()}>Resume</button>
-      <button type="button" disabled={!active} onClick={() => void stopTraining()}>Stop</button>
+      <button type="button" disabled={phase !== 'training'} onClick={() => void pauseTraining()}>
+        Pause
+      </button>
+      <button type="button" disabled={phase !== 'paused'} onClick={() => void resumeTraining()}>
+        Resume
+      </button>
+      <button type="button" disabled={!active} onClick={() => void stopTraining()}>
+        Stop
+      </button>
     </>
   );
 }
 
-const SCALE_OUT_HINT = 'Download this S²FT run (model name, data, selection and the settings above) as a PyTorch folder: ' +
+const SCALE_OUT_HINT =
+  'Download this S²FT run (model name, data, selection and the settings above) as a PyTorch folder: ' +
   'train.py runs it on one GPU with python, on many with torchrun --nproc_per_node N, and across machines with ' +
   'torchrun --nnodes; it writes an adapter this studio imports. S²FT only.';
 
@@ -96,10 +186,16 @@ function ScaleOut({ enabled, onMessage }: { enabled: boolean; onMessage: (m: Mes
   const scaleOut = () => {
     setBusy(true);
     onMessage(null);
-    downloadRecipe().then(
-      (fileName) => onMessage({ text: `Downloaded ${fileName}: unzip it; its README.md has the torchrun commands.`, error: false }),
-      (e: unknown) => onMessage({ text: errorMessage(e), error: true }),
-    ).finally(() => setBusy(false));
+    downloadRecipe()
+      .then(
+        (fileName) =>
+          onMessage({
+            text: `Downloaded ${fileName}: unzip it; its README.md has the torchrun commands.`,
+            error: false,
+          }),
+        (e: unknown) => onMessage({ text: errorMessage(e), error: true }),
+      )
+      .finally(() => setBusy(false));
   };
   return (
     <button type="button" disabled={!enabled || busy} onClick={scaleOut} title={SCALE_OUT_HINT} data-testid="scale-out">
@@ -144,31 +240,74 @@ function LiveView({ live }: { live: LiveRun }) {
   const reached = finished ? PHASES.length : PHASES.findIndex((p) => p.phase === live.phase);
   const lastForgetting = drawn.evals.at(-1)?.forgetting ?? null;
   return (
-    <section className="live" aria-label={`Run ${live.name}`} data-testid="train-run" data-phase={live.phase}
-      data-steps={live.steps.length} data-first-loss={live.steps[0]?.loss} data-last-loss={last?.loss}>
+    <section
+      className="live"
+      aria-label={`Run ${live.name}`}
+      data-testid="train-run"
+      data-phase={live.phase}
+      data-steps={live.steps.length}
+      data-first-loss={live.steps[0]?.loss}
+      data-last-loss={last?.loss}
+    >
       <h3>{live.name}</h3>
       <ol className="phases" aria-label="Phases">
         {PHASES.map((p, i) => (
-          <li key={p.phase} className={p.phase === live.phase ? 'phase-current' : reached > i ? 'phase-done' : ''}>{p.label}</li>
+          <li key={p.phase} className={p.phase === live.phase ? 'phase-current' : reached > i ? 'phase-done' : ''}>
+            {p.label}
+          </li>
         ))}
       </ol>
       <div role="status" className="task-status" data-testid="train-status">
         <progress max={last?.steps ?? 1} value={last?.step ?? 0} aria-label="Training progress" />{' '}
-        {last ? `step ${last.step} of ${last.steps} · loss ${last.loss.toFixed(4)} · ETA ${formatDuration(last.etaMs)}` : ''}{' '}
-        {live.phase !== 'error' && <span>{live.phase}: {live.message}</span>}
+        {last
+          ? `step ${last.step} of ${last.steps} · loss ${last.loss.toFixed(4)} · ETA ${formatDuration(last.etaMs)}`
+          : ''}{' '}
+        {live.phase !== 'error' && (
+          <span>
+            {live.phase}: {live.message}
+          </span>
+        )}
       </div>
-      {live.error && <p role="alert" className="task-error">{live.error.message}</p>}
+      {live.error && (
+        <p role="alert" className="task-error">
+          {live.error.message}
+        </p>
+      )}
       <div className="charts">
         <MetricChart testId="chart-loss" title="Loss" data={losses} allowLog series={LOSS_SERIES} />
         <MetricChart testId="chart-lr" title="Learning rate" data={rows} series={LR_SERIES} />
         <MetricChart testId="chart-grad" title="Gradient norm" data={rows} allowLog series={GRAD_SERIES} />
-        <MetricChart testId="chart-throughput" title="Throughput" data={rows} format={wholeNumber} series={THROUGHPUT_SERIES} />
-        <MetricChart testId="chart-memory" title="Memory (MiB)" data={rows} format={oneDecimal} series={MEMORY_SERIES} />
+        <MetricChart
+          testId="chart-throughput"
+          title="Throughput"
+          data={rows}
+          format={wholeNumber}
+          series={THROUGHPUT_SERIES}
+        />
+        <MetricChart
+          testId="chart-memory"
+          title="Memory (MiB)"
+          data={rows}
+          format={oneDecimal}
+          series={MEMORY_SERIES}
+        />
         <figure className="metric-chart forgetting" data-testid="forgetting">
-          <figcaption><span className="metric-title">Forgetting</span></figcaption>
+          <figcaption>
+            <span className="metric-title">Forgetting</span>
+          </figcaption>
           <p className="muted">Loss on held-out pretraining text; rising means the model forgets what it knew.</p>
-          <meter min={-0.5} max={1} low={0.05} high={0.2} optimum={0} value={lastForgetting ?? 0} aria-label="Forgetting: change in held-out loss" />{' '}
-          {lastForgetting === null ? 'not measured yet' : `${lastForgetting >= 0 ? '+' : ''}${lastForgetting.toFixed(4)} nats`}
+          <meter
+            min={-0.5}
+            max={1}
+            low={0.05}
+            high={0.2}
+            optimum={0}
+            value={lastForgetting ?? 0}
+            aria-label="Forgetting: change in held-out loss"
+          />{' '}
+          {lastForgetting === null
+            ? 'not measured yet'
+            : `${lastForgetting >= 0 ? '+' : ''}${lastForgetting.toFixed(4)} nats`}
           <MetricChart title="Held-out loss" data={forgetting} width={400} height={140} series={HELDOUT_SERIES} />
         </figure>
       </div>
@@ -186,7 +325,10 @@ function Samples({ live }: { live: LiveRun }) {
         <div key={round.step} className="sample-round" data-step={round.step}>
           <h4>Step {round.step}</h4>
           {round.samples.map((s, i) => (
-            <p key={i} className="sample"><span className="sample-prompt">{s.prompt}</span><span className="sample-text">{s.text}</span></p>
+            <p key={i} className="sample">
+              <span className="sample-prompt">{s.prompt}</span>
+              <span className="sample-text">{s.text}</span>
+            </p>
           ))}
         </div>
       ))}

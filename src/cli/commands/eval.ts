@@ -26,9 +26,9 @@ function batchLoss(model: LlamaModel, batch: Batch): { sum: number; count: numbe
   for (const label of batch.labels) if (label !== IGNORE_INDEX) count++;
   if (count === 0) return { sum: 0, count };
   const mean = tf.tidy(() => {
-    const ids = tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32');  // [B, T]
+    const ids = tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32'); // [B, T]
     const labels = tf.tensor2d(batch.labels, [batch.batchSize, batch.seqLen], 'int32'); // [B, T]
-    return crossEntropy(forward(model, ids), labels);                                    // scalar
+    return crossEntropy(forward(model, ids), labels); // scalar
   });
   const value = mean.dataSync()[0];
   mean.dispose();
@@ -42,7 +42,9 @@ export function evaluationBatches(dataset: ParsedDataset, seqLen: number | undef
     return makeBatches(dataset, { ...options, pack: true, seqLen: seqLen ?? DEFAULT_TXT_SEQ_LEN });
   return dataset.examples.flatMap((example) => {
     const T = Math.min(example.inputIds.length - 1, seqLen ?? Infinity);
-    return T < 1 ? [] : makeBatches({ examples: [example], eosTokenId: dataset.eosTokenId }, { ...options, pack: false, seqLen: T });
+    return T < 1
+      ? []
+      : makeBatches({ examples: [example], eosTokenId: dataset.eosTokenId }, { ...options, pack: false, seqLen: T });
   });
 }
 
@@ -63,7 +65,8 @@ export const run: CommandRun = async ({ flags, json, log }) => {
     sum += b.sum;
     tokens += b.count;
   }
-  if (tokens === 0) throw new UserError('bad-file', 'has no token to predict (every example is shorter than two tokens)', dataFile);
+  if (tokens === 0)
+    throw new UserError('bad-file', 'has no token to predict (every example is shorter than two tokens)', dataFile);
   const loss = sum / tokens;
   const result = { loss, perplexity: Math.exp(loss), tokens };
   if (!json) log(`loss ${loss.toFixed(4)}, perplexity ${result.perplexity.toFixed(2)} over ${tokens} predicted tokens`);

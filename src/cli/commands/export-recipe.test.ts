@@ -15,8 +15,9 @@ const exportRecipe = (argv: string[]) =>
 
 describe('export-recipe', () => {
   it('writes S²FT recipes only', async () => {
-    await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--method', 'lora', '--out', 'o']))
-      .rejects.toThrow(/S²FT recipes only; --method lora/);
+    await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--method', 'lora', '--out', 'o'])).rejects.toThrow(
+      /S²FT recipes only; --method lora/,
+    );
   });
 
   it('selects units from strategy flags when no selection file is given', async () => {
@@ -27,11 +28,34 @@ describe('export-recipe', () => {
       await writeFilesToDirectory(path.join(dir, 'model'), await writeCheckpoint(config, weights));
       disposeWeights(weights);
       const data = path.join(dir, 'd.jsonl');
-      writeFileSync(data, randomIds(4, 9, config.vocabSize, 1).map((ids) => JSON.stringify({ input_ids: ids })).join('\n'));
+      writeFileSync(
+        data,
+        randomIds(4, 9, config.vocabSize, 1)
+          .map((ids) => JSON.stringify({ input_ids: ids }))
+          .join('\n'),
+      );
       const out = path.join(dir, 'recipe');
-      await exportRecipe(['--model', path.join(dir, 'model'), '--data', data, '--out', out, '--strategy', 'activation',
-        '--pick', 'small', '--heads-per-layer', '1', '--channels-per-layer', '2', '--batch-size', '2']);
-      const selection = JSON.parse(readFileSync(path.join(out, 'selection.json'), 'utf8')) as { layers: { heads: number[]; channels: number[] }[] };
+      await exportRecipe([
+        '--model',
+        path.join(dir, 'model'),
+        '--data',
+        data,
+        '--out',
+        out,
+        '--strategy',
+        'activation',
+        '--pick',
+        'small',
+        '--heads-per-layer',
+        '1',
+        '--channels-per-layer',
+        '2',
+        '--batch-size',
+        '2',
+      ]);
+      const selection = JSON.parse(readFileSync(path.join(out, 'selection.json'), 'utf8')) as {
+        layers: { heads: number[]; channels: number[] }[];
+      };
       expect(selection.layers).toHaveLength(config.numLayers);
       for (const layer of selection.layers) {
         expect(layer.heads).toHaveLength(1);
@@ -45,7 +69,8 @@ describe('export-recipe', () => {
   });
 
   it('names a missing model directory', async () => {
-    await expect(exportRecipe(['--model', '/nonexistent/model', '--data', 'd.jsonl', '--selection', 's.json', '--out', 'o']))
-      .rejects.toThrow(/model directory not found/);
+    await expect(
+      exportRecipe(['--model', '/nonexistent/model', '--data', 'd.jsonl', '--selection', 's.json', '--out', 'o']),
+    ).rejects.toThrow(/model directory not found/);
   });
 });

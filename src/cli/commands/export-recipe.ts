@@ -10,7 +10,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
-import { ADAPTER_FILE, assembleRecipe, TEMPLATE_FILES, type RecipeData, type RecipeSpec } from '../../core/recipe/recipe';
+import {
+  ADAPTER_FILE,
+  assembleRecipe,
+  TEMPLATE_FILES,
+  type RecipeData,
+  type RecipeSpec,
+} from '../../core/recipe/recipe';
 import type { Batch } from '../../core/train/batch';
 import { BatchStream, shouldPack } from '../../core/train/batches';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
@@ -22,47 +28,84 @@ import { chooseSeqLen, readTrainOptions } from './train';
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../recipe/template');
 
 async function readTemplate(dir = TEMPLATE_DIR): Promise<Map<string, string>> {
-  const entries = await Promise.all(TEMPLATE_FILES.map(async (name) => [name, await readFile(path.join(dir, name), 'utf8')] as const));
+  const entries = await Promise.all(
+    TEMPLATE_FILES.map(async (name) => [name, await readFile(path.join(dir, name), 'utf8')] as const),
+  );
   return new Map(entries);
 }
 
 export const run: CommandRun = async ({ flags, log }) => {
   const options = readTrainOptions(flags);
   if (options.method !== 's2ft') {
-    throw new UserError('bad-argument', `export-recipe writes S²FT recipes only; --method ${options.method} is not supported`);
+    throw new UserError(
+      'bad-argument',
+      `export-recipe writes S²FT recipes only; --method ${options.method} is not supported`,
+    );
   }
-  if (options.settings.evalEvery > 0) throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
+  if (options.settings.evalEvery > 0)
+    throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
   const model = await loadCliModel(flags);
   const { config } = model;
 
-  const size = (await stat(options.data).catch(() => {
-    throw new UserError('missing-file', 'dataset not found', options.data);
-  })).size;
+  const size = (
+    await stat(options.data).catch(() => {
+      throw new UserError('missing-file', 'dataset not found', options.data);
+    })
+  ).size;
   let data: RecipeData;
   let seqLen: number;
   const eosTokenId = model.tokenizer?.eosTokenIds[0] ?? null;
   if (size > MAX_DATASET_CHARS) {
-    if (options.seqLen === null) throw new UserError('bad-argument', `the dataset is too large to tokenize here (${size} bytes); give --seq-len`, options.data);
+    if (options.seqLen === null)
+      throw new UserError(
+        'bad-argument',
+        `the dataset is too large to tokenize here (${size} bytes); give --seq-len`,
+        options.data,
+      );
     seqLen = options.seqLen;
-    data = { kind: 'pointer', source: path.basename(options.data), path: path.resolve(options.data),
-      pack: options.data.toLowerCase().endsWith('.txt'), eosTokenId };
+    data = {
+      kind: 'pointer',
+      source: path.basename(options.data),
+      path: path.resolve(options.data),
+      pack: options.data.toLowerCase().endsWith('.txt'),
+      eosTokenId,
+    };
     log(`the dataset is larger than the studio parses (${size} bytes): the recipe will read and tokenize ${data.path}`);
   } else {
     const text = await readFile(options.data, 'utf8');
     const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
     if (dataset.counts.brokenLines > 0) {
-      log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`);
+      log(
+        `warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`,
+      );
     }
     seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
-    data = { kind: 'tokens', source: path.basename(options.data), examples: dataset.examples,
-      pack: shouldPack(dataset), eosTokenId: dataset.eosTokenId };
+    data = {
+      kind: 'tokens',
+      source: path.basename(options.data),
+      examples: dataset.examples,
+      pack: shouldPack(dataset),
+      eosTokenId: dataset.eosTokenId,
+    };
   }
   const calibration = (): Batch[] => {
     if (data.kind !== 'tokens') {
-      throw new UserError('bad-argument', 'this selection strategy needs calibration batches, and the dataset is too large to tokenize here; give --selection FILE', options.data);
+      throw new UserError(
+        'bad-argument',
+        'this selection strategy needs calibration batches, and the dataset is too large to tokenize here; give --selection FILE',
+        options.data,
+      );
     }
-    const stream = new BatchStream({ examples: data.examples, eosTokenId: data.eosTokenId },
-      { batchSize: options.batchSize / options.settings.accumulation, seqLen, seed: options.seed, pack: data.pack, shuffle: true });
+    const stream = new BatchStream(
+      { examples: data.examples, eosTokenId: data.eosTokenId },
+      {
+        batchSize: options.batchSize / options.settings.accumulation,
+        seqLen,
+        seed: options.seed,
+        pack: data.pack,
+        shuffle: true,
+      },
+    );
     return calibrationBatches(stream);
   };
   const { selection, provenance } = await chooseSelection(flags, options.seed, model, calibration);
@@ -74,9 +117,16 @@ export const run: CommandRun = async ({ flags, log }) => {
     selection,
     selectionInfo: provenance,
     training: {
-      optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps, batchSize: options.batchSize,
-      gradAccum: settings.accumulation, seqLen, seed: options.seed, warmup: settings.warmup,
-      schedule: settings.schedule, gradClip: settings.gradClip,
+      optimizer: settings.optimizer,
+      lr: settings.lr,
+      steps: settings.steps,
+      batchSize: options.batchSize,
+      gradAccum: settings.accumulation,
+      seqLen,
+      seed: options.seed,
+      warmup: settings.warmup,
+      schedule: settings.schedule,
+      gradClip: settings.gradClip,
     },
   };
   const files = assembleRecipe(await readTemplate(), spec);
@@ -84,5 +134,12 @@ export const run: CommandRun = async ({ flags, log }) => {
   await writeFilesToDirectory(options.out, new Map([...files].map(([name, text]) => [name, encoder.encode(text)])));
   log(`wrote the PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
   log(`  cd ${options.out} && torchrun --nproc_per_node N train.py     # writes ${ADAPTER_FILE}`);
-  return { out: options.out, files: [...files.keys()], model: spec.model, seqLen, steps: settings.steps, batchSize: options.batchSize };
+  return {
+    out: options.out,
+    files: [...files.keys()],
+    model: spec.model,
+    seqLen,
+    steps: settings.steps,
+    batchSize: options.batchSize,
+  };
 };

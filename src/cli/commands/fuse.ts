@@ -20,14 +20,25 @@ import type { CommandRun } from '../command';
 import { modelDirFlag } from '../modelArg';
 
 /** Files of a checkpoint directory that are not weights and travel with them unchanged. */
-const COMPANION_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json',
-  'tokenizer.model', 'vocab.json', 'merges.txt'];
+const COMPANION_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+  'tokenizer.model',
+  'vocab.json',
+  'merges.txt',
+];
 
 /**
  * Writes `weights` as a checkpoint directory at `out` with `base`'s config, and copies the base
  * directory's tokenizer and generation files beside them.
  */
-export async function writeModelDirectory(out: string, base: { dir: string; config: ModelConfig }, weights: LlamaWeights): Promise<void> {
+export async function writeModelDirectory(
+  out: string,
+  base: { dir: string; config: ModelConfig },
+  weights: LlamaWeights,
+): Promise<void> {
   if (path.resolve(out) === path.resolve(base.dir)) {
     throw new UserError('bad-argument', '--out must not be the base model directory (it would be overwritten)', out);
   }
@@ -50,11 +61,13 @@ export const run: CommandRun = async ({ flags, log }) => {
   const loaded = await loadCheckpoint(await nodeDirectorySource(dir));
   for (const w of loaded.warnings) log(`warning: ${loaded.name}: ${w}`);
   const base = { name: loaded.name, fingerprint: loaded.fingerprint };
-  const adapters = await Promise.all(adapterFiles.map(async (file, i) => {
-    const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
-    checkAdapterFitsModel(adapter, loaded.config, base, file);
-    return { adapter, weight: weights[i] };
-  }));
+  const adapters = await Promise.all(
+    adapterFiles.map(async (file, i) => {
+      const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
+      checkAdapterFitsModel(adapter, loaded.config, base, file);
+      return { adapter, weight: weights[i] };
+    }),
+  );
   const fused = fuseAdapters(loaded.weights, adapters);
   await writeModelDirectory(out, { dir, config: loaded.config }, fused);
   releaseReplacedWeights(loaded.weights, fused);
@@ -77,7 +90,10 @@ function parseWeights(raw: string | undefined, count: number): number[] {
     throw new UserError('bad-argument', `--weights must be a comma-separated list of numbers, got "${raw}"`);
   }
   if (numbers.length !== count) {
-    throw new UserError('bad-argument', `--weights has ${numbers.length} value(s) but ${count} --adapter file(s) were given`);
+    throw new UserError(
+      'bad-argument',
+      `--weights has ${numbers.length} value(s) but ${count} --adapter file(s) were given`,
+    );
   }
   return numbers;
 }

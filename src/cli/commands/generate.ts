@@ -27,14 +27,21 @@ export const run: CommandRun = async ({ flags, json, log }) => {
   let promptIds: number[];
   if (promptIdsFlag !== undefined) promptIds = promptIdsFlag;
   else if (tokenizer) promptIds = tokenizer.encode(promptText as string);
-  else throw new UserError('missing-file', 'has no tokenizer.json, so --prompt TEXT cannot be encoded; use --prompt-ids', name);
+  else
+    throw new UserError(
+      'missing-file',
+      'has no tokenizer.json, so --prompt TEXT cannot be encoded; use --prompt-ids',
+      name,
+    );
 
   const result = await generate(model, promptIds, { maxNewTokens, temperature, topK, topP, seed });
   printLoadWarnings(loaded);
   const text = tokenizer ? tokenizer.decode(result.ids, { skipSpecialTokens: true }) : null;
   if (!json) {
     log(text ?? result.ids.join(','));
-    log(`(${result.ids.length} new tokens, stopped by ${result.stoppedBy === 'eos' ? 'an end-of-sequence token' : 'the length limit'})`);
+    log(
+      `(${result.ids.length} new tokens, stopped by ${result.stoppedBy === 'eos' ? 'an end-of-sequence token' : 'the length limit'})`,
+    );
   }
   return { prompt_ids: promptIds, ids: result.ids, text };
 };

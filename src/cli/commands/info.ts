@@ -30,11 +30,17 @@ export const run: CommandRun = async ({ flags, log }) => {
     eos_token_ids: c.eosTokenIds,
     fingerprint: loaded.fingerprint,
   };
-  log(`${result.model}: ${c.modelType}, ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads (${c.numKvHeads} kv, head dim ${c.headDim}), ` +
-    `FFN ${c.intermediateSize}, vocab ${c.vocabSize}${c.tieWordEmbeddings ? ', tied embeddings' : ''}${c.attentionBias ? ', attention biases' : ''}`);
+  log(
+    `${result.model}: ${c.modelType}, ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads (${c.numKvHeads} kv, head dim ${c.headDim}), ` +
+      `FFN ${c.intermediateSize}, vocab ${c.vocabSize}${c.tieWordEmbeddings ? ', tied embeddings' : ''}${c.attentionBias ? ', attention biases' : ''}`,
+  );
   log(`  rope_theta ${c.ropeTheta}${c.ropeScaling ? `, llama3 rope scaling ×${c.ropeScaling.factor}` : ''}`);
-  log(`  ${(result.parameters / 1e6).toFixed(2)}M parameters, ${(result.fp32_bytes / 2 ** 20).toFixed(1)} MiB in float32`);
-  log(`  tokenizer: ${result.tokenizer ? `yes${result.chat_template ? ', with chat template' : ''}` : 'none (token-id work only)'}`);
+  log(
+    `  ${(result.parameters / 1e6).toFixed(2)}M parameters, ${(result.fp32_bytes / 2 ** 20).toFixed(1)} MiB in float32`,
+  );
+  log(
+    `  tokenizer: ${result.tokenizer ? `yes${result.chat_template ? ', with chat template' : ''}` : 'none (token-id work only)'}`,
+  );
   log(`  fingerprint ${result.fingerprint}`);
   return result;
 };

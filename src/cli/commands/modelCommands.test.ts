@@ -24,15 +24,30 @@ import { randomAdapter } from '../../core/s2ft/testing/randomAdapter';
 import type { LlamaWeights } from '../../core/model/types';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const config = tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true, ropeTheta: 1e6, eosTokenIds: [] });
+const config = tinyConfig({
+  modelType: 'qwen2',
+  attentionBias: true,
+  tieWordEmbeddings: true,
+  ropeTheta: 1e6,
+  eosTokenIds: [],
+});
 let dir: string;
 let withTokenizer: string;
 let idsOnly: string;
 let weights: LlamaWeights;
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string; json: () => Record<string, unknown> } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: () => JSON.parse(r.stdout) as Record<string, unknown>,
+  };
 }
 
 /** Greedy continuation by the float64 reference. */
@@ -70,9 +85,12 @@ beforeAll(async () => {
   weights = initWeights(config, 42, { std: 0.3 });
   withTokenizer = path.join(dir, 'tiny-qwen');
   idsOnly = path.join(dir, 'tiny-ids-only');
-  await writeFilesToDirectory(withTokenizer, await writeCheckpoint(config, weights, {
-    files: { 'tokenizer.json': tinyTokenizerJson(), 'tokenizer_config.json': tinyTokenizerConfig() },
-  }));
+  await writeFilesToDirectory(
+    withTokenizer,
+    await writeCheckpoint(config, weights, {
+      files: { 'tokenizer.json': tinyTokenizerJson(), 'tokenizer_config.json': tinyTokenizerConfig() },
+    }),
+  );
   await writeFilesToDirectory(idsOnly, await writeCheckpoint(config, weights));
 });
 
@@ -89,9 +107,19 @@ describe('info', () => {
     const loaded = await loadCheckpoint(await nodeDirectorySource(withTokenizer));
     disposeWeights(loaded.weights);
     expect(info).toMatchObject({
-      model: 'tiny-qwen', model_type: 'qwen2', num_layers: 2, num_heads: 4, num_kv_heads: 2, head_dim: 8,
-      parameters: countParameters(config), fp32_bytes: 4 * countParameters(config), tokenizer: true, chat_template: true,
-      fingerprint: loaded.fingerprint, tie_word_embeddings: true, attention_bias: true,
+      model: 'tiny-qwen',
+      model_type: 'qwen2',
+      num_layers: 2,
+      num_heads: 4,
+      num_kv_heads: 2,
+      head_dim: 8,
+      parameters: countParameters(config),
+      fp32_bytes: 4 * countParameters(config),
+      tokenizer: true,
+      chat_template: true,
+      fingerprint: loaded.fingerprint,
+      tie_word_embeddings: true,
+      attention_bias: true,
     });
   });
 });
@@ -99,7 +127,16 @@ describe('info', () => {
 describe('generate', () => {
   it('--prompt-ids: greedy ids equal in-process generation and the float64 reference; exact prompt ids', async () => {
     const prompt = [3, 17, 42, 8];
-    const r = cli('generate', '--model', withTokenizer, '--prompt-ids', prompt.join(','), '--max-new-tokens', '8', '--json');
+    const r = cli(
+      'generate',
+      '--model',
+      withTokenizer,
+      '--prompt-ids',
+      prompt.join(','),
+      '--max-new-tokens',
+      '8',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     const inProcess = await generate({ config, weights }, prompt, { maxNewTokens: 8 });
@@ -113,7 +150,22 @@ describe('generate', () => {
   });
 
   it('--prompt TEXT is encoded with the tokenizer defaults (BOS from the post-processor)', () => {
-    const r = cli('generate', '--model', withTokenizer, '--prompt', 'hello world', '--max-new-tokens', '3', '--temperature', '0.7', '--top-k', '5', '--seed', '4', '--json');
+    const r = cli(
+      'generate',
+      '--model',
+      withTokenizer,
+      '--prompt',
+      'hello world',
+      '--max-new-tokens',
+      '3',
+      '--temperature',
+      '0.7',
+      '--top-k',
+      '5',
+      '--seed',
+      '4',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().prompt_ids).toEqual([0, tinyVocab.hello, tinyVocab['Ġworld']]);
     expect(r.json().ids).toHaveLength(3);
@@ -134,19 +186,52 @@ describe('generate', () => {
   it('--adapter fuses a native S²FT adapter (same tokens as generating with fused weights in-process)', async () => {
     const loaded = await loadCheckpoint(await nodeDirectorySource(withTokenizer));
     disposeWeights(loaded.weights);
-    const adapter = randomAdapter(config, { layers: [{ heads: [1], channels: [0, 5] }, { heads: [], channels: [3] }] }, 5, 'tiny-qwen', loaded.fingerprint);
-    for (const b of adapter.blocks) b.delta = b.delta.map((v) => v * 20);   // large enough to change the tokens
+    const adapter = randomAdapter(
+      config,
+      {
+        layers: [
+          { heads: [1], channels: [0, 5] },
+          { heads: [], channels: [3] },
+        ],
+      },
+      5,
+      'tiny-qwen',
+      loaded.fingerprint,
+    );
+    for (const b of adapter.blocks) b.delta = b.delta.map((v) => v * 20); // large enough to change the tokens
     const file = path.join(dir, 'a.safetensors');
     writeFileSync(file, encodeS2ftAdapter(adapter.blocks, adapter.info));
     const prompt = [3, 17, 42, 8];
-    const r = cli('generate', '--model', withTokenizer, '--adapter', file, '--prompt-ids', prompt.join(','), '--max-new-tokens', '8', '--json');
+    const r = cli(
+      'generate',
+      '--model',
+      withTokenizer,
+      '--adapter',
+      file,
+      '--prompt-ids',
+      prompt.join(','),
+      '--max-new-tokens',
+      '8',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const fused = fuseAdapters(weights, [{ adapter, weight: 1 }]);
     const expected = await generate({ config, weights: fused }, prompt, { maxNewTokens: 8 });
     const base = await generate({ config, weights }, prompt, { maxNewTokens: 8 });
     expect(r.json().ids).toEqual(expected.ids);
     expect(expected.ids).not.toEqual(base.ids);
-    const wrong = randomAdapter(config, { layers: [{ heads: [1], channels: [] }, { heads: [], channels: [] }] }, 5, 'other', 'ffff0000ffff0000');
+    const wrong = randomAdapter(
+      config,
+      {
+        layers: [
+          { heads: [1], channels: [] },
+          { heads: [], channels: [] },
+        ],
+      },
+      5,
+      'other',
+      'ffff0000ffff0000',
+    );
     writeFileSync(file, encodeS2ftAdapter(wrong.blocks, wrong.info));
     const refused = cli('generate', '--model', withTokenizer, '--adapter', file, '--prompt-ids', '1', '--json');
     expect(refused.code).toBe(2);
@@ -156,7 +241,11 @@ describe('generate', () => {
 });
 
 describe('eval', () => {
-  const rows = [[3, 17, 42, 8, 9, 10, 11], [5, 6], [40, 41, 42, 43, 44]];
+  const rows = [
+    [3, 17, 42, 8, 9, 10, 11],
+    [5, 6],
+    [40, 41, 42, 43, 44],
+  ];
 
   it('JSONL input_ids: loss equals the float64 reference mean over all predicted positions', () => {
     const data = path.join(dir, 'ids.jsonl');
@@ -172,7 +261,10 @@ describe('eval', () => {
     expect(out.perplexity).toBeCloseTo(Math.exp(out.loss), 9);
 
     const cut = cli('eval', '--model', idsOnly, '--data', data, '--seq-len', '3', '--json');
-    const refCut = referenceLoss(toRefWeights(weights), rows.map((row) => row.slice(0, 4)));
+    const refCut = referenceLoss(
+      toRefWeights(weights),
+      rows.map((row) => row.slice(0, 4)),
+    );
     expect(cut.json().tokens).toBe(refCut.tokens);
     expect(Math.abs((cut.json().loss as number) - refCut.loss)).toBeLessThanOrEqual(1e-4);
   });
@@ -191,7 +283,15 @@ describe('eval', () => {
 describe('user errors', () => {
   it('a missing model directory exits 2 with one line on stderr', () => {
     for (const command of ['info', 'generate', 'eval']) {
-      const r = cli(command, '--model', path.join(dir, 'nope'), '--prompt-ids', '1', '--data', path.join(dir, 'ids.jsonl'));
+      const r = cli(
+        command,
+        '--model',
+        path.join(dir, 'nope'),
+        '--prompt-ids',
+        '1',
+        '--data',
+        path.join(dir, 'ids.jsonl'),
+      );
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);

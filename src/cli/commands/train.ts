@@ -56,8 +56,8 @@ export interface TrainOptions {
   out: string;
   method: MethodName;
   seed: number;
-  batchSize: number;         // effective batch (rows per update)
-  seqLen: number | null;     // null: chosen from the data
+  batchSize: number; // effective batch (rows per update)
+  seqLen: number | null; // null: chosen from the data
   valFraction: number;
   settings: TrainSettings;
 }
@@ -110,7 +110,10 @@ export const run: CommandRun = async ({ flags, log }) => {
   // The dataset is read before the model is loaded, so a wrong path fails at once.
   const text = await readUserText(options.data, 'dataset', MAX_DATASET_CHARS);
   if (flags.all('adapter').length > 0) {
-    throw new UserError('bad-argument', 'train does not take --adapter; fuse the adapters into a checkpoint first (`fuse`) and train on that');
+    throw new UserError(
+      'bad-argument',
+      'train does not take --adapter; fuse the adapters into a checkpoint first (`fuse`) and train on that',
+    );
   }
   // Fail on an unwritable --out now, not after the training.
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
@@ -125,21 +128,34 @@ export const run: CommandRun = async ({ flags, log }) => {
   }
   const seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
   const { train, validation } = splitTrainValidation(dataset.examples, options.valFraction, options.seed);
-  const batchOptions = { batchSize: options.batchSize / settings.accumulation, seqLen, seed: options.seed, pack: shouldPack(dataset) };
-  const stream = new BatchStream({ examples: train, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: true });
-  const validationBatches = validation.length > 0
-    ? makeBatches({ examples: validation, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: false })
-    : [];
+  const batchOptions = {
+    batchSize: options.batchSize / settings.accumulation,
+    seqLen,
+    seed: options.seed,
+    pack: shouldPack(dataset),
+  };
+  const stream = new BatchStream(
+    { examples: train, eosTokenId: dataset.eosTokenId },
+    { ...batchOptions, shuffle: true },
+  );
+  const validationBatches =
+    validation.length > 0
+      ? makeBatches({ examples: validation, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: false })
+      : [];
 
   const method = await prepareFromFlags(flags, options, model, stream);
   const stats = method.prepared.stats();
-  log(`${options.method}: ${stats.trainableParams.toLocaleString('en-US')} trainable parameters; ` +
-    `${stream.unitsPerEpoch} training examples of ≤ ${seqLen} tokens; ${settings.steps} steps of batch ${options.batchSize}`);
+  log(
+    `${options.method}: ${stats.trainableParams.toLocaleString('en-US')} trainable parameters; ` +
+      `${stream.unitsPerEpoch} training examples of ≤ ${seqLen} tokens; ${settings.steps} steps of batch ${options.batchSize}`,
+  );
 
   const trainer = new Trainer(method.prepared, config, stream, settings, validationBatches);
   const every = Math.max(1, Math.round(settings.steps / 20));
   const result = await trainer.run({
-    onStep: (m) => { if (m.step % every === 0 || m.step === 1 || m.step === settings.steps) log(formatStep(m)); },
+    onStep: (m) => {
+      if (m.step % every === 0 || m.step === 1 || m.step === settings.steps) log(formatStep(m));
+    },
     onEval: (e) => log(`eval step ${e.step}: loss ${e.loss.toFixed(4)} (perplexity ${e.perplexity.toFixed(2)})`),
   });
   await method.write(options.out);
@@ -169,8 +185,10 @@ export const run: CommandRun = async ({ flags, log }) => {
 };
 
 function formatStep(m: StepMetrics): string {
-  return `step ${m.step}: loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  grad norm ${m.gradNorm.toFixed(3)}  ` +
-    `${Math.round(m.tokensPerSec)} tok/s  ${(m.bytesInUse / 2 ** 20).toFixed(1)} MiB in use`;
+  return (
+    `step ${m.step}: loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  grad norm ${m.gradNorm.toFixed(3)}  ` +
+    `${Math.round(m.tokensPerSec)} tok/s  ${(m.bytesInUse / 2 ** 20).toFixed(1)} MiB in use`
+  );
 }
 
 /** What --out becomes, per method. */
@@ -187,7 +205,12 @@ interface MethodRun {
   write(out: string): Promise<void>;
 }
 
-async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliModel, stream: BatchStream): Promise<MethodRun> {
+async function prepareFromFlags(
+  flags: Flags,
+  options: TrainOptions,
+  base: CliModel,
+  stream: BatchStream,
+): Promise<MethodRun> {
   const model = { config: base.config, weights: base.weights };
   const training = trainingRecord(options);
   if (options.method === 'lora') {
@@ -236,8 +259,16 @@ async function prepareFromFlags(flags: Flags, options: TrainOptions, base: CliMo
 function trainingRecord(options: TrainOptions): Record<string, unknown> {
   const { settings } = options;
   return {
-    method: options.method, optimizer: settings.optimizer, lr: settings.lr, steps: settings.steps,
-    batch_size: options.batchSize, grad_accum: settings.accumulation, warmup: settings.warmup,
-    schedule: settings.schedule, grad_clip: settings.gradClip, seed: options.seed, data: path.basename(options.data),
+    method: options.method,
+    optimizer: settings.optimizer,
+    lr: settings.lr,
+    steps: settings.steps,
+    batch_size: options.batchSize,
+    grad_accum: settings.accumulation,
+    warmup: settings.warmup,
+    schedule: settings.schedule,
+    grad_clip: settings.gradClip,
+    seed: options.seed,
+    data: path.basename(options.data),
   };
 }

@@ -16,8 +16,25 @@ import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32 } from './floa
 import { nodeDirectorySource, writeFilesToDirectory } from './nodeFiles';
 import { parseSafetensors, writeSafetensors, type TensorEntry } from './safetensors';
 
-const llama = tinyConfig({ vocabSize: 50, hiddenSize: 16, intermediateSize: 24, numHeads: 4, numKvHeads: 2, headDim: 4 });
-const qwen = tinyConfig({ modelType: 'qwen2', vocabSize: 50, hiddenSize: 16, intermediateSize: 24, numHeads: 4, numKvHeads: 2, headDim: 4, tieWordEmbeddings: true, attentionBias: true });
+const llama = tinyConfig({
+  vocabSize: 50,
+  hiddenSize: 16,
+  intermediateSize: 24,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 4,
+});
+const qwen = tinyConfig({
+  modelType: 'qwen2',
+  vocabSize: 50,
+  hiddenSize: 16,
+  intermediateSize: 24,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 4,
+  tieWordEmbeddings: true,
+  attentionBias: true,
+});
 const tokenizerJson = { version: '1.0', model: { type: 'BPE', vocab: {} } };
 
 let base: LlamaWeights;
@@ -72,7 +89,12 @@ function withFiles(changes: Record<string, Uint8Array | object | null>, from = f
 /** model.safetensors rewritten with its entries changed by `edit`. */
 function editWeights(edit: (entries: TensorEntry[]) => TensorEntry[]): Uint8Array {
   const file = parseSafetensors(files.get('model.safetensors')!);
-  const entries = [...file.tensors.values()].map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: file.read(t.name) }));
+  const entries = [...file.tensors.values()].map((t) => ({
+    name: t.name,
+    dtype: 'F32' as const,
+    shape: t.shape,
+    data: file.read(t.name),
+  }));
   return writeSafetensors(edit(entries), { format: 'pt' });
 }
 
@@ -89,14 +111,22 @@ describe('writeCheckpoint → loadCheckpoint', () => {
     expect(loaded.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(loaded.fingerprint).toBe(await fingerprintModel(llama, base));
     expect(loaded.tokenizerJson).toBeNull();
-    expect(loaded.warnings).toEqual([expect.stringMatching(/^no tokenizer\.json: the model loads for token-id work only/)]);
+    expect(loaded.warnings).toEqual([
+      expect.stringMatching(/^no tokenizer\.json: the model loads for token-id work only/),
+    ]);
     expect(progress.at(-1)!.loadedBytes).toBe(progress.at(-1)!.totalBytes);
-    expect(progress.at(-1)!.totalBytes).toBe(4 * (2 * 50 * 16 + 2 * (2 * 16 + 2 * 16 * 16 + 2 * 8 * 16 + 3 * 16 * 24) + 16));
+    expect(progress.at(-1)!.totalBytes).toBe(
+      4 * (2 * 50 * 16 + 2 * (2 * 16 + 2 * 16 * 16 + 2 * 8 * 16 + 3 * 16 * 24) + 16),
+    );
     disposeWeights(loaded.weights);
   });
 
   it('tied qwen2 with q/k/v biases, tokenizer files, from a Node directory in sharded BF16', async () => {
-    const written = await writeCheckpoint(qwen, tied, { dtype: 'BF16', maxShardBytes: 2000, files: { 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': '{"chat_template": "x"}' } });
+    const written = await writeCheckpoint(qwen, tied, {
+      dtype: 'BF16',
+      maxShardBytes: 2000,
+      files: { 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': '{"chat_template": "x"}' },
+    });
     const shards = [...written.keys()].filter((p) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(p));
     console.log(`sharded write: ${shards.length} shards + model.safetensors.index.json`);
     expect(shards.length).toBeGreaterThan(1);
@@ -113,7 +143,9 @@ describe('writeCheckpoint → loadCheckpoint', () => {
       const want = Array.from(tied.layers[1].bias.v_proj!.dataSync(), (v) => bf16BitsToF32(f32ToBf16Bits(v)));
       expect(Array.from(loaded.weights.layers[1].bias.v_proj!.dataSync())).toEqual(want);
       const rounding = maxDiff(qwen, tied, loaded.weights);
-      console.log(`BF16 checkpoint: max |diff| to the fp32 original = ${rounding.toExponential(2)} (bf16 rounding, ≤ 2^-8 relative)`);
+      console.log(
+        `BF16 checkpoint: max |diff| to the fp32 original = ${rounding.toExponential(2)} (bf16 rounding, ≤ 2^-8 relative)`,
+      );
       expect(rounding).toBeGreaterThan(0);
       expect(rounding).toBeLessThan(0.2 * 2 ** -8);
       disposeWeights(loaded.weights);
@@ -131,14 +163,14 @@ describe('writeCheckpoint → loadCheckpoint', () => {
   });
 
   it('splits embed_tokens and lm_head by rows into buffers of at most maxBufferBytes', async () => {
-    const maxBufferBytes = 26 * 16 * 4 + 5;                          // 26 rows of 16 floats fit, 27 do not (linears ≤ 1536 bytes)
+    const maxBufferBytes = 26 * 16 * 4 + 5; // 26 rows of 16 floats fit, 27 do not (linears ≤ 1536 bytes)
     const loaded = await loadCheckpoint(memorySource('tiny', files), { maxBufferBytes });
     for (const shards of [loaded.weights.embedTokens, loaded.weights.lmHead!]) {
       expect(shards.map((s) => s.shape[0])).toEqual([26, 24]);
       for (const s of shards) expect(4 * s.size).toBeLessThanOrEqual(maxBufferBytes);
     }
-    const whole = tf.concat(base.embedTokens);                       // [V, D]
-    const joined = tf.concat(loaded.weights.embedTokens);            // [V, D]
+    const whole = tf.concat(base.embedTokens); // [V, D]
+    const joined = tf.concat(loaded.weights.embedTokens); // [V, D]
     expect(joined.shape).toEqual([50, 16]);
     expect(tf.max(tf.abs(tf.sub(whole, joined))).dataSync()[0]).toBe(0);
     expect(loaded.fingerprint).toBe(await fingerprintModel(llama, base));
@@ -147,20 +179,31 @@ describe('writeCheckpoint → loadCheckpoint', () => {
   });
 
   it('loads from browser Files (picked folder) and from URLs with and without Range support or content-length', async () => {
-    const picked = blobSource([...files].map(([path, bytes]) => ({ path: `SmolTiny/${path}`, blob: new Blob([bytes.slice()]) })));
+    const picked = blobSource(
+      [...files].map(([path, bytes]) => ({ path: `SmolTiny/${path}`, blob: new Blob([bytes.slice()]) })),
+    );
     expect(picked.name).toBe('SmolTiny');
     const fromBlobs = await loadCheckpoint(picked);
-    const served = (ranges: boolean, length = true): typeof fetch => async (input, init) => {
-      const path = String(input).replace('http://app/models/tiny/', '');
-      const bytes = files.get(path);
-      if (!bytes) return new Response(null, { status: 404 });
-      if (init?.method === 'HEAD') return new Response(null, length ? { headers: { 'content-length': String(bytes.length) } } : {});
-      const range = new Headers(init?.headers).get('Range')?.match(/^bytes=(\d+)-(\d+)$/);
-      if (ranges && range) return new Response(bytes.slice(Number(range[1]), Number(range[2]) + 1), { status: 206 });
-      return new Response(bytes.slice());
-    };
-    for (const [ranges, length] of [[true, true], [false, true], [true, false]]) {
-      const fromUrl = await loadCheckpoint(urlSource('http://app/models/tiny', [...files.keys()], 'tiny', served(ranges, length)));
+    const served =
+      (ranges: boolean, length = true): typeof fetch =>
+      async (input, init) => {
+        const path = String(input).replace('http://app/models/tiny/', '');
+        const bytes = files.get(path);
+        if (!bytes) return new Response(null, { status: 404 });
+        if (init?.method === 'HEAD')
+          return new Response(null, length ? { headers: { 'content-length': String(bytes.length) } } : {});
+        const range = new Headers(init?.headers).get('Range')?.match(/^bytes=(\d+)-(\d+)$/);
+        if (ranges && range) return new Response(bytes.slice(Number(range[1]), Number(range[2]) + 1), { status: 206 });
+        return new Response(bytes.slice());
+      };
+    for (const [ranges, length] of [
+      [true, true],
+      [false, true],
+      [true, false],
+    ]) {
+      const fromUrl = await loadCheckpoint(
+        urlSource('http://app/models/tiny', [...files.keys()], 'tiny', served(ranges, length)),
+      );
       expect(fromUrl.fingerprint).toBe(fromBlobs.fingerprint);
       expect(maxDiff(llama, fromBlobs.weights, fromUrl.weights)).toBe(0);
       disposeWeights(fromUrl.weights);
@@ -170,9 +213,13 @@ describe('writeCheckpoint → loadCheckpoint', () => {
 
   it('ignores rotary inv_freq and, when tied, lm_head.weight; warns about other unused tensors', async () => {
     const extra = (name: string) => ({ name, dtype: 'F32' as const, shape: [2], data: new Float32Array(2) });
-    const source = withFiles({ 'model.safetensors': editWeights((e) => [...e, extra('model.layers.0.self_attn.rotary_emb.inv_freq')]) });
-    expect((await loadCheckpoint(source).then((l) => (disposeWeights(l.weights), l.warnings)))).toHaveLength(1);
-    const unused = withFiles({ 'model.safetensors': editWeights((e) => [...e, extra('model.layers.0.mlp.gate_proj.bias')]) });
+    const source = withFiles({
+      'model.safetensors': editWeights((e) => [...e, extra('model.layers.0.self_attn.rotary_emb.inv_freq')]),
+    });
+    expect(await loadCheckpoint(source).then((l) => (disposeWeights(l.weights), l.warnings))).toHaveLength(1);
+    const unused = withFiles({
+      'model.safetensors': editWeights((e) => [...e, extra('model.layers.0.mlp.gate_proj.bias')]),
+    });
     const warnings = await loadCheckpoint(unused).then((l) => (disposeWeights(l.weights), l.warnings));
     expect(warnings).toContain('ignored 1 tensor(s) the model does not use, e.g. "model.layers.0.mlp.gate_proj.bias"');
   });
@@ -181,28 +228,101 @@ describe('writeCheckpoint → loadCheckpoint', () => {
 describe('refused checkpoints', () => {
   const before = () => tf.memory().numTensors;
   const cases: [string, () => FileSource, string, string][] = [
-    ['no config.json', () => withFiles({ 'config.json': null }), 'missing-file', 'tiny/config.json: config.json not found in tiny'],
-    ['no weights', () => withFiles({ 'model.safetensors': null }), 'missing-file', 'tiny: no model.safetensors or model.safetensors.index.json'],
-    ['pickle weights only', () => withFiles({ 'model.safetensors': null, 'pytorch_model.bin': new Uint8Array(4) }), 'missing-file',
-      'tiny: no model.safetensors or model.safetensors.index.json (found pytorch_model.bin: only safetensors weights are supported)'],
-    ['config.json not JSON', () => withFiles({ 'config.json': new TextEncoder().encode('{"model_type": ') }), 'bad-file', 'tiny/config.json: is not valid JSON'],
-    ['config with another intermediate size', () => withFiles({ 'config.json': toHfConfig({ ...llama, intermediateSize: 30 }) }), 'shape-mismatch',
-      'tiny/model.safetensors: tensor "model.layers.0.mlp.gate_proj.weight" has shape [24, 16] but config.json implies [30, 16]'],
-    ['config with an extra layer', () => withFiles({ 'config.json': toHfConfig({ ...llama, numLayers: 3 }) }), 'bad-file',
-      'tiny/model.safetensors: tensor "model.layers.2.input_layernorm.weight" is missing (config.json implies it)'],
-    ['a missing tensor', () => withFiles({ 'model.safetensors': editWeights((e) => e.filter((t) => t.name !== 'model.layers.1.self_attn.v_proj.weight')) }), 'bad-file',
-      'tiny/model.safetensors: tensor "model.layers.1.self_attn.v_proj.weight" is missing (config.json implies it)'],
-    ['an untied model without lm_head', () => withFiles({ 'model.safetensors': editWeights((e) => e.filter((t) => t.name !== 'lm_head.weight')) }), 'bad-file',
-      'tiny/model.safetensors: tensor "lm_head.weight" is missing (config.json implies it)'],
-    ['an integer weight', () => withFiles({ 'model.safetensors': editWeights((e) => e.map((t) => t.name === 'model.norm.weight' ? { ...t, dtype: 'I32', data: new Int32Array(16) } : t)) }), 'unsupported',
-      'tiny/model.safetensors: tensor "model.norm.weight" has dtype I32; weights must be F32, F16 or BF16'],
-    ['index without weight_map', () => withFiles({ 'model.safetensors.index.json': { metadata: {} } }), 'bad-file', 'tiny/model.safetensors.index.json: has no "weight_map" object'],
-    ['index naming a missing shard', () => withFiles({ 'model.safetensors.index.json': { weight_map: { 'model.norm.weight': 'model-00002-of-00002.safetensors' } } }), 'missing-file',
-      'tiny/model.safetensors.index.json: shard model-00002-of-00002.safetensors (listed for "model.norm.weight") not found in tiny'],
-    ['index pointing at the wrong shard', () => withFiles({ 'model.safetensors.index.json': { weight_map: { 'model.nrom.weight': 'model.safetensors' } } }), 'bad-file',
-      'tiny/model.safetensors.index.json: weight_map puts "model.nrom.weight" in model.safetensors, which has no such tensor'],
-    ['a corrupt safetensors file', () => withFiles({ 'model.safetensors': files.get('model.safetensors')!.slice(0, 100) }), 'bad-file', 'tiny/model.safetensors: header length'],
-    ['a tokenizer.json that is not JSON', () => withFiles({ 'tokenizer.json': new TextEncoder().encode('nope') }), 'bad-file', 'tiny/tokenizer.json: is not valid JSON'],
+    [
+      'no config.json',
+      () => withFiles({ 'config.json': null }),
+      'missing-file',
+      'tiny/config.json: config.json not found in tiny',
+    ],
+    [
+      'no weights',
+      () => withFiles({ 'model.safetensors': null }),
+      'missing-file',
+      'tiny: no model.safetensors or model.safetensors.index.json',
+    ],
+    [
+      'pickle weights only',
+      () => withFiles({ 'model.safetensors': null, 'pytorch_model.bin': new Uint8Array(4) }),
+      'missing-file',
+      'tiny: no model.safetensors or model.safetensors.index.json (found pytorch_model.bin: only safetensors weights are supported)',
+    ],
+    [
+      'config.json not JSON',
+      () => withFiles({ 'config.json': new TextEncoder().encode('{"model_type": ') }),
+      'bad-file',
+      'tiny/config.json: is not valid JSON',
+    ],
+    [
+      'config with another intermediate size',
+      () => withFiles({ 'config.json': toHfConfig({ ...llama, intermediateSize: 30 }) }),
+      'shape-mismatch',
+      'tiny/model.safetensors: tensor "model.layers.0.mlp.gate_proj.weight" has shape [24, 16] but config.json implies [30, 16]',
+    ],
+    [
+      'config with an extra layer',
+      () => withFiles({ 'config.json': toHfConfig({ ...llama, numLayers: 3 }) }),
+      'bad-file',
+      'tiny/model.safetensors: tensor "model.layers.2.input_layernorm.weight" is missing (config.json implies it)',
+    ],
+    [
+      'a missing tensor',
+      () =>
+        withFiles({
+          'model.safetensors': editWeights((e) => e.filter((t) => t.name !== 'model.layers.1.self_attn.v_proj.weight')),
+        }),
+      'bad-file',
+      'tiny/model.safetensors: tensor "model.layers.1.self_attn.v_proj.weight" is missing (config.json implies it)',
+    ],
+    [
+      'an untied model without lm_head',
+      () => withFiles({ 'model.safetensors': editWeights((e) => e.filter((t) => t.name !== 'lm_head.weight')) }),
+      'bad-file',
+      'tiny/model.safetensors: tensor "lm_head.weight" is missing (config.json implies it)',
+    ],
+    [
+      'an integer weight',
+      () =>
+        withFiles({
+          'model.safetensors': editWeights((e) =>
+            e.map((t) => (t.name === 'model.norm.weight' ? { ...t, dtype: 'I32', data: new Int32Array(16) } : t)),
+          ),
+        }),
+      'unsupported',
+      'tiny/model.safetensors: tensor "model.norm.weight" has dtype I32; weights must be F32, F16 or BF16',
+    ],
+    [
+      'index without weight_map',
+      () => withFiles({ 'model.safetensors.index.json': { metadata: {} } }),
+      'bad-file',
+      'tiny/model.safetensors.index.json: has no "weight_map" object',
+    ],
+    [
+      'index naming a missing shard',
+      () =>
+        withFiles({
+          'model.safetensors.index.json': { weight_map: { 'model.norm.weight': 'model-00002-of-00002.safetensors' } },
+        }),
+      'missing-file',
+      'tiny/model.safetensors.index.json: shard model-00002-of-00002.safetensors (listed for "model.norm.weight") not found in tiny',
+    ],
+    [
+      'index pointing at the wrong shard',
+      () => withFiles({ 'model.safetensors.index.json': { weight_map: { 'model.nrom.weight': 'model.safetensors' } } }),
+      'bad-file',
+      'tiny/model.safetensors.index.json: weight_map puts "model.nrom.weight" in model.safetensors, which has no such tensor',
+    ],
+    [
+      'a corrupt safetensors file',
+      () => withFiles({ 'model.safetensors': files.get('model.safetensors')!.slice(0, 100) }),
+      'bad-file',
+      'tiny/model.safetensors: header length',
+    ],
+    [
+      'a tokenizer.json that is not JSON',
+      () => withFiles({ 'tokenizer.json': new TextEncoder().encode('nope') }),
+      'bad-file',
+      'tiny/tokenizer.json: is not valid JSON',
+    ],
   ];
 
   it.each(cases)('%s', async (_what, source, code, message) => {
@@ -219,21 +339,30 @@ describe('refused checkpoints', () => {
     const counting: FileSource = { ...source, slice: (...args) => (sliced++, source.slice(...args)) };
     const error = await failure(loadCheckpoint(counting, { memoryLimitBytes: 10_000 }));
     expect(error.code).toBe('too-large');
-    expect(error.message).toMatch(/^tiny: the model needs 0\.00 GiB for its float32 weights, more than the 0\.00 GiB available/);
+    expect(error.message).toMatch(
+      /^tiny: the model needs 0\.00 GiB for its float32 weights, more than the 0\.00 GiB available/,
+    );
     expect(sliced).toBe(0);
   });
 
   it('a tensor larger than one GPU buffer is refused', async () => {
     const error = await failure(loadCheckpoint(memorySource('tiny', files), { maxBufferBytes: 1000 }));
-    expect(error.message).toBe('tiny: tensor "model.layers.0.self_attn.q_proj.weight" takes 1024 bytes in float32, more than the device\'s 1000-byte buffer limit');
-    expect((await failure(loadCheckpoint(memorySource('tiny', files), { maxBufferBytes: 60 }))).message).toMatch(/one row of model.embed_tokens.weight takes 64 bytes/);
+    expect(error.message).toBe(
+      'tiny: tensor "model.layers.0.self_attn.q_proj.weight" takes 1024 bytes in float32, more than the device\'s 1000-byte buffer limit',
+    );
+    expect((await failure(loadCheckpoint(memorySource('tiny', files), { maxBufferBytes: 60 }))).message).toMatch(
+      /one row of model.embed_tokens.weight takes 64 bytes/,
+    );
   });
 
   it('a read failing midway releases the tensors already made', async () => {
     const count = before();
     const source = memorySource('tiny', files);
     let reads = 0;
-    const flaky: FileSource = { ...source, slice: async (...args) => (++reads > 8 ? new Uint8Array(0) : source.slice(...args)) };
+    const flaky: FileSource = {
+      ...source,
+      slice: async (...args) => (++reads > 8 ? new Uint8Array(0) : source.slice(...args)),
+    };
     const error = await failure(loadCheckpoint(flaky));
     expect(error.message).toMatch(/read 0 bytes at offset \d+ where \d+ were expected/);
     expect(tf.memory().numTensors).toBe(count);

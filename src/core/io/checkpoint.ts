@@ -16,9 +16,23 @@ import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { biasedModules, estimateMemoryBytes, parseConfig, toHfConfig } from '../model/config';
 import { linearShape } from '../model/init';
-import { MODULE_NAMES, linearWeightName, type LayerWeights, type LlamaWeights, type ModelConfig, type ModuleName } from '../model/types';
 import {
-  EMBED_TOKENS, FINAL_NORM, LM_HEAD, checkpointTensors, inputLayernormName, namedWeights, postAttentionLayernormName, rowShards,
+  MODULE_NAMES,
+  linearWeightName,
+  type LayerWeights,
+  type LlamaWeights,
+  type ModelConfig,
+  type ModuleName,
+} from '../model/types';
+import {
+  EMBED_TOKENS,
+  FINAL_NORM,
+  LM_HEAD,
+  checkpointTensors,
+  inputLayernormName,
+  namedWeights,
+  postAttentionLayernormName,
+  rowShards,
   type TensorSpec,
 } from './checkpointLayout';
 import { fileByteSource, missingFile, type FileSource } from './fileSource';
@@ -30,13 +44,15 @@ export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
-/** A default that fits every WebGPU adapter's maxStorageBufferBindingSize (128 MiB minimum is 2^27; most allow 2^28+). */
+/**
+ * A default that fits every WebGPU adapter's maxStorageBufferBindingSize (128 MiB minimum is 2^27; most allow 2^28+).
+ */
 export const DEFAULT_MAX_BUFFER_BYTES = 256 * 2 ** 20;
 
 export interface LoadProgress {
-  loadedBytes: number;   // float32 bytes of the tensors made so far
+  loadedBytes: number; // float32 bytes of the tensors made so far
   totalBytes: number;
-  tensor: string;        // the tensor just made
+  tensor: string; // the tensor just made
 }
 
 export interface LoadOptions {
@@ -77,7 +93,11 @@ async function readJson(source: FileSource, path: string): Promise<unknown> {
   const size = await source.size(path);
   const limit = MAX_JSON_BYTES[path] ?? 16 * MiB;
   if (size > limit) {
-    throw new UserError('too-large', `is ${size} bytes, over the ${limit / MiB} MiB limit for ${path} (is it the right file?)`, `${source.name}/${path}`);
+    throw new UserError(
+      'too-large',
+      `is ${size} bytes, over the ${limit / MiB} MiB limit for ${path} (is it the right file?)`,
+      `${source.name}/${path}`,
+    );
   }
   const text = await source.text(path);
   try {
@@ -109,11 +129,22 @@ async function locateTensors(source: FileSource): Promise<{ located: Map<string,
     }
     const readers = new Map<string, SafetensorsReader>();
     for (const [tensor, shard] of Object.entries(weightMap)) {
-      if (typeof shard !== 'string') throw new UserError('bad-file', `weight_map["${tensor}"] must be a file name, got ${describeJson(shard)}`, label);
-      if (!source.has(shard)) throw new UserError('missing-file', `shard ${shard} (listed for "${tensor}") not found in ${source.name}`, label);
+      if (typeof shard !== 'string')
+        throw new UserError(
+          'bad-file',
+          `weight_map["${tensor}"] must be a file name, got ${describeJson(shard)}`,
+          label,
+        );
+      if (!source.has(shard))
+        throw new UserError(
+          'missing-file',
+          `shard ${shard} (listed for "${tensor}") not found in ${source.name}`,
+          label,
+        );
       let reader = readers.get(shard);
-      if (!reader) readers.set(shard, reader = await open(shard));
-      if (!reader.tensors.has(tensor)) throw new UserError('bad-file', `weight_map puts "${tensor}" in ${shard}, which has no such tensor`, label);
+      if (!reader) readers.set(shard, (reader = await open(shard)));
+      if (!reader.tensors.has(tensor))
+        throw new UserError('bad-file', `weight_map puts "${tensor}" in ${shard}, which has no such tensor`, label);
       located.set(tensor, reader);
     }
     return { located, file: INDEX_FILE };
@@ -134,10 +165,18 @@ function checkTensors(specs: TensorSpec[], located: Map<string, SafetensorsReade
     const info = located.get(name)?.tensors.get(name);
     if (!info) throw new UserError('bad-file', `tensor "${name}" is missing (config.json implies it)`, label);
     if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
-      throw new UserError('unsupported', `tensor "${name}" has dtype ${info.dtype}; weights must be F32, F16 or BF16`, label);
+      throw new UserError(
+        'unsupported',
+        `tensor "${name}" has dtype ${info.dtype}; weights must be F32, F16 or BF16`,
+        label,
+      );
     }
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-      throw new UserError('shape-mismatch', `tensor "${name}" has shape [${info.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`, label);
+      throw new UserError(
+        'shape-mismatch',
+        `tensor "${name}" has shape [${info.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`,
+        label,
+      );
     }
   }
 }
@@ -159,7 +198,11 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
   const config = parseConfig(await readJson(source, CONFIG_FILE), `${source.name}/${CONFIG_FILE}`);
   const needed = estimateMemoryBytes(config);
   if (needed > memoryLimitBytes) {
-    throw new UserError('too-large', `the model needs ${GiB(needed)} for its float32 weights, more than the ${GiB(memoryLimitBytes)} available`, source.name);
+    throw new UserError(
+      'too-large',
+      `the model needs ${GiB(needed)} for its float32 weights, more than the ${GiB(memoryLimitBytes)} available`,
+      source.name,
+    );
   }
 
   const { located, file } = await locateTensors(source);
@@ -167,16 +210,25 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
   // a config.json claiming 2^40 layers is refused by what the files hold before any listing.
   // (Near misses, e.g. one layer too many, get checkTensors' message naming the missing tensor.)
   if (config.numLayers > located.size) {
-    throw new UserError('bad-file', `config.json says num_hidden_layers = ${config.numLayers}, but ${file} holds only ` +
-      `${located.size} tensors (a layer has ${2 + MODULE_NAMES.length})`, `${source.name}/${file}`);
+    throw new UserError(
+      'bad-file',
+      `config.json says num_hidden_layers = ${config.numLayers}, but ${file} holds only ` +
+        `${located.size} tensors (a layer has ${2 + MODULE_NAMES.length})`,
+      `${source.name}/${file}`,
+    );
   }
   const specs = checkpointTensors(config);
   checkTensors(specs, located, `${source.name}/${file}`);
   for (const { name, shape } of specs) {
     const bytes = 4 * shape.reduce((n, d) => n * d, 1);
-    if (name === EMBED_TOKENS || name === LM_HEAD) rowShards(name, shape[0], shape[1], maxBufferBytes);   // throws if a row cannot fit
+    if (name === EMBED_TOKENS || name === LM_HEAD)
+      rowShards(name, shape[0], shape[1], maxBufferBytes); // throws if a row cannot fit
     else if (bytes > maxBufferBytes) {
-      throw new UserError('too-large', `tensor "${name}" takes ${bytes} bytes in float32, more than the device's ${maxBufferBytes}-byte buffer limit`, source.name);
+      throw new UserError(
+        'too-large',
+        `tensor "${name}" takes ${bytes} bytes in float32, more than the device's ${maxBufferBytes}-byte buffer limit`,
+        source.name,
+      );
     }
   }
 
@@ -185,7 +237,10 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
   if (ignored) warnings.push(ignored);
   const tokenizerJson = await readOptionalJson(source, TOKENIZER_FILE);
   const tokenizerConfig = await readOptionalJson(source, TOKENIZER_CONFIG_FILE);
-  if (!tokenizerJson) warnings.push(`no ${TOKENIZER_FILE}: the model loads for token-id work only (prompt ids, input_ids data); text cannot be encoded or decoded`);
+  if (!tokenizerJson)
+    warnings.push(
+      `no ${TOKENIZER_FILE}: the model loads for token-id work only (prompt ids, input_ids data); text cannot be encoded or decoded`,
+    );
 
   const made: tf.Tensor[] = [];
   const samples = new Map<string, Float32Array>();
@@ -200,12 +255,12 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
   const vector = async (name: string): Promise<tf.Tensor1D> => {
     const values = (await located.get(name)!.read(name)) as Float32Array;
     samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor1d(values));                               // [D] norm or [out] bias
+    return keep(name, tf.tensor1d(values)); // [D] norm or [out] bias
   };
   const matrix = async (name: string, shape: [number, number]): Promise<tf.Tensor2D> => {
     const values = (await located.get(name)!.read(name)) as Float32Array;
     samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor2d(values, shape));                        // [out, in]
+    return keep(name, tf.tensor2d(values, shape)); // [out, in]
   };
   const rowSharded = async (name: string): Promise<tf.Tensor2D[]> => {
     const { vocabSize: V, hiddenSize: D } = config;
@@ -214,7 +269,7 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     for (const [start, end] of rowShards(name, V, D, maxBufferBytes)) {
       const values = (await located.get(name)!.readRows(name, start, end)) as Float32Array;
       sampler.add(values);
-      shards.push(keep(name, tf.tensor2d(values, [end - start, D])));     // [V_i, D]
+      shards.push(keep(name, tf.tensor2d(values, [end - start, D]))); // [V_i, D]
     }
     samples.set(name, sampler.samples);
     return shards;
@@ -227,7 +282,8 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
       const inputLayernorm = await vector(inputLayernormName(i));
       const postAttentionLayernorm = await vector(postAttentionLayernormName(i));
       const linear = {} as Record<ModuleName, tf.Tensor2D>;
-      for (const m of MODULE_NAMES) linear[m] = await matrix(`${linearWeightName(i, m)}.weight`, linearShape(config, m));
+      for (const m of MODULE_NAMES)
+        linear[m] = await matrix(`${linearWeightName(i, m)}.weight`, linearShape(config, m));
       const bias: LayerWeights['bias'] = {};
       for (const m of biasedModules(config)) bias[m] = await vector(`${linearWeightName(i, m)}.bias`);
       layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias });
@@ -235,7 +291,15 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     const norm = await vector(FINAL_NORM);
     const lmHead = config.tieWordEmbeddings ? null : await rowSharded(LM_HEAD);
     const weights: LlamaWeights = { embedTokens, layers, norm, lmHead };
-    return { config, weights, tokenizerJson, tokenizerConfig, fingerprint: fingerprintSamples(config, samples), name: source.name, warnings };
+    return {
+      config,
+      weights,
+      tokenizerJson,
+      tokenizerConfig,
+      fingerprint: fingerprintSamples(config, samples),
+      name: source.name,
+      warnings,
+    };
   } catch (e) {
     tf.dispose(made);
     throw e;
@@ -256,7 +320,11 @@ export interface WriteOptions {
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
 /** The float32 values of each tensor of checkpointTensors(config), read back from the backend. */
-async function weightEntries(config: ModelConfig, weights: LlamaWeights, dtype: TensorEntry['dtype']): Promise<TensorEntry[]> {
+async function weightEntries(
+  config: ModelConfig,
+  weights: LlamaWeights,
+  dtype: TensorEntry['dtype'],
+): Promise<TensorEntry[]> {
   const concat = async (shards: tf.Tensor[]): Promise<Float32Array> => {
     const parts = await Promise.all(shards.map(async (s) => (await s.data()) as Float32Array));
     const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -271,7 +339,7 @@ async function weightEntries(config: ModelConfig, weights: LlamaWeights, dtype: 
   const entries: TensorEntry[] = [];
   for (const { name, shape } of checkpointTensors(config)) {
     const pieces = tensors.get(name);
-    const data = pieces ? await concat(pieces) : new Float32Array(shape[0]);   // absent bias = zeros
+    const data = pieces ? await concat(pieces) : new Float32Array(shape[0]); // absent bias = zeros
     entries.push({ name, dtype, shape, data });
   }
   return entries;
@@ -281,7 +349,11 @@ async function weightEntries(config: ModelConfig, weights: LlamaWeights, dtype: 
  * A checkpoint directory as files (path → bytes) that loadCheckpoint and HF transformers read:
  * config.json, model.safetensors (or shards and model.safetensors.index.json) and `files`.
  */
-export async function writeCheckpoint(config: ModelConfig, weights: LlamaWeights, options: WriteOptions = {}): Promise<Map<string, Uint8Array>> {
+export async function writeCheckpoint(
+  config: ModelConfig,
+  weights: LlamaWeights,
+  options: WriteOptions = {},
+): Promise<Map<string, Uint8Array>> {
   const dtype = options.dtype ?? 'F32';
   const maxShardBytes = options.maxShardBytes ?? 2 * 2 ** 30;
   const entries = await weightEntries(config, weights, dtype);
@@ -318,7 +390,10 @@ export async function writeCheckpoint(config: ModelConfig, weights: LlamaWeights
     files.set(INDEX_FILE, json({ metadata: { total_size: totalSize }, weight_map: weightMap }));
   }
   for (const [path, content] of Object.entries(options.files ?? {})) {
-    files.set(path, content instanceof Uint8Array ? content : typeof content === 'string' ? encoder.encode(content) : json(content));
+    files.set(
+      path,
+      content instanceof Uint8Array ? content : typeof content === 'string' ? encoder.encode(content) : json(content),
+    );
   }
   return files;
 }

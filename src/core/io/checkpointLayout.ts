@@ -28,7 +28,8 @@ export function checkpointTensors(config: ModelConfig): TensorSpec[] {
   const biased = biasedModules(config);
   for (let i = 0; i < config.numLayers; i++) {
     specs.push({ name: inputLayernormName(i), shape: [D] }, { name: postAttentionLayernormName(i), shape: [D] });
-    for (const m of MODULE_NAMES) specs.push({ name: `${linearWeightName(i, m)}.weight`, shape: linearShape(config, m) });
+    for (const m of MODULE_NAMES)
+      specs.push({ name: `${linearWeightName(i, m)}.weight`, shape: linearShape(config, m) });
     for (const m of biased) specs.push({ name: `${linearWeightName(i, m)}.bias`, shape: [linearShape(config, m)[0]] });
   }
   specs.push({ name: FINAL_NORM, shape: [D] });
@@ -64,7 +65,10 @@ export function namedWeights(config: ModelConfig, weights: LlamaWeights): Map<st
 export function rowShards(name: string, rows: number, cols: number, maxBufferBytes: number): [number, number][] {
   const rowBytes = 4 * cols;
   if (rowBytes > maxBufferBytes) {
-    throw new UserError('too-large', `one row of ${name} takes ${rowBytes} bytes, more than the device's ${maxBufferBytes}-byte buffer limit`);
+    throw new UserError(
+      'too-large',
+      `one row of ${name} takes ${rowBytes} bytes, more than the device's ${maxBufferBytes}-byte buffer limit`,
+    );
   }
   const perShard = Math.floor(maxBufferBytes / rowBytes);
   const ranges: [number, number][] = [];

@@ -72,7 +72,12 @@ export function blobSource(files: { path: string; blob: BlobLike }[], name = 'mo
     size: async (path) => get(path).size,
     text: async (path) => get(path).text(),
     bytes: async (path) => new Uint8Array(await get(path).arrayBuffer()),
-    slice: async (path, offset, length) => new Uint8Array(await get(path).slice(offset, offset + length).arrayBuffer()),
+    slice: async (path, offset, length) =>
+      new Uint8Array(
+        await get(path)
+          .slice(offset, offset + length)
+          .arrayBuffer(),
+      ),
   };
   const get = (path: string): BlobLike => {
     const blob = byPath.get(path);
@@ -83,8 +88,14 @@ export function blobSource(files: { path: string; blob: BlobLike }[], name = 'mo
 }
 
 /** Files from an `<input type=file multiple webkitdirectory>` or a drop, keyed by their relative path. */
-export function fileListSource(files: ArrayLike<BlobLike & { name: string; webkitRelativePath?: string }>, name?: string): FileSource {
-  return blobSource(Array.from(files, (f) => ({ path: f.webkitRelativePath || f.name, blob: f })), name);
+export function fileListSource(
+  files: ArrayLike<BlobLike & { name: string; webkitRelativePath?: string }>,
+  name?: string,
+): FileSource {
+  return blobSource(
+    Array.from(files, (f) => ({ path: f.webkitRelativePath || f.name, blob: f })),
+    name,
+  );
 }
 
 /**
@@ -101,7 +112,8 @@ export function urlSource(baseUrl: string, files: string[], name: string, fetchI
     if (!files.includes(path)) throw missingFile(source, path);
     const response = await fetchImpl(base + path, init);
     if (response.status === 404) throw missingFile(source, path);
-    if (!response.ok) throw new UserError('bad-file', `HTTP ${response.status} fetching ${base + path}`, `${name}/${path}`);
+    if (!response.ok)
+      throw new UserError('bad-file', `HTTP ${response.status} fetching ${base + path}`, `${name}/${path}`);
     return response;
   };
   const download = (path: string): Promise<Uint8Array> => {
@@ -134,7 +146,10 @@ export function urlSource(baseUrl: string, files: string[], name: string, fetchI
       if (!whole.has(path)) {
         const response = await request(path, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
         if (response.status === 206) return new Uint8Array(await response.arrayBuffer());
-        whole.set(path, response.arrayBuffer().then((b) => new Uint8Array(b)));
+        whole.set(
+          path,
+          response.arrayBuffer().then((b) => new Uint8Array(b)),
+        );
       }
       return (await download(path)).subarray(offset, offset + length);
     },

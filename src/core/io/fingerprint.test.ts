@@ -22,11 +22,22 @@ describe('Fnv1a64', () => {
 });
 
 describe('fingerprintWeights', () => {
-  const config = tinyConfig({ vocabSize: 10, hiddenSize: 8, intermediateSize: 12, numHeads: 2, numKvHeads: 1, headDim: 4, numLayers: 1 });
-  const arrays = () => new Map(checkpointTensors(config).map(({ name, shape }, t) => {
-    const n = shape.reduce((a, d) => a * d, 1);
-    return [name, Float32Array.from({ length: n }, (_, i) => Math.sin(1 + i + 100 * t))];
-  }));
+  const config = tinyConfig({
+    vocabSize: 10,
+    hiddenSize: 8,
+    intermediateSize: 12,
+    numHeads: 2,
+    numKvHeads: 1,
+    headDim: 4,
+    numLayers: 1,
+  });
+  const arrays = () =>
+    new Map(
+      checkpointTensors(config).map(({ name, shape }, t) => {
+        const n = shape.reduce((a, d) => a * d, 1);
+        return [name, Float32Array.from({ length: n }, (_, i) => Math.sin(1 + i + 100 * t))];
+      }),
+    );
 
   it('samples the same values from chunks as from the whole tensor', () => {
     const whole = Float32Array.from({ length: 5000 }, (_, i) => i);
@@ -34,7 +45,7 @@ describe('fingerprintWeights', () => {
     const samples = sampleValues(chunks);
     expect(samples.length).toBe(FINGERPRINT_SAMPLES);
     expect(Array.from(samples)).toEqual(Array.from(sampleValues([whole])));
-    expect(Array.from(samples.subarray(0, 3))).toEqual([0, 4, 9]);    // ⌊k·5000/1024⌋
+    expect(Array.from(samples.subarray(0, 3))).toEqual([0, 4, 9]); // ⌊k·5000/1024⌋
   });
 
   it('is stable, independent of embedding splits, and changes with a sampled weight or the config', () => {
@@ -50,7 +61,9 @@ describe('fingerprintWeights', () => {
     const changed = arrays();
     (changed.get('model.layers.0.mlp.down_proj.weight') as Float32Array)[0] += 1e-6;
     expect(fingerprintWeights(config, changed)).not.toBe(fp);
-    expect(fingerprintWeights({ ...config, ropeTheta: 500000 }, named)).toBe(fp);  // rope does not change weights
-    expect(() => fingerprintWeights({ ...config, numLayers: 2 }, named)).toThrow(/no values for tensor "model.layers.1.input_layernorm.weight"/);
+    expect(fingerprintWeights({ ...config, ropeTheta: 500000 }, named)).toBe(fp); // rope does not change weights
+    expect(() => fingerprintWeights({ ...config, numLayers: 2 }, named)).toThrow(
+      /no values for tensor "model.layers.1.input_layernorm.weight"/,
+    );
   });
 });

@@ -78,8 +78,30 @@ export function sampleValues(chunks: ArrayLike<number>[]): Float32Array {
 /** The fingerprint from each tensor's samples (as sampleValues returns them), keyed by HF name. */
 export function fingerprintSamples(config: ModelConfig, samples: ReadonlyMap<string, Float32Array>): string {
   const hash = new Fnv1a64();
-  const { modelType, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, tieWordEmbeddings } = config;
-  hash.updateText(JSON.stringify({ modelType, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, tieWordEmbeddings }));
+  const {
+    modelType,
+    vocabSize,
+    hiddenSize,
+    intermediateSize,
+    numLayers,
+    numHeads,
+    numKvHeads,
+    headDim,
+    tieWordEmbeddings,
+  } = config;
+  hash.updateText(
+    JSON.stringify({
+      modelType,
+      vocabSize,
+      hiddenSize,
+      intermediateSize,
+      numLayers,
+      numHeads,
+      numKvHeads,
+      headDim,
+      tieWordEmbeddings,
+    }),
+  );
   for (const { name, shape } of checkpointTensors(config)) {
     const values = samples.get(name);
     if (!values) throw new Error(`fingerprint: no values for tensor "${name}"`);
@@ -93,7 +115,10 @@ export function fingerprintSamples(config: ModelConfig, samples: ReadonlyMap<str
  * Fingerprint of weights held as arrays: every tensor of checkpointTensors(config) by its HF name,
  * as one Float32Array or as row-contiguous chunks (e.g. embedding shards).
  */
-export function fingerprintWeights(config: ModelConfig, namedArrays: ReadonlyMap<string, Float32Array | Float32Array[]>): string {
+export function fingerprintWeights(
+  config: ModelConfig,
+  namedArrays: ReadonlyMap<string, Float32Array | Float32Array[]>,
+): string {
   const samples = new Map<string, Float32Array>();
   for (const [name, arrays] of namedArrays) samples.set(name, sampleValues(Array.isArray(arrays) ? arrays : [arrays]));
   return fingerprintSamples(config, samples);
@@ -105,7 +130,12 @@ export async function fingerprintModel(config: ModelConfig, weights: LlamaWeight
   const named = new Map<string, Float32Array[]>();
   for (const { name, shape } of checkpointTensors(config)) {
     const pieces = tensors.get(name);
-    named.set(name, pieces ? await Promise.all(pieces.map(async (t) => (await t.data()) as Float32Array)) : [new Float32Array(shape[0])]);
+    named.set(
+      name,
+      pieces
+        ? await Promise.all(pieces.map(async (t) => (await t.data()) as Float32Array))
+        : [new Float32Array(shape[0])],
+    );
   }
   return fingerprintWeights(config, named);
 }

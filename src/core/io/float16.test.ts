@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bf16BitsToF32, decodeBf16, decodeF16, encodeBf16, encodeF16, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits,
+  bf16BitsToF32,
+  decodeBf16,
+  decodeF16,
+  encodeBf16,
+  encodeF16,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
 } from './float16';
 
 const f32FromBits = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
@@ -62,7 +69,9 @@ describe('float16 (IEEE half)', () => {
     expect(Array.from(new Uint16Array(bytes.buffer))).toEqual(Array.from(values, f32ToF16Bits));
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
-    expect(Array.from(decodeF16(shifted.subarray(1)))).toEqual(Array.from(values, (v) => f16BitsToF32(f32ToF16Bits(v))));
+    expect(Array.from(decodeF16(shifted.subarray(1)))).toEqual(
+      Array.from(values, (v) => f16BitsToF32(f32ToF16Bits(v))),
+    );
   });
 });
 

@@ -17,7 +17,7 @@ export function f16BitsToF32(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exponent = (h >> 10) & 0x1f;
   const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;          // zero or subnormal
+  if (exponent === 0) return sign * mantissa * 2 ** -24; // zero or subnormal
   if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
   return sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
 }
@@ -29,7 +29,7 @@ export function f32ToF16Bits(x: number): number {
   const exponent = (bits >>> 23) & 0xff;
   const mantissa = bits & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
-  const halfExponent = exponent - 112;                             // rebias 127 → 15
+  const halfExponent = exponent - 112; // rebias 127 → 15
   if (halfExponent >= 0x1f) return sign | 0x7c00;
   if (halfExponent <= 0) {
     // Subnormal half: value = m · 2^-24, and x = M · 2^(exponent-150) with M the 24-bit significand.
@@ -39,12 +39,12 @@ export function f32ToF16Bits(x: number): number {
     let m = significand >>> shift;
     const rest = significand & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
-    if (rest > half || (rest === half && m & 1)) m += 1;           // may carry into the smallest normal
+    if (rest > half || (rest === half && m & 1)) m += 1; // may carry into the smallest normal
     return sign | m;
   }
   let h = (halfExponent << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h += 1;         // a carry may reach Inf, as it should
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h += 1; // a carry may reach Inf, as it should
   return sign | h;
 }
 

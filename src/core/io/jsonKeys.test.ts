@@ -7,7 +7,7 @@ describe('findDuplicateKey', () => {
     ['{"a": 1, "a": 2}', { path: [], key: 'a' }],
     ['{"a": {"x": [1, {"y": 1, "y": 2}], "x": 3}}', { path: ['a'], key: 'x' }],
     ['{"a": "}\\"{", "b": {"s": "a\\\\"}, "b": 0}', { path: [], key: 'b' }],
-    ['{"a": [[[[{"k": 1, "k": 2}]]]]}', null],                        // deeper than maxDepth: skipped
+    ['{"a": [[[[{"k": 1, "k": 2}]]]]}', null], // deeper than maxDepth: skipped
     ['{"\\u00e9": 1, "é": 2}', { path: [], key: 'é' }],
     ['  {  "a" : true ,"b":null , "c" : -1.5e3 }  ', null],
   ])('%s', (text, expected) => {

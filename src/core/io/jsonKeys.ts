@@ -6,7 +6,7 @@
  */
 
 export interface DuplicateKey {
-  path: string[];   // keys leading to the object that holds the duplicate
+  path: string[]; // keys leading to the object that holds the duplicate
   key: string;
 }
 
@@ -19,10 +19,10 @@ export function findDuplicateKey(text: string, maxDepth = 2): DuplicateKey | nul
 
   const readString = (): string => {
     const start = i;
-    i++;                                                   // opening quote
+    i++; // opening quote
     while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++;                                                   // closing quote
-    return JSON.parse(text.slice(start, i)) as string;     // decodes escapes: "a" and "\u0061" are one key
+    i++; // closing quote
+    return JSON.parse(text.slice(start, i)) as string; // decodes escapes: "a" and "\u0061" are one key
   };
 
   // Skips any value by bracket counting, so a deeply nested header cannot overflow the stack.
@@ -37,9 +37,12 @@ export function findDuplicateKey(text: string, maxDepth = 2): DuplicateKey | nul
       }
       if (c === '{' || c === '[') depth++;
       else if (c === '}' || c === ']') {
-        if (depth === 0) return;                           // end of the enclosing object
+        if (depth === 0) return; // end of the enclosing object
         depth--;
-        if (depth === 0) { i++; return; }
+        if (depth === 0) {
+          i++;
+          return;
+        }
       } else if (depth === 0 && (c === ',' || ' \t\n\r'.includes(c))) return;
       i++;
     }
@@ -51,17 +54,23 @@ export function findDuplicateKey(text: string, maxDepth = 2): DuplicateKey | nul
       skipValue();
       return null;
     }
-    i++;                                                   // '{'
+    i++; // '{'
     const seen = new Set<string>();
     for (;;) {
       skipSpace();
-      if (text[i] === '}') { i++; return null; }
-      if (text[i] === ',') { i++; continue; }
+      if (text[i] === '}') {
+        i++;
+        return null;
+      }
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
       const key = readString();
       if (seen.has(key)) return { path, key };
       seen.add(key);
       skipSpace();
-      i++;                                                 // ':'
+      i++; // ':'
       const found = scanValue([...path, key]);
       if (found) return found;
     }

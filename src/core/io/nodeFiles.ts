@@ -9,11 +9,13 @@ import { missingFile, type FileSource } from './fileSource';
 
 async function listFiles(root: string, prefix = ''): Promise<string[]> {
   const entries = await readdir(join(root, prefix), { withFileTypes: true });
-  const nested = await Promise.all(entries.map(async (e) => {
-    const path = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) return e.name.startsWith('.') ? [] : listFiles(root, path);   // skip .git, .cache
-    return e.isFile() ? [path] : [];
-  }));
+  const nested = await Promise.all(
+    entries.map(async (e) => {
+      const path = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.isDirectory()) return e.name.startsWith('.') ? [] : listFiles(root, path); // skip .git, .cache
+      return e.isFile() ? [path] : [];
+    }),
+  );
   return nested.flat();
 }
 
@@ -22,7 +24,8 @@ export async function nodeDirectorySource(dir: string): Promise<FileSource> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => null);
   if (!info) throw new UserError('missing-file', 'directory not found', dir);
-  if (!info.isDirectory()) throw new UserError('bad-argument', 'is not a directory (expected a checkpoint directory)', dir);
+  if (!info.isDirectory())
+    throw new UserError('bad-argument', 'is not a directory (expected a checkpoint directory)', dir);
   const files = new Set(await listFiles(root));
 
   const pathOf = (path: string): string => {

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { UserError } from '../errors';
 import {
-  type ByteSource, type TensorEntry, bytesSource, openSafetensors, parseSafetensors, writeSafetensors,
+  type ByteSource,
+  type TensorEntry,
+  bytesSource,
+  openSafetensors,
+  parseSafetensors,
+  writeSafetensors,
 } from './safetensors';
 
 const LABEL = 'bad.safetensors';
@@ -63,7 +68,10 @@ describe('safetensors round trip', () => {
     expect((8 + length) % 8).toBe(0);
     expect(bytes[8 + length - 1] === 0x20 || bytes[8 + length - 1] === 0x7d).toBe(true);
     const file = parseSafetensors(bytes);
-    const byOffset = [...file.tensors.values()].filter((i) => i.end > i.begin).sort((a, b) => a.begin - b.begin).map((i) => i.name);
+    const byOffset = [...file.tensors.values()]
+      .filter((i) => i.end > i.begin)
+      .sort((a, b) => a.begin - b.begin)
+      .map((i) => i.name);
     expect(byOffset).toEqual(['ids.i64', 'ids.i32', 'scalar', 'w.f32', 'w.bf16', 'w.f16']);
     for (const info of file.tensors.values()) {
       const size = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 }[info.dtype as 'F32'];
@@ -88,7 +96,10 @@ describe('safetensors round trip', () => {
     };
     const reader = await openSafetensors(source, 'sliced.safetensors');
     const headerLength = new DataView(bytes.buffer).getUint32(0, true);
-    expect(reads).toEqual([[0, 8], [8, headerLength]]);
+    expect(reads).toEqual([
+      [0, 8],
+      [8, headerLength],
+    ]);
     expect(Array.from(await reader.read('w.f16'))).toEqual(Array.from(entries[1].data));
     expect(reads[2][1]).toBe(6);
     expect(Array.from(await reader.readRows('w.f32', 1, 2))).toEqual([0, 1e30, -0].map((v) => Math.fround(v)));
@@ -107,8 +118,16 @@ describe('malformed safetensors are refused with a specific message', () => {
   // [what, file, expected message]
   const cases: [string, Uint8Array, RegExp][] = [
     ['shorter than 8 bytes', new Uint8Array(5), /file is 5 bytes, too short for the 8-byte safetensors header length/],
-    ['header length above the cap', fileWith('{}', 0, 200_000_000), /header length 200000000 exceeds the 100000000-byte limit/],
-    ['header length in the high word', fileWith('{}', 0, 2 ** 40), /header length 1099511627776 exceeds the 100000000-byte limit/],
+    [
+      'header length above the cap',
+      fileWith('{}', 0, 200_000_000),
+      /header length 200000000 exceeds the 100000000-byte limit/,
+    ],
+    [
+      'header length in the high word',
+      fileWith('{}', 0, 2 ** 40),
+      /header length 1099511627776 exceeds the 100000000-byte limit/,
+    ],
     ['header length past the end', fileWith('{}', 0, 100), /header length 100 runs past the end of the 10-byte file/],
     ['header not UTF-8', fileWith(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), 0), /header is not valid UTF-8/],
     ['header not JSON', fileWith('{"a": ', 0), /header is not valid JSON/],
@@ -116,29 +135,105 @@ describe('malformed safetensors are refused with a specific message', () => {
     ['header a number', fileWith('42', 0), /header must be a JSON object, got 42/],
     ['entry not an object', fileWith(json({ w: 5 }), 0), /tensor "w": entry must be an object, got 5/],
     ['missing dtype', fileWith(json({ w: { shape: [2], data_offsets: [0, 8] } }), 8), /tensor "w" has no dtype/],
-    ['dtype not a string', fileWith(json({ w: t(4 as unknown as string, [2], [0, 8]) }), 8), /tensor "w": dtype must be a string, got 4/],
+    [
+      'dtype not a string',
+      fileWith(json({ w: t(4 as unknown as string, [2], [0, 8]) }), 8),
+      /tensor "w": dtype must be a string, got 4/,
+    ],
     ['unknown dtype', fileWith(json({ w: t('F7', [2], [0, 8]) }), 8), /tensor "w" has unknown dtype "F7"/],
     ['missing shape', fileWith(json({ w: { dtype: 'F32', data_offsets: [0, 8] } }), 8), /tensor "w" has no shape/],
-    ['negative dimension', fileWith(json({ w: f32([0, 8], [-2]) }), 8), /tensor "w": shape must be an array of non-negative integers, got \[-2\]/],
-    ['fractional dimension', fileWith(json({ w: f32([0, 8], [1.5]) }), 8), /shape must be an array of non-negative integers, got \[1.5\]/],
-    ['shape not an array', fileWith(json({ w: f32([0, 8], '2') }), 8), /shape must be an array of non-negative integers, got "2"/],
+    [
+      'negative dimension',
+      fileWith(json({ w: f32([0, 8], [-2]) }), 8),
+      /tensor "w": shape must be an array of non-negative integers, got \[-2\]/,
+    ],
+    [
+      'fractional dimension',
+      fileWith(json({ w: f32([0, 8], [1.5]) }), 8),
+      /shape must be an array of non-negative integers, got \[1.5\]/,
+    ],
+    [
+      'shape not an array',
+      fileWith(json({ w: f32([0, 8], '2') }), 8),
+      /shape must be an array of non-negative integers, got "2"/,
+    ],
     ['missing data_offsets', fileWith(json({ w: { dtype: 'F32', shape: [2] } }), 8), /tensor "w" has no data_offsets/],
-    ['data_offsets of one number', fileWith(json({ w: f32([0]) }), 8), /tensor "w": data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[0\]/],
-    ['data_offsets reversed', fileWith(json({ w: f32([8, 0]) }), 8), /data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[8,0\]/],
+    [
+      'data_offsets of one number',
+      fileWith(json({ w: f32([0]) }), 8),
+      /tensor "w": data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[0\]/,
+    ],
+    [
+      'data_offsets reversed',
+      fileWith(json({ w: f32([8, 0]) }), 8),
+      /data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[8,0\]/,
+    ],
     ['data_offsets negative', fileWith(json({ w: f32([-8, 0]) }), 8), /got \[-8,0\]/],
-    ['data_offsets outside the data', fileWith(json({ w: f32([8, 16]) }), 8), /tensor "w": data_offsets \[8, 16\] lie outside the 8-byte data section/],
-    ['shape × dtype ≠ span', fileWith(json({ w: f32([0, 8], [3]) }), 8), /tensor "w": shape \[3\] of F32 needs 12 bytes but data_offsets span 8/],
-    ['huge shape', fileWith(json({ w: f32([0, 8], [2 ** 40, 2 ** 40]) }), 8), /needs 4\.835703278458517e\+24 bytes but data_offsets span 8/],
-    ['overlapping tensors', fileWith(json({ a: f32([0, 8]), b: f32([4, 12]) }), 12), /tensors "a" \[0, 8\] and "b" \[4, 12\] overlap/],
-    ['a gap between tensors', fileWith(json({ a: f32([0, 4], [1]), b: f32([8, 12], [1]) }), 12), /bytes \[4, 8\) of the data section belong to no tensor \(gap before "b"\)/],
-    ['a gap at the start', fileWith(json({ b: f32([4, 12]) }), 12), /bytes \[0, 4\) of the data section belong to no tensor \(gap before "b"\)/],
-    ['trailing bytes', fileWith(json({ a: f32([0, 4], [1]) }), 8), /bytes \[4, 8\) at the end of the data section belong to no tensor/],
-    ['duplicate tensor name', fileWith(`{"a": ${json(f32([0, 8]))}, "a": ${json(f32([8, 16]))}}`, 16), /key "a" appears twice in the header/],
-    ['duplicate name spelt with an escape', fileWith(`{"a": ${json(f32([0, 8]))}, "\\u0061": ${json(f32([8, 16]))}}`, 16), /key "a" appears twice in the header/],
-    ['duplicate metadata key', fileWith('{"__metadata__": {"k": "1", "k": "2"}}', 0), /key "k" appears twice in "__metadata__"/],
-    ['duplicate field in an entry', fileWith('{"w": {"dtype": "F32", "dtype": "F16", "shape": [2], "data_offsets": [0, 8]}}', 8), /key "dtype" appears twice in "w"/],
-    ['metadata not an object', fileWith(json({ __metadata__: ['x'] }), 0), /__metadata__ must be an object of strings, got \["x"\]/],
-    ['metadata value not a string', fileWith(json({ __metadata__: { format: 1 } }), 0), /__metadata__ "format" must be a string, got 1/],
+    [
+      'data_offsets outside the data',
+      fileWith(json({ w: f32([8, 16]) }), 8),
+      /tensor "w": data_offsets \[8, 16\] lie outside the 8-byte data section/,
+    ],
+    [
+      'shape × dtype ≠ span',
+      fileWith(json({ w: f32([0, 8], [3]) }), 8),
+      /tensor "w": shape \[3\] of F32 needs 12 bytes but data_offsets span 8/,
+    ],
+    [
+      'huge shape',
+      fileWith(json({ w: f32([0, 8], [2 ** 40, 2 ** 40]) }), 8),
+      /needs 4\.835703278458517e\+24 bytes but data_offsets span 8/,
+    ],
+    [
+      'overlapping tensors',
+      fileWith(json({ a: f32([0, 8]), b: f32([4, 12]) }), 12),
+      /tensors "a" \[0, 8\] and "b" \[4, 12\] overlap/,
+    ],
+    [
+      'a gap between tensors',
+      fileWith(json({ a: f32([0, 4], [1]), b: f32([8, 12], [1]) }), 12),
+      /bytes \[4, 8\) of the data section belong to no tensor \(gap before "b"\)/,
+    ],
+    [
+      'a gap at the start',
+      fileWith(json({ b: f32([4, 12]) }), 12),
+      /bytes \[0, 4\) of the data section belong to no tensor \(gap before "b"\)/,
+    ],
+    [
+      'trailing bytes',
+      fileWith(json({ a: f32([0, 4], [1]) }), 8),
+      /bytes \[4, 8\) at the end of the data section belong to no tensor/,
+    ],
+    [
+      'duplicate tensor name',
+      fileWith(`{"a": ${json(f32([0, 8]))}, "a": ${json(f32([8, 16]))}}`, 16),
+      /key "a" appears twice in the header/,
+    ],
+    [
+      'duplicate name spelt with an escape',
+      fileWith(`{"a": ${json(f32([0, 8]))}, "\\u0061": ${json(f32([8, 16]))}}`, 16),
+      /key "a" appears twice in the header/,
+    ],
+    [
+      'duplicate metadata key',
+      fileWith('{"__metadata__": {"k": "1", "k": "2"}}', 0),
+      /key "k" appears twice in "__metadata__"/,
+    ],
+    [
+      'duplicate field in an entry',
+      fileWith('{"w": {"dtype": "F32", "dtype": "F16", "shape": [2], "data_offsets": [0, 8]}}', 8),
+      /key "dtype" appears twice in "w"/,
+    ],
+    [
+      'metadata not an object',
+      fileWith(json({ __metadata__: ['x'] }), 0),
+      /__metadata__ must be an object of strings, got \["x"\]/,
+    ],
+    [
+      'metadata value not a string',
+      fileWith(json({ __metadata__: { format: 1 } }), 0),
+      /__metadata__ "format" must be a string, got 1/,
+    ],
   ];
 
   it.each(cases)('%s', (_what, bytes, message) => {
@@ -172,22 +267,31 @@ describe('malformed safetensors are refused with a specific message', () => {
   });
 
   it('random corruption of a valid file gives a UserError or a valid file, never a crash', () => {
-    const valid = writeSafetensors([
-      { name: 'a', dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) },
-      { name: 'b', dtype: 'I64', shape: [2], data: new Int32Array([5, 6]) },
-    ], { format: 'pt' });
+    const valid = writeSafetensors(
+      [
+        { name: 'a', dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) },
+        { name: 'b', dtype: 'I64', shape: [2], data: new Int32Array([5, 6]) },
+      ],
+      { format: 'pt' },
+    );
     let refused = 0;
-    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
-      const bytes = valid.slice();
-      for (const [at, value] of edits) bytes[at] = value;
-      try {
-        const file = parseSafetensors(bytes, LABEL);
-        for (const name of file.tensors.keys()) file.read(name);
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        refused++;
-      }
-    }), { numRuns: 300, seed: 7 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (edits) => {
+          const bytes = valid.slice();
+          for (const [at, value] of edits) bytes[at] = value;
+          try {
+            const file = parseSafetensors(bytes, LABEL);
+            for (const name of file.tensors.keys()) file.read(name);
+          } catch (e) {
+            if (!(e instanceof UserError)) throw e;
+            refused++;
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
     console.log(`safetensors fuzz: ${refused}/300 corrupted files refused with a UserError, the rest still valid`);
     expect(refused).toBeGreaterThan(0);
   });

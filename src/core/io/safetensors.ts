@@ -19,8 +19,21 @@ import { findDuplicateKey } from './jsonKeys';
 
 /** Bytes per element of the dtypes the format defines (the sub-byte float formats aside). */
 const DTYPE_BYTES = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 } as const;
 
 export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
@@ -34,8 +47,8 @@ export interface TensorInfo {
   name: string;
   dtype: SafetensorsDtype;
   shape: number[];
-  begin: number;   // byte offset into the data section
-  end: number;     // exclusive
+  begin: number; // byte offset into the data section
+  end: number; // exclusive
 }
 
 export interface SafetensorsHeader {
@@ -65,7 +78,7 @@ export interface TensorEntry {
   name: string;
   dtype: TensorDtype;
   shape: number[];
-  data: Float32Array | Int32Array;   // Float32Array for F32/F16/BF16, Int32Array for I32/I64
+  data: Float32Array | Int32Array; // Float32Array for F32/F16/BF16, Int32Array for I32/I64
 }
 
 const METADATA_KEY = '__metadata__';
@@ -80,7 +93,7 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, label: st
     throw badFile(label, `file is ${fileSize} bytes, too short for the 8-byte safetensors header length`);
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
-  const length = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;   // exact below 2^53
+  const length = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32; // exact below 2^53
   if (length > MAX_HEADER_BYTES) {
     throw badFile(label, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
@@ -124,7 +137,12 @@ function parseTensorEntry(name: string, value: unknown, dataSize: number, label:
     throw badFile(label, `${where}: shape must be an array of non-negative integers, got ${describe(shape)}`);
   }
   if (offsets === undefined) throw badFile(label, `${where} has no data_offsets`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger) || offsets[0] > offsets[1]) {
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every(isNonNegativeInteger) ||
+    offsets[0] > offsets[1]
+  ) {
     throw badFile(label, `${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${describe(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
@@ -135,7 +153,10 @@ function parseTensorEntry(name: string, value: unknown, dataSize: number, label:
   // A product above 2^53 rounds to a float above any span, so it can never match by accident.
   const needed = shape.reduce((n: number, d: number) => n * d, 1) * elementBytes;
   if (needed !== end - begin) {
-    throw badFile(label, `${where}: shape ${describe(shape)} of ${dtype} needs ${needed} bytes but data_offsets span ${end - begin}`);
+    throw badFile(
+      label,
+      `${where}: shape ${describe(shape)} of ${dtype} needs ${needed} bytes but data_offsets span ${end - begin}`,
+    );
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: [...shape] as number[], begin, end };
 }
@@ -147,10 +168,16 @@ function checkCoverage(tensors: TensorInfo[], dataSize: number, label: string): 
   let previous: TensorInfo | null = null;
   for (const t of ordered) {
     if (t.begin < cursor && previous) {
-      throw badFile(label, `tensors "${previous.name}" [${previous.begin}, ${previous.end}] and "${t.name}" [${t.begin}, ${t.end}] overlap`);
+      throw badFile(
+        label,
+        `tensors "${previous.name}" [${previous.begin}, ${previous.end}] and "${t.name}" [${t.begin}, ${t.end}] overlap`,
+      );
     }
     if (t.begin > cursor) {
-      throw badFile(label, `bytes [${cursor}, ${t.begin}) of the data section belong to no tensor (gap before "${t.name}")`);
+      throw badFile(
+        label,
+        `bytes [${cursor}, ${t.begin}) of the data section belong to no tensor (gap before "${t.name}")`,
+      );
     }
     cursor = t.end;
     previous = t;
@@ -198,14 +225,18 @@ function owned(bytes: Uint8Array): Uint8Array {
 }
 
 function narrowI64(info: TensorInfo, bytes: Uint8Array, label: string): Int32Array {
-  const words = new Int32Array(owned(bytes).buffer);             // [lo, hi] pairs
+  const words = new Int32Array(owned(bytes).buffer); // [lo, hi] pairs
   const out = new Int32Array(words.length / 2);
   for (let i = 0; i < out.length; i++) {
     const lo = words[2 * i];
     const hi = words[2 * i + 1];
     if (hi !== lo >> 31) {
       const value = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
-      throw new UserError('unsupported', `tensor "${info.name}" (I64) holds ${value} at index ${i}, outside the int32 range`, label);
+      throw new UserError(
+        'unsupported',
+        `tensor "${info.name}" (I64) holds ${value} at index ${i}, outside the int32 range`,
+        label,
+      );
     }
     out[i] = lo;
   }
@@ -215,11 +246,16 @@ function narrowI64(info: TensorInfo, bytes: Uint8Array, label: string): Int32Arr
 /** Decodes one tensor's bytes (exactly its span) into float32 or int32 values. */
 export function decodeTensor(info: TensorInfo, bytes: Uint8Array, label: string): Float32Array | Int32Array {
   switch (info.dtype) {
-    case 'F32': return new Float32Array(owned(bytes).buffer);
-    case 'F16': return decodeF16(bytes);
-    case 'BF16': return decodeBf16(bytes);
-    case 'I32': return new Int32Array(owned(bytes).buffer);
-    case 'I64': return narrowI64(info, bytes, label);
+    case 'F32':
+      return new Float32Array(owned(bytes).buffer);
+    case 'F16':
+      return decodeF16(bytes);
+    case 'BF16':
+      return decodeBf16(bytes);
+    case 'I32':
+      return new Int32Array(owned(bytes).buffer);
+    case 'I64':
+      return narrowI64(info, bytes, label);
     default:
       throw new UserError('unsupported', `unsupported dtype ${info.dtype} for tensor "${info.name}"`, label);
   }
@@ -248,7 +284,10 @@ export function parseSafetensors(bytes: Uint8Array, label = 'safetensors file'):
 async function readExactly(source: ByteSource, offset: number, length: number, label: string): Promise<Uint8Array> {
   const bytes = await source.read(offset, length);
   if (bytes.length !== length) {
-    throw badFile(label, `read ${bytes.length} bytes at offset ${offset} where ${length} were expected (file truncated?)`);
+    throw badFile(
+      label,
+      `read ${bytes.length} bytes at offset ${offset} where ${length} were expected (file truncated?)`,
+    );
   }
   return bytes;
 }
@@ -300,10 +339,12 @@ function encodeEntry(entry: TensorEntry): Uint8Array {
     throw new Error(`tensor "${name}": ${dtype} needs ${isFloat ? 'a Float32Array' : 'an Int32Array'}`);
   }
   switch (dtype) {
-    case 'F16': return encodeF16(data as Float32Array);
-    case 'BF16': return encodeBf16(data as Float32Array);
+    case 'F16':
+      return encodeF16(data as Float32Array);
+    case 'BF16':
+      return encodeBf16(data as Float32Array);
     case 'I64': {
-      const words = new Int32Array(2 * data.length);             // [lo, hi] pairs, sign-extended
+      const words = new Int32Array(2 * data.length); // [lo, hi] pairs, sign-extended
       for (let i = 0; i < data.length; i++) {
         words[2 * i] = data[i];
         words[2 * i + 1] = data[i] >> 31;
@@ -326,11 +367,12 @@ export function writeSafetensors(entries: TensorEntry[], metadata?: Record<strin
     if (names.has(name) || name === METADATA_KEY) throw new Error(`tensor name "${name}" is duplicated or reserved`);
     names.add(name);
   }
-  const ordered = [...entries].sort((a, b) =>
-    DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = [...entries].sort(
+    (a, b) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const encoded = ordered.map(encodeEntry);
 
-  const header = Object.create(null) as Record<string, unknown>;   // no prototype: any name is a plain key
+  const header = Object.create(null) as Record<string, unknown>; // no prototype: any name is a plain key
   if (metadata) header[METADATA_KEY] = { ...metadata };
   let offset = 0;
   ordered.forEach((entry, i) => {
@@ -345,7 +387,7 @@ export function writeSafetensors(entries: TensorEntry[], metadata?: Record<strin
   view.setUint32(0, headerLength, true);
   view.setUint32(4, 0, true);
   out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);            // spaces: still valid JSON
+  out.fill(0x20, 8 + json.length, 8 + headerLength); // spaces: still valid JSON
   let at = 8 + headerLength;
   for (const bytes of encoded) {
     out.set(bytes, at);

@@ -23,7 +23,11 @@ export function readChatTemplate(config: Record<string, unknown>): Template | nu
     source = (named as { template?: unknown } | undefined)?.template;
   }
   if (typeof source !== 'string')
-    throw new UserError('bad-file', 'chat_template must be a string or a list of {name, template} with a "default" entry', FILE);
+    throw new UserError(
+      'bad-file',
+      'chat_template must be a string or a list of {name, template} with a "default" entry',
+      FILE,
+    );
   try {
     return new Template(source);
   } catch (e) {

@@ -25,7 +25,10 @@ const DEFAULTS: Record<ModelType, { maxPositionEmbeddings: number; rmsNormEps: n
 type Json = Record<string, unknown>;
 
 class ConfigReader {
-  constructor(readonly json: Json, readonly file: string) {}
+  constructor(
+    readonly json: Json,
+    readonly file: string,
+  ) {}
 
   fail(code: 'bad-file' | 'unsupported', field: string, problem: string): never {
     throw new UserError(code, `${field} ${problem}`, this.file);
@@ -45,14 +48,16 @@ class ConfigReader {
       this.fail('bad-file', field, 'is missing');
     }
     const v = this.json[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail('bad-file', field, `must be a positive integer, got ${this.shown(field)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+      this.fail('bad-file', field, `must be a positive integer, got ${this.shown(field)}`);
     return v;
   }
 
   positiveNumber(field: string, fallback: number): number {
     if (!this.has(field)) return fallback;
     const v = this.json[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail('bad-file', field, `must be a positive number, got ${this.shown(field)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      this.fail('bad-file', field, `must be a positive number, got ${this.shown(field)}`);
     return v;
   }
 
@@ -84,7 +89,11 @@ function parseModelType(r: ConfigReader): ModelType {
   if (r.has('architectures')) {
     const archs = r.json.architectures;
     if (!Array.isArray(archs) || !archs.includes(ARCHITECTURES[modelType])) {
-      r.fail('unsupported', 'architectures', `${r.shown('architectures')} is not supported for model_type "${modelType}" (expected ["${ARCHITECTURES[modelType]}"])`);
+      r.fail(
+        'unsupported',
+        'architectures',
+        `${r.shown('architectures')} is not supported for model_type "${modelType}" (expected ["${ARCHITECTURES[modelType]}"])`,
+      );
     }
   }
   return modelType;
@@ -93,16 +102,18 @@ function parseModelType(r: ConfigReader): ModelType {
 function parseRopeScaling(r: ConfigReader): Llama3RopeScaling | null {
   if (!r.has('rope_scaling')) return null;
   const s = r.json.rope_scaling;
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) r.fail('bad-file', 'rope_scaling', `must be an object or null, got ${r.shown('rope_scaling')}`);
+  if (typeof s !== 'object' || s === null || Array.isArray(s))
+    r.fail('bad-file', 'rope_scaling', `must be an object or null, got ${r.shown('rope_scaling')}`);
   const scaling = s as Json;
   const type = scaling.rope_type ?? scaling.type;
-  if (type === 'default') return null;                            // HF's name for plain RoPE
+  if (type === 'default') return null; // HF's name for plain RoPE
   if (type !== 'llama3') {
     r.fail('unsupported', 'rope_scaling', `of type ${describeJson(type)} is not supported (only "llama3" or none)`);
   }
   const positive = (key: string): number => {
     const v = scaling[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) r.fail('bad-file', `rope_scaling.${key}`, `must be a positive number, got ${describeJson(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      r.fail('bad-file', `rope_scaling.${key}`, `must be a positive number, got ${describeJson(v)}`);
     return v;
   };
   const scalingConfig: Llama3RopeScaling = {
@@ -113,7 +124,11 @@ function parseRopeScaling(r: ConfigReader): Llama3RopeScaling | null {
     originalMaxPositionEmbeddings: positive('original_max_position_embeddings'),
   };
   if (!(scalingConfig.highFreqFactor > scalingConfig.lowFreqFactor)) {
-    r.fail('bad-file', 'rope_scaling.high_freq_factor', `must exceed low_freq_factor, got ${scalingConfig.highFreqFactor} ≤ ${scalingConfig.lowFreqFactor}`);
+    r.fail(
+      'bad-file',
+      'rope_scaling.high_freq_factor',
+      `must exceed low_freq_factor, got ${scalingConfig.highFreqFactor} ≤ ${scalingConfig.lowFreqFactor}`,
+    );
   }
   return scalingConfig;
 }
@@ -122,10 +137,20 @@ function parseRopeScaling(r: ConfigReader): Llama3RopeScaling | null {
 function refuseUnsupported(r: ConfigReader, modelType: ModelType, maxPositionEmbeddings: number): void {
   const act = r.json.hidden_act ?? 'silu';
   if (act !== 'silu') r.fail('unsupported', 'hidden_act', `${describeJson(act)} is not supported (only "silu")`);
-  if (r.json.mlp_bias === true) r.fail('unsupported', 'mlp_bias', 'true is not supported (MLP layers without bias only)');
-  if (r.has('quantization_config')) r.fail('unsupported', 'quantization_config', 'is present: quantized checkpoints are not supported (use float32, float16 or bfloat16 weights)');
+  if (r.json.mlp_bias === true)
+    r.fail('unsupported', 'mlp_bias', 'true is not supported (MLP layers without bias only)');
+  if (r.has('quantization_config'))
+    r.fail(
+      'unsupported',
+      'quantization_config',
+      'is present: quantized checkpoints are not supported (use float32, float16 or bfloat16 weights)',
+    );
   if (r.has('partial_rotary_factor') && r.json.partial_rotary_factor !== 1) {
-    r.fail('unsupported', 'partial_rotary_factor', `${r.shown('partial_rotary_factor')} is not supported (rotary over the full head only)`);
+    r.fail(
+      'unsupported',
+      'partial_rotary_factor',
+      `${r.shown('partial_rotary_factor')} is not supported (rotary over the full head only)`,
+    );
   }
   if (modelType === 'qwen2' && r.json.use_sliding_window === true) {
     r.fail('unsupported', 'use_sliding_window', 'true is not supported (the studio computes full attention)');
@@ -133,7 +158,11 @@ function refuseUnsupported(r: ConfigReader, modelType: ModelType, maxPositionEmb
   if (modelType === 'mistral' && r.has('sliding_window')) {
     const window = r.json.sliding_window;
     if (typeof window !== 'number' || window < maxPositionEmbeddings) {
-      r.fail('unsupported', 'sliding_window', `${r.shown('sliding_window')} is not supported: the studio computes full attention, so it must be null or at least max_position_embeddings (${maxPositionEmbeddings})`);
+      r.fail(
+        'unsupported',
+        'sliding_window',
+        `${r.shown('sliding_window')} is not supported: the studio computes full attention, so it must be null or at least max_position_embeddings (${maxPositionEmbeddings})`,
+      );
     }
   }
 }
@@ -154,7 +183,11 @@ export function parseConfig(json: unknown, file = 'config.json'): ModelConfig {
     r.fail('bad-file', 'num_key_value_heads', `${numKvHeads} must divide num_attention_heads (${numHeads})`);
   }
   if (!r.has('head_dim') && hiddenSize % numHeads !== 0) {
-    r.fail('bad-file', 'hidden_size', `${hiddenSize} is not divisible by num_attention_heads (${numHeads}) and head_dim is not given`);
+    r.fail(
+      'bad-file',
+      'hidden_size',
+      `${hiddenSize} is not divisible by num_attention_heads (${numHeads}) and head_dim is not given`,
+    );
   }
   const headDim = r.positiveInt('head_dim', hiddenSize / numHeads);
   const maxPositionEmbeddings = r.positiveInt('max_position_embeddings', defaults.maxPositionEmbeddings);
@@ -220,7 +253,8 @@ export function toHfConfig(config: ModelConfig, extra: Record<string, unknown> =
     },
     tie_word_embeddings: c.tieWordEmbeddings,
     bos_token_id: c.bosTokenId,
-    eos_token_id: c.eosTokenIds.length === 0 ? null : c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : [...c.eosTokenIds],
+    eos_token_id:
+      c.eosTokenIds.length === 0 ? null : c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : [...c.eosTokenIds],
     torch_dtype: 'float32',
   };
   if (c.modelType === 'llama') Object.assign(hf, { attention_bias: c.attentionBias, mlp_bias: false });
@@ -232,10 +266,13 @@ export function toHfConfig(config: ModelConfig, extra: Record<string, unknown> =
 /** Number of parameters of the model, counting a tied lm_head once. */
 export function countParameters(config: ModelConfig): number {
   const { vocabSize: V, hiddenSize: D, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: hd } = config;
-  const attention = D * H * hd + 2 * D * Hkv * hd + H * hd * D;   // q, k, v, o
-  const mlp = 3 * D * F;                                          // gate, up, down
-  const biases = biasedModules(config).reduce((n, m) => n + (m === 'k_proj' || m === 'v_proj' ? Hkv * hd : m === 'q_proj' ? H * hd : D), 0);
-  const layer = attention + mlp + biases + 2 * D;                 // + two RMSNorm weights
+  const attention = D * H * hd + 2 * D * Hkv * hd + H * hd * D; // q, k, v, o
+  const mlp = 3 * D * F; // gate, up, down
+  const biases = biasedModules(config).reduce(
+    (n, m) => n + (m === 'k_proj' || m === 'v_proj' ? Hkv * hd : m === 'q_proj' ? H * hd : D),
+    0,
+  );
+  const layer = attention + mlp + biases + 2 * D; // + two RMSNorm weights
   return V * D + config.numLayers * layer + D + (config.tieWordEmbeddings ? 0 : V * D);
 }
 

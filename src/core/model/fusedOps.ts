@@ -41,22 +41,23 @@ export function swiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
       value,
       // Each [N, F] temporary is freed right after its last use: this backward is the step's
       // peak under every method, and a plain formula keeps nine of them alive at once.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [gs, us] = saved;
-        const sig = tf.sigmoid(gs);                                   // σ(g)  [N, F]
-        const dUp = tf.tidy(() => tf.mul(dy, tf.mul(gs, sig)));       // dy·silu(g)  [N, F]
-        // d silu/dg = σ(g)·(1 + g·(1 − σ(g)))
-        const oneMinus = tf.sub(1, sig);
-        const gTimes = tf.mul(gs, oneMinus);
-        tf.dispose([oneMinus, gs]);
-        const inner = tf.add(1, gTimes);
-        gTimes.dispose();
-        const dsilu = tf.mul(sig, inner);                             // [N, F]
-        tf.dispose([inner, sig]);
-        const dyUp = tf.mul(dy, us);
-        const dGate = tf.mul(dyUp, dsilu);                            // [N, F]
-        return [dGate, dUp];                                          // d gate, d up
-      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [gs, us] = saved;
+          const sig = tf.sigmoid(gs); // σ(g)  [N, F]
+          const dUp = tf.tidy(() => tf.mul(dy, tf.mul(gs, sig))); // dy·silu(g)  [N, F]
+          // d silu/dg = σ(g)·(1 + g·(1 − σ(g)))
+          const oneMinus = tf.sub(1, sig);
+          const gTimes = tf.mul(gs, oneMinus);
+          tf.dispose([oneMinus, gs]);
+          const inner = tf.add(1, gTimes);
+          gTimes.dispose();
+          const dsilu = tf.mul(sig, inner); // [N, F]
+          tf.dispose([inner, sig]);
+          const dyUp = tf.mul(dy, us);
+          const dGate = tf.mul(dyUp, dsilu); // [N, F]
+          return [dGate, dUp]; // d gate, d up
+        }),
     };
   });
   return op(gate, up) as tf.Tensor2D;
@@ -70,19 +71,21 @@ export function swiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
 export function rmsNorm<R extends tf.Rank>(x: tf.Tensor<R>, weight: tf.Tensor1D, eps: number): tf.Tensor<R> {
   const D = x.shape[x.rank - 1];
   const op = tf.customGrad((xIn, wIn, save) => {
-    const xs = xIn as tf.Tensor, w = wIn as tf.Tensor1D;
+    const xs = xIn as tf.Tensor,
+      w = wIn as tf.Tensor1D;
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xs), -1, true), eps)); // [..., 1]
     (save as tf.GradSaveFunc)([xs, r, w]);
     return {
-      value: tf.mul(tf.mul(xs, r), w),                                 // [..., D]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xt, rt, wt] = saved;
-        const g = tf.mul(dy, wt);                                      // [..., D]
-        const meanXg = tf.mean(tf.mul(xt, g), -1, true);               // [..., 1]
-        const dx = tf.sub(tf.mul(g, rt), tf.mul(xt, tf.mul(tf.pow(rt, 3), meanXg))); // [..., D]
-        const dw = tf.sum(tf.mul(dy, tf.mul(xt, rt)).reshape([-1, D]), 0); // [D]
-        return [dx, dw];
-      }),
+      value: tf.mul(tf.mul(xs, r), w), // [..., D]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [xt, rt, wt] = saved;
+          const g = tf.mul(dy, wt); // [..., D]
+          const meanXg = tf.mean(tf.mul(xt, g), -1, true); // [..., 1]
+          const dx = tf.sub(tf.mul(g, rt), tf.mul(xt, tf.mul(tf.pow(rt, 3), meanXg))); // [..., D]
+          const dw = tf.sum(tf.mul(dy, tf.mul(xt, rt)).reshape([-1, D]), 0); // [D]
+          return [dx, dw];
+        }),
     };
   });
   return op(x, weight) as tf.Tensor<R>;
@@ -127,37 +130,48 @@ export function residualAdd<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>)
  * q [B, Hkv, R·T, hd] (query head h = g·R + r in group g, rows r·T + t), k, v [B, Hkv, S, hd],
  * mask [T, S] (additive, −∞ where hidden; a constant, zero gradient) → [B, Hkv, R·T, hd]
  */
-export function groupedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, R: number, scale: number): tf.Tensor4D {
+export function groupedAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor2D,
+  R: number,
+  scale: number,
+): tf.Tensor4D {
   const [B, Hkv, RT] = q.shape;
   const [T, S] = mask.shape;
   /** softmax(q kᵀ · scale + mask), each [.., R·T, S] temporary freed once used.  → [B, Hkv, R·T, S] */
-  const probabilities = (qq: tf.Tensor, kk: tf.Tensor, m: tf.Tensor): tf.Tensor4D => tf.tidy(() => {
-    const scores = tf.matMul(qq, kk, false, true);                   // [B, Hkv, R·T, S]
-    const scaled = tf.mul(scores.reshape([B, Hkv, R, T, S]), scale); // mask broadcasts over [B, Hkv, R]
-    scores.dispose();
-    const masked = tf.add(scaled, m);
-    scaled.dispose();
-    return tf.softmax(masked, -1).reshape([B, Hkv, RT, S]) as tf.Tensor4D;
-  });
+  const probabilities = (qq: tf.Tensor, kk: tf.Tensor, m: tf.Tensor): tf.Tensor4D =>
+    tf.tidy(() => {
+      const scores = tf.matMul(qq, kk, false, true); // [B, Hkv, R·T, S]
+      const scaled = tf.mul(scores.reshape([B, Hkv, R, T, S]), scale); // mask broadcasts over [B, Hkv, R]
+      scores.dispose();
+      const masked = tf.add(scaled, m);
+      scaled.dispose();
+      return tf.softmax(masked, -1).reshape([B, Hkv, RT, S]) as tf.Tensor4D;
+    });
   const op = tf.customGrad((qIn, kIn, vIn, mIn, save) => {
     (save as tf.GradSaveFunc)([qIn as tf.Tensor, kIn as tf.Tensor, vIn as tf.Tensor, mIn as tf.Tensor]);
     return {
-      value: tf.tidy(() => tf.matMul(probabilities(qIn as tf.Tensor, kIn as tf.Tensor, mIn as tf.Tensor), vIn as tf.Tensor)), // [B, Hkv, R·T, hd]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [qs, ks, vs, ms] = saved;
-        const p = probabilities(qs, ks, ms);                         // [B, Hkv, R·T, S]
-        const dv = tf.matMul(p, dy, true, false);                    // [B, Hkv, S, hd]
-        const dp = tf.matMul(dy, vs, false, true);                   // [B, Hkv, R·T, S]
-        const dpp = tf.mul(dp, p);
-        dp.dispose();
-        const pInner = tf.mul(p, tf.sum(dpp, -1, true));             // p · Σ dp ⊙ p
-        p.dispose();
-        const diff = tf.sub(dpp, pInner);
-        tf.dispose([dpp, pInner]);
-        const ds = tf.mul(diff, scale);                              // [B, Hkv, R·T, S]
-        diff.dispose();
-        return [tf.matMul(ds, ks), tf.matMul(ds, qs, true, false), dv, tf.zerosLike(ms)]; // dq, dk, dv, d mask
-      }),
+      value: tf.tidy(() =>
+        tf.matMul(probabilities(qIn as tf.Tensor, kIn as tf.Tensor, mIn as tf.Tensor), vIn as tf.Tensor),
+      ), // [B, Hkv, R·T, hd]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [qs, ks, vs, ms] = saved;
+          const p = probabilities(qs, ks, ms); // [B, Hkv, R·T, S]
+          const dv = tf.matMul(p, dy, true, false); // [B, Hkv, S, hd]
+          const dp = tf.matMul(dy, vs, false, true); // [B, Hkv, R·T, S]
+          const dpp = tf.mul(dp, p);
+          dp.dispose();
+          const pInner = tf.mul(p, tf.sum(dpp, -1, true)); // p · Σ dp ⊙ p
+          p.dispose();
+          const diff = tf.sub(dpp, pInner);
+          tf.dispose([dpp, pInner]);
+          const ds = tf.mul(diff, scale); // [B, Hkv, R·T, S]
+          diff.dispose();
+          return [tf.matMul(ds, ks), tf.matMul(ds, qs, true, false), dv, tf.zerosLike(ms)]; // dq, dk, dv, d mask
+        }),
     };
   });
   return op(q, k, v, mask) as tf.Tensor4D;

@@ -16,7 +16,13 @@ let model: LlamaModel;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const config = tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true, ropeTheta: 1e6, eosTokenIds: [] });
+  const config = tinyConfig({
+    modelType: 'qwen2',
+    attentionBias: true,
+    tieWordEmbeddings: true,
+    ropeTheta: 1e6,
+    eosTokenIds: [],
+  });
   model = { config, weights: initWeights(config, 21, { std: 0.3 }) };
   return () => disposeWeights(model.weights);
 });
@@ -37,7 +43,9 @@ describe('greedy generation', () => {
       refIds.push(next);
       seq.push(next);
     }
-    console.log(`greedy with cache:    ${cached.ids.join(' ')}\ngreedy from scratch:  ${scratch.ids.join(' ')}\nfloat64 reference:    ${refIds.join(' ')}`);
+    console.log(
+      `greedy with cache:    ${cached.ids.join(' ')}\ngreedy from scratch:  ${scratch.ids.join(' ')}\nfloat64 reference:    ${refIds.join(' ')}`,
+    );
     expect(cached.ids).toEqual(scratch.ids);
     expect(cached.ids).toEqual(refIds);
     expect(cached.stoppedBy).toBe('length');
@@ -77,7 +85,9 @@ describe('greedy generation', () => {
   });
 
   it('refuses out-of-vocabulary and empty prompts', async () => {
-    await expect(generate(model, [1, 50], { maxNewTokens: 2 })).rejects.toThrow(/prompt token id 50 is outside the vocabulary \[0, 50\)/);
+    await expect(generate(model, [1, 50], { maxNewTokens: 2 })).rejects.toThrow(
+      /prompt token id 50 is outside the vocabulary \[0, 50\)/,
+    );
     await expect(generate(model, [], { maxNewTokens: 2 })).rejects.toThrow(/prompt is empty/);
     await expect(generate(model, [1], { maxNewTokens: 2, topP: 0 })).rejects.toThrow(/top-p must be in/);
   });

@@ -31,11 +31,16 @@ export interface GenerateResult {
   stoppedBy: 'eos' | 'length';
 }
 
-export async function generate(model: LlamaModel, promptIds: number[], options: GenerateOptions): Promise<GenerateResult> {
+export async function generate(
+  model: LlamaModel,
+  promptIds: number[],
+  options: GenerateOptions,
+): Promise<GenerateResult> {
   const V = model.config.vocabSize;
   if (promptIds.length === 0) throw new UserError('bad-argument', 'the prompt is empty: give at least one token');
   const bad = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
-  if (bad !== undefined) throw new UserError('bad-argument', `prompt token id ${bad} is outside the vocabulary [0, ${V})`);
+  if (bad !== undefined)
+    throw new UserError('bad-argument', `prompt token id ${bad} is outside the vocabulary [0, ${V})`);
   if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0)
     throw new UserError('bad-argument', `max new tokens must be an integer ≥ 0, got ${options.maxNewTokens}`);
   const sampling: SamplingOptions = { temperature: options.temperature ?? 0, topK: options.topK, topP: options.topP };
@@ -47,13 +52,14 @@ export async function generate(model: LlamaModel, promptIds: number[], options: 
   const sequence = [...promptIds];
   const ids: number[] = [];
   try {
-    let feed = promptIds;                                           // what the next pass reads
+    let feed = promptIds; // what the next pass reads
     while (ids.length < options.maxNewTokens) {
       const logits = tf.tidy(() => {
         const input = tf.tensor2d([cache ? feed : sequence], undefined, 'int32'); // [1, T]
-        return forward(model, input, { linear: options.linear, cache: cache ?? undefined, lastPositionOnly: true }); // [1, 1, V]
+        // [1, 1, V]
+        return forward(model, input, { linear: options.linear, cache: cache ?? undefined, lastPositionOnly: true });
       });
-      const row = (await logits.data()) as Float32Array;             // [V]
+      const row = (await logits.data()) as Float32Array; // [V]
       logits.dispose();
       const next = sampleToken(row, sampling, random);
       ids.push(next);

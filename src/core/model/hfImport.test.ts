@@ -19,12 +19,21 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const scaling = { type: 'llama3' as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 512 };
+const scaling = {
+  type: 'llama3' as const,
+  factor: 8,
+  lowFreqFactor: 1,
+  highFreqFactor: 4,
+  originalMaxPositionEmbeddings: 512,
+};
 
 describe('HF checkpoint import', () => {
   it.each([
     ['llama3-style: GQA, llama3 rope scaling, untied lm_head', tinyConfig({ ropeTheta: 500000, ropeScaling: scaling })],
-    ['qwen2-style: q/k/v bias, tied embeddings, rope_theta 1e6', tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true, ropeTheta: 1e6 })],
+    [
+      'qwen2-style: q/k/v bias, tied embeddings, rope_theta 1e6',
+      tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true, ropeTheta: 1e6 }),
+    ],
   ])('%s', async (_name, config) => {
     const original = initWeights(config, 17, { std: 0.3 });
     const files = await writeCheckpoint(config, original, { maxShardBytes: 20_000 });
@@ -42,7 +51,9 @@ describe('HF checkpoint import', () => {
     const got = logits.dataSync();
     let diff = 0;
     for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i] - expected[i]));
-    console.log(`[${_name}] loaded-checkpoint logits max abs diff vs float64 reference = ${diff.toExponential(2)} (tol 1e-4)`);
+    console.log(
+      `[${_name}] loaded-checkpoint logits max abs diff vs float64 reference = ${diff.toExponential(2)} (tol 1e-4)`,
+    );
     expect(diff).toBeLessThanOrEqual(1e-4);
     logits.dispose();
 

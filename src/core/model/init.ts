@@ -19,13 +19,20 @@ export interface InitOptions {
 export function linearShape(config: ModelConfig, module: ModuleName): [number, number] {
   const { hiddenSize: D, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: hd } = config;
   switch (module) {
-    case 'q_proj': return [H * hd, D];
-    case 'k_proj': return [Hkv * hd, D];
-    case 'v_proj': return [Hkv * hd, D];
-    case 'o_proj': return [D, H * hd];
-    case 'gate_proj': return [F, D];
-    case 'up_proj': return [F, D];
-    case 'down_proj': return [D, F];
+    case 'q_proj':
+      return [H * hd, D];
+    case 'k_proj':
+      return [Hkv * hd, D];
+    case 'v_proj':
+      return [Hkv * hd, D];
+    case 'o_proj':
+      return [D, H * hd];
+    case 'gate_proj':
+      return [F, D];
+    case 'up_proj':
+      return [F, D];
+    case 'down_proj':
+      return [D, F];
   }
 }
 

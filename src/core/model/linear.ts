@@ -17,19 +17,19 @@ import { releasing } from './fusedOps';
 
 /** y = x Wᵀ + b.  x [N, in], W [out, in], b [out] → [N, out] */
 export function frozenLinearForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
-  const y = tf.matMul(x, weight, false, true) as tf.Tensor2D;      // [N, out]
-  return bias ? tf.add(y, bias) as tf.Tensor2D : y;                // [N, out]
+  const y = tf.matMul(x, weight, false, true) as tf.Tensor2D; // [N, out]
+  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y; // [N, out]
 }
 
 /** dx = dy W.  dy [N, out], W [out, in] → [N, in]. No dW, no db: the weight is frozen. */
 export function frozenLinearBackward(dy: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(dy, weight);                                    // [N, in]
+  return tf.matMul(dy, weight); // [N, in]
 }
 
 /** A frozen linear layer: forward x Wᵀ + b, backward dx only, saves nothing. */
 export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
   const op = tf.customGrad((xIn) => ({
-    value: frozenLinearForward(xIn as tf.Tensor2D, weight, bias),   // [N, out]
+    value: frozenLinearForward(xIn as tf.Tensor2D, weight, bias), // [N, out]
     gradFunc: (dy: tf.Tensor) => releasing(dy, [], () => frozenLinearBackward(dy as tf.Tensor2D, weight)), // [N, in]
   }));
   return op(x) as tf.Tensor2D;
@@ -42,16 +42,17 @@ export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tenso
 export function denseLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, wIn] = args as tf.Tensor2D[];
-    const bIn = bias ? args[2] as tf.Tensor1D : null;
+    const bIn = bias ? (args[2] as tf.Tensor1D) : null;
     (args[args.length - 1] as tf.GradSaveFunc)([xIn, wIn]);
     return {
-      value: frozenLinearForward(xIn, wIn, bIn),                  // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xs, ws] = saved as tf.Tensor2D[];
-        const dx = frozenLinearBackward(dy as tf.Tensor2D, ws);   // [N, in]
-        const dW = tf.matMul(dy, xs, true, false);                // [out, in]
-        return bias ? [dx, dW, tf.sum(dy, 0)] : [dx, dW];         // db [out]
-      }),
+      value: frozenLinearForward(xIn, wIn, bIn), // [N, out]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [xs, ws] = saved as tf.Tensor2D[];
+          const dx = frozenLinearBackward(dy as tf.Tensor2D, ws); // [N, in]
+          const dW = tf.matMul(dy, xs, true, false); // [out, in]
+          return bias ? [dx, dW, tf.sum(dy, 0)] : [dx, dW]; // db [out]
+        }),
     };
   });
   return (bias ? op(x, weight, bias) : op(x, weight)) as tf.Tensor2D;

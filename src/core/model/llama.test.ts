@@ -28,11 +28,35 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const cases: { name: string; config: ModelConfig; init?: InitOptions }[] = [
   { name: 'llama GQA H=4 Hkv=2, separate lm_head', config: tinyConfig() },
-  { name: 'qwen2: q/k/v bias, tied, rope_theta 1e6', config: tinyConfig({ modelType: 'qwen2', attentionBias: true, tieWordEmbeddings: true, ropeTheta: 1e6, numKvHeads: 1 }) },
+  {
+    name: 'qwen2: q/k/v bias, tied, rope_theta 1e6',
+    config: tinyConfig({
+      modelType: 'qwen2',
+      attentionBias: true,
+      tieWordEmbeddings: true,
+      ropeTheta: 1e6,
+      numKvHeads: 1,
+    }),
+  },
   { name: 'llama attention_bias: q/k/v/o biases', config: tinyConfig({ attentionBias: true }) },
-  { name: 'llama3 rope scaling (all three frequency bands)', config: tinyConfig({ ropeTheta: 500000,
-    ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 512 } }) },
-  { name: 'vocab-sharded embedding, tied', config: tinyConfig({ tieWordEmbeddings: true, numKvHeads: 4 }), init: { shardRows: 17 } },
+  {
+    name: 'llama3 rope scaling (all three frequency bands)',
+    config: tinyConfig({
+      ropeTheta: 500000,
+      ropeScaling: {
+        type: 'llama3',
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 512,
+      },
+    }),
+  },
+  {
+    name: 'vocab-sharded embedding, tied',
+    config: tinyConfig({ tieWordEmbeddings: true, numKvHeads: 4 }),
+    init: { shardRows: 17 },
+  },
   { name: 'vocab-sharded embedding and lm_head', config: tinyConfig(), init: { shardRows: 20 } },
 ];
 
@@ -56,7 +80,13 @@ describe('forward matches the float64 reference', () => {
 
 describe('rotary frequencies', () => {
   it('llama3 scaling matches the reference band by band and changes the mid and low bands', () => {
-    const scaling = { type: 'llama3' as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 512 };
+    const scaling = {
+      type: 'llama3' as const,
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 512,
+    };
     const scaled = ropeInvFreq(tinyConfig({ ropeTheta: 500000, ropeScaling: scaling }));
     const plain = ropeInvFreq(tinyConfig({ ropeTheta: 500000 }));
     const ref = refInvFreq(tinyConfig({ ropeTheta: 500000, ropeScaling: scaling }));
@@ -64,16 +94,25 @@ describe('rotary frequencies', () => {
     for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(scaled[i] - ref[i]) / ref[i]);
     console.log(`llama3 inv_freq max rel diff vs float64 reference = ${worst.toExponential(2)} (tol 1e-6)`);
     expect(worst).toBeLessThanOrEqual(1e-6);
-    expect(scaled[0]).toBe(plain[0]);                       // high frequency: kept
-    expect(scaled[1]).toBeLessThan(plain[1]);               // medium: smoothed
+    expect(scaled[0]).toBe(plain[0]); // high frequency: kept
+    expect(scaled[1]).toBeLessThan(plain[1]); // medium: smoothed
     expect(scaled[1]).toBeGreaterThan(plain[1] / 8);
-    expect(scaled[3]).toBeCloseTo(plain[3] / 8, 12);        // low frequency: divided by factor
+    expect(scaled[3]).toBeCloseTo(plain[3] / 8, 12); // low frequency: divided by factor
   });
 });
 
 describe('KV cache', () => {
   it('prefill + chunks with the cache give the same logits as one full pass', () => {
-    const config = tinyConfig({ ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 512 }, ropeTheta: 500000 });
+    const config = tinyConfig({
+      ropeScaling: {
+        type: 'llama3',
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 512,
+      },
+      ropeTheta: 500000,
+    });
     const weights = initWeights(config, 5, { std: 0.3 });
     const model = { config, weights };
     const ids = randomIds(2, 10, config.vocabSize, 7);
@@ -82,8 +121,16 @@ describe('KV cache', () => {
     const full = forward(model, allIds);
     const cache = new KVCache(config.numLayers);
     const parts: tf.Tensor3D[] = [];
-    for (const [a, b] of [[0, 4], [4, 5], [5, 10]]) {
-      const chunk = tf.tensor2d(ids.map((r) => r.slice(a, b)), undefined, 'int32');
+    for (const [a, b] of [
+      [0, 4],
+      [4, 5],
+      [5, 10],
+    ]) {
+      const chunk = tf.tensor2d(
+        ids.map((r) => r.slice(a, b)),
+        undefined,
+        'int32',
+      );
       parts.push(forward(model, chunk, { cache }));
       chunk.dispose();
     }
@@ -108,16 +155,35 @@ describe('gradients', () => {
     const probe = Float32Array.from({ length: 6 * config.vocabSize }, (_, i) => Math.sin(i));
     const L = weights.layers[0];
     const targets: [string, tf.Tensor][] = [
-      ['q_proj', L.linear.q_proj], ['k_proj', L.linear.k_proj], ['k bias', L.bias.k_proj as tf.Tensor],
-      ['down_proj', L.linear.down_proj], ['input_layernorm', L.inputLayernorm], ['embed', weights.embedTokens[0]],
+      ['q_proj', L.linear.q_proj],
+      ['k_proj', L.linear.k_proj],
+      ['k bias', L.bias.k_proj as tf.Tensor],
+      ['down_proj', L.linear.down_proj],
+      ['input_layernorm', L.inputLayernorm],
+      ['embed', weights.embedTokens[0]],
     ];
     const grads = tf.grads((...ws: tf.Tensor[]) => {
       // Substitute the differentiated tensors into a copy of the weights.
-      const w2 = { ...weights, embedTokens: [ws[5] as tf.Tensor2D], layers: [{ ...L,
-        inputLayernorm: ws[4] as tf.Tensor1D,
-        linear: { ...L.linear, q_proj: ws[0] as tf.Tensor2D, k_proj: ws[1] as tf.Tensor2D, down_proj: ws[3] as tf.Tensor2D },
-        bias: { ...L.bias, k_proj: ws[2] as tf.Tensor1D } }] };
-      return forward({ config, weights: w2 }, tf.tensor2d(ids, undefined, 'int32')).mul(tf.tensor(probe, [1, 6, config.vocabSize], 'float32')).sum();
+      const w2 = {
+        ...weights,
+        embedTokens: [ws[5] as tf.Tensor2D],
+        layers: [
+          {
+            ...L,
+            inputLayernorm: ws[4] as tf.Tensor1D,
+            linear: {
+              ...L.linear,
+              q_proj: ws[0] as tf.Tensor2D,
+              k_proj: ws[1] as tf.Tensor2D,
+              down_proj: ws[3] as tf.Tensor2D,
+            },
+            bias: { ...L.bias, k_proj: ws[2] as tf.Tensor1D },
+          },
+        ],
+      };
+      return forward({ config, weights: w2 }, tf.tensor2d(ids, undefined, 'int32'))
+        .mul(tf.tensor(probe, [1, 6, config.vocabSize], 'float32'))
+        .sum();
     })(targets.map(([, t]) => t));
     const ref = toRefWeights(weights);
     const refLoss = (r: typeof ref): number => {
@@ -127,8 +193,12 @@ describe('gradients', () => {
       return s;
     };
     const fields: ((r: typeof ref) => Float64Array)[] = [
-      (r) => r.layers[0].q, (r) => r.layers[0].k, (r) => r.layers[0].kb as Float64Array,
-      (r) => r.layers[0].down, (r) => r.layers[0].inNorm, (r) => r.embed,
+      (r) => r.layers[0].q,
+      (r) => r.layers[0].k,
+      (r) => r.layers[0].kb as Float64Array,
+      (r) => r.layers[0].down,
+      (r) => r.layers[0].inNorm,
+      (r) => r.embed,
     ];
     let worst = 0;
     targets.forEach(([name], ti) => {

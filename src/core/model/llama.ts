@@ -29,15 +29,15 @@ export interface ForwardOptions {
 
 /** The plain linear layer: y = x Wᵀ (+ b).  x [N, in], W [out, in], b [out] → [N, out] */
 export const defaultLinear: LinearFn = (x, weight, bias) => {
-  const y: tf.Tensor2D = tf.matMul(x, weight, false, true);         // [N, out]
-  return bias ? tf.add(y, bias) : y;                               // [N, out]
+  const y: tf.Tensor2D = tf.matMul(x, weight, false, true); // [N, out]
+  return bias ? tf.add(y, bias) : y; // [N, out]
 };
 
 /** Logits for every position:  inputIds [B, T] int32  →  [B, T, V] (or [B, 1, V]). */
 export function forward(model: LlamaModel, inputIds: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
   return tf.tidy(() => {
     const { config } = model;
-    const h = forwardHidden(model, inputIds, options);              // [B, T, D]
+    const h = forwardHidden(model, inputIds, options); // [B, T, D]
     const [B, T, D] = h.shape;
     const last = options.lastPositionOnly ? h.slice([0, T - 1, 0], [B, 1, D]) : h; // [B, T', D]
     const T2 = last.shape[1];
@@ -53,21 +53,22 @@ export function forwardHidden(model: LlamaModel, inputIds: tf.Tensor2D, options:
     const { config, weights } = model;
     const eps = config.rmsNormEps;
     const T = inputIds.shape[1];
-    const past = options.cache?.length ?? 0;                        // positions already cached
-    const { cos, sin } = ropeTables(ropeInvFreq(config), past, T);  // [T, hd] each
-    const mask = causalMask(past, T);                               // [T, S]
+    const past = options.cache?.length ?? 0; // positions already cached
+    const { cos, sin } = ropeTables(ropeInvFreq(config), past, T); // [T, hd] each
+    const mask = causalMask(past, T); // [T, S]
     const linear = options.linear ?? defaultLinear;
-    let x = embed(weights.embedTokens, inputIds);                   // [B, T, D]
+    let x = embed(weights.embedTokens, inputIds); // [B, T, D]
     weights.layers.forEach((w, layer) => {
       const ctx: LayerContext = { layer, linear, cos, sin, mask, cache: options.cache };
       // One tidy per half-block: without it every intermediate of the whole forward (scores,
       // transposes, products) lives until this function's tidy ends, and the end of the forward
       // becomes the step's peak. The tape keeps what the backward needs regardless.
       const h = x;
-      const a = tf.tidy(() => residualAdd(h, attention(config, w, rmsNorm(h, w.inputLayernorm, eps), ctx))); // [B, T, D]
-      x = tf.tidy(() => residualAdd(a, mlp(w, rmsNorm(a, w.postAttentionLayernorm, eps), ctx)));           // [B, T, D]
+      // [B, T, D]
+      const a = tf.tidy(() => residualAdd(h, attention(config, w, rmsNorm(h, w.inputLayernorm, eps), ctx)));
+      x = tf.tidy(() => residualAdd(a, mlp(w, rmsNorm(a, w.postAttentionLayernorm, eps), ctx))); // [B, T, D]
     });
-    return rmsNorm(x, weights.norm, eps);                           // [B, T, D]
+    return rmsNorm(x, weights.norm, eps); // [B, T, D]
   });
 }
 
@@ -75,18 +76,18 @@ export function forwardHidden(model: LlamaModel, inputIds: tf.Tensor2D, options:
 export function embed(shards: tf.Tensor2D[], inputIds: tf.Tensor2D): tf.Tensor3D {
   const [B, T] = inputIds.shape;
   const D = shards[0].shape[1];
-  const ids = inputIds.reshape([B * T]).toInt();                    // [N]
+  const ids = inputIds.reshape([B * T]).toInt(); // [N]
   if (shards.length === 1) return tf.gather(shards[0], ids).reshape([B, T, D]);
   let out: tf.Tensor2D | null = null;
   let offset = 0;
   for (const shard of shards) {
     const n = shard.shape[0];
-    const local = tf.sub(ids, tf.scalar(offset, 'int32'));          // [N] row index inside this shard
+    const local = tf.sub(ids, tf.scalar(offset, 'int32')); // [N] row index inside this shard
     const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(n)).toFloat().expandDims(1); // [N, 1]
     // Clamp with int32 min/max (clipByValue is float-only on some backends) so every gather is in range.
     const safe = tf.maximum(tf.minimum(local, tf.scalar(n - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
     const rows = tf.gather(shard, safe).mul(inShard) as tf.Tensor2D; // [N, D]
-    out = out ? tf.add(out, rows) : rows;                           // [N, D]
+    out = out ? tf.add(out, rows) : rows; // [N, D]
     offset += n;
   }
   return (out as tf.Tensor2D).reshape([B, T, D]);
@@ -97,9 +98,9 @@ export function embed(shards: tf.Tensor2D[], inputIds: tf.Tensor2D): tf.Tensor3D
  * lmHead is null:  h [N, D] → logits [N, V].
  */
 export function lmHead(weights: LlamaWeights, h: tf.Tensor2D, linear: LinearFn, layer: number): tf.Tensor2D {
-  const shards = weights.lmHead ?? weights.embedTokens;             // [V_s, D] each
+  const shards = weights.lmHead ?? weights.embedTokens; // [V_s, D] each
   const parts = shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
-  return parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);     // [N, V]
+  return parts.length === 1 ? parts[0] : tf.concat2d(parts, 1); // [N, V]
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w, over the last axis (one fused op, see fusedOps.ts). */
@@ -117,9 +118,9 @@ function causalMask(past: number, T: number): tf.Tensor2D {
 interface LayerContext {
   layer: number;
   linear: LinearFn;
-  cos: tf.Tensor2D;                 // [T, hd]
-  sin: tf.Tensor2D;                 // [T, hd]
-  mask: tf.Tensor2D;                // [T, S]
+  cos: tf.Tensor2D; // [T, hd]
+  sin: tf.Tensor2D; // [T, hd]
+  mask: tf.Tensor2D; // [T, S]
   cache: KVCache | undefined;
 }
 
@@ -135,16 +136,17 @@ function attention(config: ModelConfig, w: LayerWeights, x: tf.Tensor3D, ctx: La
   const R = H / Hkv;
   // Shape-only reshapes (fusedOps.reshape) so the tape does not keep x2 alive for its shape:
   // a partial-backprop linear deliberately saves none of it.
-  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]);                   // [N, D]
-  const heads = (y: tf.Tensor2D, n: number) => transpose<tf.Rank.R4>(reshape(y, [B, T, n, hd]), [0, 2, 1, 3]); // [B, n, T, hd]
-  const q = heads(project(w, 'q_proj', x2, ctx), H);               // [B, H, T, hd]
-  let k = heads(project(w, 'k_proj', x2, ctx), Hkv);               // [B, Hkv, T, hd]
-  let v = heads(project(w, 'v_proj', x2, ctx), Hkv);               // [B, Hkv, T, hd]
-  const qr = applyRope(q, ctx.cos, ctx.sin);                        // [B, H, T, hd]
-  k = applyRope(k, ctx.cos, ctx.sin);                               // [B, Hkv, T, hd]
-  if (ctx.cache) ({ k, v } = ctx.cache.append(ctx.layer, k, v));   // [B, Hkv, S, hd]
+  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]); // [N, D]
+  // [B, n, T, hd]
+  const heads = (y: tf.Tensor2D, n: number) => transpose<tf.Rank.R4>(reshape(y, [B, T, n, hd]), [0, 2, 1, 3]);
+  const q = heads(project(w, 'q_proj', x2, ctx), H); // [B, H, T, hd]
+  let k = heads(project(w, 'k_proj', x2, ctx), Hkv); // [B, Hkv, T, hd]
+  let v = heads(project(w, 'v_proj', x2, ctx), Hkv); // [B, Hkv, T, hd]
+  const qr = applyRope(q, ctx.cos, ctx.sin); // [B, H, T, hd]
+  k = applyRope(k, ctx.cos, ctx.sin); // [B, Hkv, T, hd]
+  if (ctx.cache) ({ k, v } = ctx.cache.append(ctx.layer, k, v)); // [B, Hkv, S, hd]
   // Query heads h = g·R + r share kv head g: group them instead of repeating k and v R times.
-  const qg = reshape<tf.Rank.R4>(qr, [B, Hkv, R * T, hd]);         // [B, Hkv, R*T, hd]
+  const qg = reshape<tf.Rank.R4>(qr, [B, Hkv, R * T, hd]); // [B, Hkv, R*T, hd]
   // Scores, mask, softmax and the product with v in one op that recomputes the probabilities in its backward.
   const out = groupedAttention(qg, k, v, ctx.mask, R, 1 / Math.sqrt(hd)); // [B, Hkv, R*T, hd]
   const perPosition = transpose(reshape(out, [B, H, T, hd]), [0, 2, 1, 3]); // [B, T, H, hd]
@@ -155,9 +157,9 @@ function attention(config: ModelConfig, w: LayerWeights, x: tf.Tensor3D, ctx: La
 /** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
 function mlp(w: LayerWeights, x: tf.Tensor3D, ctx: LayerContext): tf.Tensor3D {
   const [B, T, D] = x.shape;
-  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]);                   // [N, D]  shape-only, as in attention
-  const gate = project(w, 'gate_proj', x2, ctx);                    // [N, F]
-  const up = project(w, 'up_proj', x2, ctx);                        // [N, F]
-  const act = swiglu(gate, up);                                     // [N, F]  silu(g)·u
+  const x2 = reshape<tf.Rank.R2>(x, [B * T, D]); // [N, D]  shape-only, as in attention
+  const gate = project(w, 'gate_proj', x2, ctx); // [N, F]
+  const up = project(w, 'up_proj', x2, ctx); // [N, F]
+  const act = swiglu(gate, up); // [N, F]  silu(g)·u
   return reshape<tf.Rank.R3>(project(w, 'down_proj', act, ctx), [B, T, D]); // [B, T, D]
 }

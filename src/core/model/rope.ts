@@ -31,7 +31,9 @@ export function ropeInvFreq(config: ModelConfig): Float32Array {
       scaled[i] = base;
       continue;
     }
-    const smooth = f32(f32(f32(s.originalMaxPositionEmbeddings / wavelen) - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor));
+    const smooth = f32(
+      f32(f32(s.originalMaxPositionEmbeddings / wavelen) - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor),
+    );
     scaled[i] = f32(f32(f32(f32(1 - smooth) * base) / s.factor) + f32(smooth * base));
   }
   return scaled;
@@ -61,7 +63,7 @@ export function ropeTables(invFreq: Float32Array, offset: number, T: number): { 
 function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   const half = x.shape[3] / 2;
   const [x1, x2] = tf.split(x, [half, half], 3) as tf.Tensor4D[]; // [B, H, T, hd/2] each
-  return tf.concat4d([x2.neg(), x1], 3);                           // [B, H, T, hd]
+  return tf.concat4d([x2.neg(), x1], 3); // [B, H, T, hd]
 }
 
 /** x·cos + rotate_half(x)·sin, as autodiff would see it.  x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd] */
@@ -78,16 +80,17 @@ export function ropeFormula(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D):
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
   // The tables are inputs (not captured) so the tape keeps them past the forward's tidy.
   const op = tf.customGrad((xIn, cosIn, sinIn, save) => {
-    const [c, s] = [cosIn as tf.Tensor2D, sinIn as tf.Tensor2D];   // [T, hd] each
+    const [c, s] = [cosIn as tf.Tensor2D, sinIn as tf.Tensor2D]; // [T, hd] each
     (save as tf.GradSaveFunc)([c, s]);
     return {
-      value: ropeFormula(xIn as tf.Tensor4D, c, s),                 // [B, H, T, hd]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [cs, sn] = saved;
-        const d = dy as tf.Tensor4D;                                 // [B, H, T, hd]
-        const dx = tf.sub(tf.mul(d, cs), rotateHalf(tf.mul(d, sn) as tf.Tensor4D)); // [B, H, T, hd]
-        return [dx, tf.zerosLike(cs), tf.zerosLike(sn)];             // the tables are constants
-      }),
+      value: ropeFormula(xIn as tf.Tensor4D, c, s), // [B, H, T, hd]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [cs, sn] = saved;
+          const d = dy as tf.Tensor4D; // [B, H, T, hd]
+          const dx = tf.sub(tf.mul(d, cs), rotateHalf(tf.mul(d, sn) as tf.Tensor4D)); // [B, H, T, hd]
+          return [dx, tf.zerosLike(cs), tf.zerosLike(sn)]; // the tables are constants
+        }),
     };
   });
   return op(x, cos, sin) as tf.Tensor4D;

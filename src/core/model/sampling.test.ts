@@ -54,7 +54,9 @@ describe('sampleToken', () => {
   });
 
   it('mulberry32 is deterministic by seed and uniform-looking', () => {
-    const a = mulberry32(5), b = mulberry32(5), c = mulberry32(6);
+    const a = mulberry32(5),
+      b = mulberry32(5),
+      c = mulberry32(6);
     const xs = Array.from({ length: 1000 }, a);
     expect(Array.from({ length: 1000 }, b)).toEqual(xs);
     expect(Array.from({ length: 1000 }, c)).not.toEqual(xs);

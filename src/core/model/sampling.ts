@@ -34,7 +34,10 @@ export function argmax(logits: ArrayLike<number>): number {
  * The distribution sampling draws from after temperature, top-k and top-p, as (token, prob)
  * pairs in decreasing probability, probabilities renormalised to sum to 1.
  */
-export function filteredDistribution(logits: ArrayLike<number>, o: SamplingOptions): { ids: number[]; probs: number[] } {
+export function filteredDistribution(
+  logits: ArrayLike<number>,
+  o: SamplingOptions,
+): { ids: number[]; probs: number[] } {
   const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
   const k = o.topK && o.topK > 0 ? Math.min(o.topK, order.length) : order.length;
   const kept = order.slice(0, k);

@@ -30,20 +30,39 @@ describe('loadTokenizer', () => {
     expect(tok.hasChatTemplate).toBe(true);
     const messages = [{ role: 'user', content: 'hello' }];
     expect(tok.applyChatTemplate(messages)).toBe('<|im_start|>user\nhello<|im_end|>\n');
-    expect(tok.applyChatTemplate(messages, { addGenerationPrompt: true })).toBe('<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n');
+    expect(tok.applyChatTemplate(messages, { addGenerationPrompt: true })).toBe(
+      '<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n',
+    );
     const ids = tok.encode(tok.applyChatTemplate(messages), { addSpecialTokens: false });
     expect(ids.slice(0, 1)).toEqual([tinyVocab['<|im_start|>']]);
     expect(ids).toContain(tinyVocab['<|im_end|>']);
   });
 
-  it('accepts HF\'s list of named templates and exposes special tokens to the template', () => {
-    const config = { ...tinyTokenizerConfig(), chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: '{{ bos_token }}' + CHATML_TEMPLATE }] };
-    expect(loadTokenizer(tinyTokenizerJson(), config).applyChatTemplate([{ role: 'a', content: 'b' }])).toBe('<s><|im_start|>a\nb<|im_end|>\n');
+  it("accepts HF's list of named templates and exposes special tokens to the template", () => {
+    const config = {
+      ...tinyTokenizerConfig(),
+      chat_template: [
+        { name: 'tool_use', template: 'x' },
+        { name: 'default', template: '{{ bos_token }}' + CHATML_TEMPLATE },
+      ],
+    };
+    expect(loadTokenizer(tinyTokenizerJson(), config).applyChatTemplate([{ role: 'a', content: 'b' }])).toBe(
+      '<s><|im_start|>a\nb<|im_end|>\n',
+    );
   });
 
   it('renders like transformers: trim_blocks and lstrip_blocks are on', () => {
-    const t = loadTokenizer(tinyTokenizerJson(), { chat_template: '{% for m in messages %}\n  {% if m.role == "user" %}\n{{ m.content }}\n  {% endif %}\n{% endfor %}' });
-    expect(t.applyChatTemplate([{ role: 'user', content: 'a' }, { role: 'x', content: 'no' }, { role: 'user', content: 'b' }])).toBe('a\nb\n');
+    const t = loadTokenizer(tinyTokenizerJson(), {
+      chat_template:
+        '{% for m in messages %}\n  {% if m.role == "user" %}\n{{ m.content }}\n  {% endif %}\n{% endfor %}',
+    });
+    expect(
+      t.applyChatTemplate([
+        { role: 'user', content: 'a' },
+        { role: 'x', content: 'no' },
+        { role: 'user', content: 'b' },
+      ]),
+    ).toBe('a\nb\n');
   });
 
   it('without a chat template: says so', () => {
@@ -53,8 +72,12 @@ describe('loadTokenizer', () => {
   });
 
   it('refuses a template that does not parse or raises, naming the file', () => {
-    expect(() => loadTokenizer(tinyTokenizerJson(), { chat_template: '{% for %}' })).toThrow(/tokenizer_config.json: chat_template does not parse/);
-    const raising = loadTokenizer(tinyTokenizerJson(), { chat_template: "{{ raise_exception('roles must alternate') }}" });
+    expect(() => loadTokenizer(tinyTokenizerJson(), { chat_template: '{% for %}' })).toThrow(
+      /tokenizer_config.json: chat_template does not parse/,
+    );
+    const raising = loadTokenizer(tinyTokenizerJson(), {
+      chat_template: "{{ raise_exception('roles must alternate') }}",
+    });
     expect(() => raising.applyChatTemplate([])).toThrow(/chat_template failed to render: .*roles must alternate/);
   });
 

@@ -26,11 +26,16 @@ type Json = Record<string, unknown>;
 /** A special token in tokenizer_config.json is a string or an AddedToken object {content}. */
 function tokenText(value: unknown): string | null {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as Json).content === 'string') return (value as Json).content as string;
+  if (value && typeof value === 'object' && typeof (value as Json).content === 'string')
+    return (value as Json).content as string;
   return null;
 }
 
-export function loadTokenizer(tokenizerJson: object, tokenizerConfig: object | null, file = 'tokenizer.json'): TextTokenizer {
+export function loadTokenizer(
+  tokenizerJson: object,
+  tokenizerConfig: object | null,
+  file = 'tokenizer.json',
+): TextTokenizer {
   const config = (tokenizerConfig ?? {}) as Json;
   let tok: Tokenizer;
   try {
@@ -61,8 +66,12 @@ export function loadTokenizer(tokenizerJson: object, tokenizerConfig: object | n
     encode: (text, opts) => tok.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true }).ids,
     decode: (ids, opts) => tok.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
     applyChatTemplate(messages, opts) {
-      if (template === null) throw new UserError('unsupported', 'this tokenizer has no chat_template', 'tokenizer_config.json');
-      return renderChatTemplate(template, messages, { addGenerationPrompt: opts?.addGenerationPrompt ?? false, specialTokens });
+      if (template === null)
+        throw new UserError('unsupported', 'this tokenizer has no chat_template', 'tokenizer_config.json');
+      return renderChatTemplate(template, messages, {
+        addGenerationPrompt: opts?.addGenerationPrompt ?? false,
+        specialTokens,
+      });
     },
   };
 }

@@ -21,26 +21,34 @@ export interface Llama3RopeScaling {
 
 export interface ModelConfig {
   modelType: ModelType;
-  vocabSize: number;            // V
-  hiddenSize: number;           // D
-  intermediateSize: number;     // F
-  numLayers: number;            // L
-  numHeads: number;             // H
-  numKvHeads: number;           // Hkv (H % Hkv == 0)
-  headDim: number;              // hd (config.head_dim, else D / H)
+  vocabSize: number; // V
+  hiddenSize: number; // D
+  intermediateSize: number; // F
+  numLayers: number; // L
+  numHeads: number; // H
+  numKvHeads: number; // Hkv (H % Hkv == 0)
+  headDim: number; // hd (config.head_dim, else D / H)
   rmsNormEps: number;
   ropeTheta: number;
   ropeScaling: Llama3RopeScaling | null;
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
-  attentionBias: boolean;       // q/k/v biases (qwen2; llama `attention_bias`)
+  attentionBias: boolean; // q/k/v biases (qwen2; llama `attention_bias`)
   bosTokenId: number | null;
   eosTokenIds: number[];
 }
 
 /** The seven linear modules of a decoder layer, by their HF names. */
 export type ModuleName = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
-export const MODULE_NAMES: readonly ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+export const MODULE_NAMES: readonly ModuleName[] = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+];
 export const ATTENTION_MODULES: readonly ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
 /** HF tensor name of a layer's linear weight, e.g. `model.layers.3.self_attn.o_proj.weight`. */
@@ -50,17 +58,17 @@ export function linearWeightName(layer: number, module: ModuleName): string {
 }
 
 export interface LayerWeights {
-  inputLayernorm: tf.Tensor1D;                         // [D]
-  postAttentionLayernorm: tf.Tensor1D;                 // [D]
-  linear: Record<ModuleName, tf.Tensor2D>;             // [out, in] each
-  bias: Partial<Record<ModuleName, tf.Tensor1D>>;      // q/k/v biases when attentionBias
+  inputLayernorm: tf.Tensor1D; // [D]
+  postAttentionLayernorm: tf.Tensor1D; // [D]
+  linear: Record<ModuleName, tf.Tensor2D>; // [out, in] each
+  bias: Partial<Record<ModuleName, tf.Tensor1D>>; // q/k/v biases when attentionBias
 }
 
 export interface LlamaWeights {
   /** Token embedding, split by rows into shards that fit a GPU buffer: concat(shards) = [V, D]. */
   embedTokens: tf.Tensor2D[];
   layers: LayerWeights[];
-  norm: tf.Tensor1D;                                   // [D]
+  norm: tf.Tensor1D; // [D]
   /** Output projection shards [V_i, D]; null when tie_word_embeddings (reuse embedTokens). */
   lmHead: tf.Tensor2D[] | null;
 }
@@ -70,7 +78,10 @@ export interface LlamaModel {
   weights: LlamaWeights;
 }
 
-/** Where a linear sits in the model: a decoder module, or the output projection (layer = L, after the last decoder layer). */
+/**
+ * Where a linear sits in the model: a decoder module, or the output projection (layer = L, after the last decoder
+ * layer).
+ */
 export interface LinearSite {
   layer: number;
   module: ModuleName | 'lm_head';

@@ -21,13 +21,26 @@ const spec: RecipeSpec = {
   data: { kind: 'tokens', source: 'data.jsonl', examples: dataset.examples, pack: false, eosTokenId: TEST_EOS },
   selection: { layers: [{ heads: [3, 1], channels: [5] }] },
   selectionInfo: { strategy: 'file', seed: 7 },
-  training: { optimizer: ADAMW_DEFAULTS, lr: 2e-4, steps: 10, batchSize: 8, gradAccum: 2, seqLen: 32, seed: 7,
-    warmup: 1, schedule: 'cosine', gradClip: 1 },
+  training: {
+    optimizer: ADAMW_DEFAULTS,
+    lr: 2e-4,
+    steps: 10,
+    batchSize: 8,
+    gradAccum: 2,
+    seqLen: 32,
+    seed: 7,
+    warmup: 1,
+    schedule: 'cosine',
+    gradClip: 1,
+  },
 };
 
 describe('recipe files', () => {
   it('writes the studio tokens with -100 exactly where the studio does not count the loss', () => {
-    const rows = tokensJsonl(dataset.examples).trim().split('\n').map((l) => JSON.parse(l) as { input_ids: number[]; labels: number[] });
+    const rows = tokensJsonl(dataset.examples)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input_ids: number[]; labels: number[] });
     expect(rows).toHaveLength(3);
     rows.forEach((row, i) => {
       const e = dataset.examples[i];
@@ -43,10 +56,27 @@ describe('recipe files', () => {
   it('run.json holds the settings train.py reads', () => {
     const run = runJson(spec) as Record<string, Record<string, unknown>>;
     expect(run.model).toEqual(spec.model);
-    expect(run.data).toEqual({ path: TOKENS_FILE, source: 'data.jsonl', pack: false, eos_token_id: TEST_EOS, needs_tokenizer: false });
+    expect(run.data).toEqual({
+      path: TOKENS_FILE,
+      source: 'data.jsonl',
+      pack: false,
+      eos_token_id: TEST_EOS,
+      needs_tokenizer: false,
+    });
     expect(run.selection).toEqual({ path: 'selection.json', info: { strategy: 'file', seed: 7 } });
-    expect(run.training).toMatchObject({ method: 's2ft', optimizer: ADAMW_DEFAULTS, lr: 2e-4, steps: 10, batch_size: 8,
-      grad_accum: 2, seq_len: 32, warmup: 1, schedule: 'cosine', grad_clip: 1, seed: 7 });
+    expect(run.training).toMatchObject({
+      method: 's2ft',
+      optimizer: ADAMW_DEFAULTS,
+      lr: 2e-4,
+      steps: 10,
+      batch_size: 8,
+      grad_accum: 2,
+      seq_len: 32,
+      warmup: 1,
+      schedule: 'cosine',
+      grad_clip: 1,
+      seed: 7,
+    });
   });
 
   it('assembles the template, the run files and a README that starts with this run', () => {
@@ -54,14 +84,25 @@ describe('recipe files', () => {
     const files = assembleRecipe(template, spec);
     expect([...files.keys()].sort()).toEqual([...TEMPLATE_FILES, 'run.json', 'selection.json', TOKENS_FILE].sort());
     expect(files.get('train.py')).toBe('template train.py\n');
-    expect(files.get('README.md')).toMatch(/^# S²FT run: tiny[\s\S]*10 updates of 8 rows × 32 tokens[\s\S]*template README.md\n$/);
+    expect(files.get('README.md')).toMatch(
+      /^# S²FT run: tiny[\s\S]*10 updates of 8 rows × 32 tokens[\s\S]*template README.md\n$/,
+    );
     expect(JSON.parse(files.get('selection.json')!)).toEqual({ layers: [{ heads: [1, 3], channels: [5] }] });
     expect(() => assembleRecipe(new Map(), spec)).toThrow(/missing train.py/);
   });
 
   it('points at a dataset too large to tokenize in the studio', () => {
-    const pointer: RecipeSpec = { ...spec, data: { kind: 'pointer', source: 'big.txt', path: '/data/big.txt', pack: true, eosTokenId: 2 } };
-    expect(runJson(pointer).data).toEqual({ path: '/data/big.txt', source: 'big.txt', pack: true, eos_token_id: 2, needs_tokenizer: true });
+    const pointer: RecipeSpec = {
+      ...spec,
+      data: { kind: 'pointer', source: 'big.txt', path: '/data/big.txt', pack: true, eosTokenId: 2 },
+    };
+    expect(runJson(pointer).data).toEqual({
+      path: '/data/big.txt',
+      source: 'big.txt',
+      pack: true,
+      eos_token_id: 2,
+      needs_tokenizer: true,
+    });
     expect(assembleRecipe(new Map(TEMPLATE_FILES.map((f) => [f, ''])), pointer).has(TOKENS_FILE)).toBe(false);
   });
 });

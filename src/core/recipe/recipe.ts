@@ -25,7 +25,14 @@ export const README_FILE = 'README.md';
 export const ADAPTER_FILE = 'adapter.safetensors';
 /** The template files an exported folder contains (besides the files written per run). */
 export const TEMPLATE_FILES = [
-  'train.py', 'model.py', 's2ft.py', 'data.py', 'adapter.py', 'safetensors_io.py', 'requirements.txt', 'README.md',
+  'train.py',
+  'model.py',
+  's2ft.py',
+  'data.py',
+  'adapter.py',
+  'safetensors_io.py',
+  'requirements.txt',
+  'README.md',
 ] as const;
 
 /** The training settings of the run, as the studio's `train` command uses them. */
@@ -33,7 +40,7 @@ export interface RecipeTraining {
   optimizer: OptimizerSettings;
   lr: number;
   steps: number;
-  batchSize: number;   // rows per update, over all processes
+  batchSize: number; // rows per update, over all processes
   gradAccum: number;
   seqLen: number;
   seed: number;
@@ -60,9 +67,18 @@ export interface RecipeSpec {
 /** The `training` record of run.json; the recipe copies it into the adapter's s2ft_config.training. */
 export function trainingRecord(t: RecipeTraining, dataSource: string): Record<string, unknown> {
   return {
-    method: 's2ft', optimizer: t.optimizer, lr: t.lr, steps: t.steps, batch_size: t.batchSize,
-    grad_accum: t.gradAccum, seq_len: t.seqLen, warmup: t.warmup, schedule: t.schedule,
-    grad_clip: t.gradClip, seed: t.seed, data: dataSource,
+    method: 's2ft',
+    optimizer: t.optimizer,
+    lr: t.lr,
+    steps: t.steps,
+    batch_size: t.batchSize,
+    grad_accum: t.gradAccum,
+    seq_len: t.seqLen,
+    warmup: t.warmup,
+    schedule: t.schedule,
+    grad_clip: t.gradClip,
+    seed: t.seed,
+    data: dataSource,
   };
 }
 
@@ -88,21 +104,29 @@ export function runJson(spec: RecipeSpec): Record<string, unknown> {
 
 /** Pre-tokenized rows: {"input_ids", "labels"} with labels = id where it counts, else -100 (HF convention). */
 export function tokensJsonl(examples: readonly TokenizedExample[]): string {
-  return examples.map((e) => JSON.stringify({
-    input_ids: e.inputIds,
-    labels: e.inputIds.map((id, t) => (e.lossMask[t] ? id : IGNORE_INDEX)),
-  })).join('\n') + '\n';
+  return (
+    examples
+      .map((e) =>
+        JSON.stringify({
+          input_ids: e.inputIds,
+          labels: e.inputIds.map((id, t) => (e.lossMask[t] ? id : IGNORE_INDEX)),
+        }),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** A README section about this run, put before the template's README. */
 export function runReadme(spec: RecipeSpec): string {
   const t = spec.training;
-  const opt = t.optimizer.kind === 'adamw'
-    ? `AdamW (β ${t.optimizer.beta1}/${t.optimizer.beta2}, ε ${t.optimizer.epsilon}, weight decay ${t.optimizer.weightDecay})`
-    : `SGD (momentum ${t.optimizer.momentum}, weight decay ${t.optimizer.weightDecay})`;
-  const data = spec.data.kind === 'tokens'
-    ? `\`${TOKENS_FILE}\` (${spec.data.examples.length} rows of \`${spec.data.source}\`, tokenized by the studio)`
-    : `\`${spec.data.path}\` (read and tokenized by the recipe; needs the \`tokenizers\` package)`;
+  const opt =
+    t.optimizer.kind === 'adamw'
+      ? `AdamW (β ${t.optimizer.beta1}/${t.optimizer.beta2}, ε ${t.optimizer.epsilon}, weight decay ${t.optimizer.weightDecay})`
+      : `SGD (momentum ${t.optimizer.momentum}, weight decay ${t.optimizer.weightDecay})`;
+  const data =
+    spec.data.kind === 'tokens'
+      ? `\`${TOKENS_FILE}\` (${spec.data.examples.length} rows of \`${spec.data.source}\`, tokenized by the studio)`
+      : `\`${spec.data.path}\` (read and tokenized by the recipe; needs the \`tokenizers\` package)`;
   return [
     `# S²FT run: ${spec.model.name}`,
     '',

@@ -54,7 +54,10 @@ export const MAX_ADAPTER_BYTES = 2 ** 30;
 const BLOCK_MODULES: readonly BlockModule[] = ['o_proj', 'down_proj', 'v_proj', 'up_proj'];
 /** o_proj and down_proj train input columns; v_proj and up_proj train output rows. */
 export const BLOCK_AXIS: Record<BlockModule, BlockAxis> = {
-  o_proj: 'columns', down_proj: 'columns', v_proj: 'rows', up_proj: 'rows',
+  o_proj: 'columns',
+  down_proj: 'columns',
+  v_proj: 'rows',
+  up_proj: 'rows',
 };
 
 export function adapterDims(config: ModelConfig): AdapterDims {
@@ -66,10 +69,14 @@ export function adapterDims(config: ModelConfig): AdapterDims {
 export function moduleShape(dims: AdapterDims, module: BlockModule): [number, number] {
   const { hiddenSize: D, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: hd } = dims;
   switch (module) {
-    case 'o_proj': return [D, H * hd];
-    case 'down_proj': return [D, F];
-    case 'v_proj': return [Hkv * hd, D];
-    case 'up_proj': return [F, D];
+    case 'o_proj':
+      return [D, H * hd];
+    case 'down_proj':
+      return [D, F];
+    case 'v_proj':
+      return [Hkv * hd, D];
+    case 'up_proj':
+      return [F, D];
   }
 }
 
@@ -110,36 +117,54 @@ export function encodeS2ftAdapter(blocks: AdapterBlock[], info: AdapterInfo): Ui
   return bytes;
 }
 
-const TENSOR_NAME = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(o_proj|down_proj|v_proj|up_proj)\.(s2ft_delta|s2ft_columns|s2ft_rows)$/;
+const TENSOR_NAME =
+  /^model\.layers\.(\d+)\.(self_attn|mlp)\.(o_proj|down_proj|v_proj|up_proj)\.(s2ft_delta|s2ft_columns|s2ft_rows)$/;
 
 export function decodeS2ftAdapter(bytes: Uint8Array, label: string): S2ftAdapter {
   if (bytes.length > MAX_ADAPTER_BYTES) {
-    throw new UserError('too-large', `adapter file is ${bytes.length} bytes, over the ${MAX_ADAPTER_BYTES / 2 ** 20} MiB limit (is it a whole model?)`, label);
+    throw new UserError(
+      'too-large',
+      `adapter file is ${bytes.length} bytes, over the ${MAX_ADAPTER_BYTES / 2 ** 20} MiB limit (is it a whole model?)`,
+      label,
+    );
   }
   const file = parseSafetensors(bytes, label);
   const bad = (message: string) => new UserError('bad-file', message, label);
   const format = file.metadata.format;
   if (format !== S2FT_FORMAT) {
-    throw bad(`not an S²FT adapter: safetensors metadata "format" is ${format === undefined ? 'missing' : describeJson(format)}, expected "s2ft"`);
+    throw bad(
+      `not an S²FT adapter: safetensors metadata "format" is ${format === undefined ? 'missing' : describeJson(format)}, expected "s2ft"`,
+    );
   }
   const info = parseConfig(file.metadata.s2ft_config, bad);
 
   // Group the tensors by module: each module needs exactly a delta and one index tensor.
-  const groups = new Map<string, { layer: number; module: BlockModule; delta?: string; index?: string; axis?: BlockAxis }>();
+  const groups = new Map<
+    string,
+    { layer: number; module: BlockModule; delta?: string; index?: string; axis?: BlockAxis }
+  >();
   for (const name of file.tensors.keys()) {
     const m = TENSOR_NAME.exec(name);
-    if (!m) throw bad(`unexpected tensor "${name}" (an S²FT adapter holds only s2ft_delta / s2ft_columns / s2ft_rows tensors)`);
+    if (!m)
+      throw bad(
+        `unexpected tensor "${name}" (an S²FT adapter holds only s2ft_delta / s2ft_columns / s2ft_rows tensors)`,
+      );
     const layer = Number(m[1]);
     const module = m[3] as BlockModule;
-    if (name !== `${linearWeightName(layer, module)}.${m[4]}`) throw bad(`tensor "${name}": ${module} is not in the ${m[2]} block`);
-    if (layer >= info.dims.numLayers) throw bad(`tensor "${name}": layer ${layer} is out of range (the adapter's model has ${info.dims.numLayers} layers)`);
+    if (name !== `${linearWeightName(layer, module)}.${m[4]}`)
+      throw bad(`tensor "${name}": ${module} is not in the ${m[2]} block`);
+    if (layer >= info.dims.numLayers)
+      throw bad(
+        `tensor "${name}": layer ${layer} is out of range (the adapter's model has ${info.dims.numLayers} layers)`,
+      );
     const key = `${layer}.${module}`;
     const g = groups.get(key) ?? { layer, module };
     groups.set(key, g);
     if (m[4] === 's2ft_delta') g.delta = name;
     else {
       const axis: BlockAxis = m[4] === 's2ft_columns' ? 'columns' : 'rows';
-      if (axis !== BLOCK_AXIS[module]) throw bad(`tensor "${name}": ${module} blocks are ${BLOCK_AXIS[module]}, not ${axis}`);
+      if (axis !== BLOCK_AXIS[module])
+        throw bad(`tensor "${name}": ${module} blocks are ${BLOCK_AXIS[module]}, not ${axis}`);
       g.index = name;
       g.axis = axis;
     }
@@ -157,19 +182,28 @@ export function decodeS2ftAdapter(bytes: Uint8Array, label: string): S2ftAdapter
 }
 
 function readBlock(
-  file: ReturnType<typeof parseSafetensors>, layer: number, module: BlockModule, axis: BlockAxis,
-  deltaName: string, indexName: string, dims: AdapterDims, bad: (m: string) => UserError,
+  file: ReturnType<typeof parseSafetensors>,
+  layer: number,
+  module: BlockModule,
+  axis: BlockAxis,
+  deltaName: string,
+  indexName: string,
+  dims: AdapterDims,
+  bad: (m: string) => UserError,
 ): AdapterBlock {
   const indexInfo = file.tensors.get(indexName)!;
   const deltaInfo = file.tensors.get(deltaName)!;
-  if (indexInfo.dtype !== 'I32' && indexInfo.dtype !== 'I64') throw bad(`"${indexName}" must be I32, found ${indexInfo.dtype}`);
+  if (indexInfo.dtype !== 'I32' && indexInfo.dtype !== 'I64')
+    throw bad(`"${indexName}" must be I32, found ${indexInfo.dtype}`);
   if (deltaInfo.dtype !== 'F32') throw bad(`"${deltaName}" must be F32, found ${deltaInfo.dtype}`);
   if (indexInfo.shape.length !== 1) throw bad(`"${indexName}" must be 1-D, found shape [${indexInfo.shape}]`);
   const k = indexInfo.shape[0];
   if (k === 0) throw bad(`"${indexName}" is empty`);
   const expected = blockShape(dims, module, k);
   if (deltaInfo.shape.length !== 2 || deltaInfo.shape[0] !== expected[0] || deltaInfo.shape[1] !== expected[1]) {
-    throw bad(`"${deltaName}" has shape [${deltaInfo.shape}], expected [${expected}] (${k} ${axis} of a [${moduleShape(dims, module)}] ${module})`);
+    throw bad(
+      `"${deltaName}" has shape [${deltaInfo.shape}], expected [${expected}] (${k} ${axis} of a [${moduleShape(dims, module)}] ${module})`,
+    );
   }
   const indices = file.read(indexName) as Int32Array;
   const limit = moduleShape(dims, module)[axis === 'columns' ? 1 : 0];
@@ -201,7 +235,8 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
     return v;
   };
   const posInt = (v: unknown, field: string): number => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw bad(`s2ft_config.${field} must be a positive integer, got ${describeJson(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+      throw bad(`s2ft_config.${field} must be a positive integer, got ${describeJson(v)}`);
     return v;
   };
   const c = obj(raw, '(root)');
@@ -212,8 +247,10 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
   if (!Array.isArray(c.target_modules) || !c.target_modules.every((m) => BLOCK_MODULES.includes(m as BlockModule))) {
     throw bad(`s2ft_config.target_modules must list modules among ${BLOCK_MODULES.join(', ')}`);
   }
-  if (sel.pick !== undefined && sel.pick !== 'large' && sel.pick !== 'small') throw bad('s2ft_config.selection.pick must be "large" or "small"');
-  if (typeof sel.seed !== 'number' || !Number.isSafeInteger(sel.seed)) throw bad(`s2ft_config.selection.seed must be an integer, got ${describeJson(sel.seed)}`);
+  if (sel.pick !== undefined && sel.pick !== 'large' && sel.pick !== 'small')
+    throw bad('s2ft_config.selection.pick must be "large" or "small"');
+  if (typeof sel.seed !== 'number' || !Number.isSafeInteger(sel.seed))
+    throw bad(`s2ft_config.selection.seed must be an integer, got ${describeJson(sel.seed)}`);
   const dims: AdapterDims = {
     numLayers: posInt(model.num_layers, 'model.num_layers'),
     hiddenSize: posInt(model.hidden_size, 'model.hidden_size'),
@@ -223,9 +260,16 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
     headDim: posInt(model.head_dim, 'model.head_dim'),
   };
   return {
-    baseModel: { name: str(base.name, 'base_model.name'), fingerprint: str(base.fingerprint, 'base_model.fingerprint') },
+    baseModel: {
+      name: str(base.name, 'base_model.name'),
+      fingerprint: str(base.fingerprint, 'base_model.fingerprint'),
+    },
     targetModules: c.target_modules as BlockModule[],
-    selection: { strategy: str(sel.strategy, 'selection.strategy'), seed: sel.seed, ...(sel.pick ? { pick: sel.pick } : {}) },
+    selection: {
+      strategy: str(sel.strategy, 'selection.strategy'),
+      seed: sel.seed,
+      ...(sel.pick ? { pick: sel.pick } : {}),
+    },
     training: c.training === undefined ? {} : obj(c.training, 'training'),
     dims,
   };
@@ -241,17 +285,30 @@ export interface BaseModelId {
  * Refuses an adapter made for another base model. Dimension mismatches get their own message
  * (they explain *why* it cannot fit); equal dimensions with another fingerprint mean other weights.
  */
-export function checkAdapterFitsModel(adapter: S2ftAdapter, config: ModelConfig, base: BaseModelId, label: string): void {
+export function checkAdapterFitsModel(
+  adapter: S2ftAdapter,
+  config: ModelConfig,
+  base: BaseModelId,
+  label: string,
+): void {
   const a = adapter.info.baseModel;
   const both = `the adapter was trained on "${a.name}" (fingerprint ${a.fingerprint}), the loaded model is "${base.name}" (fingerprint ${base.fingerprint})`;
   const dims = adapter.info.dims;
   const model = adapterDims(config);
   if (dims.numLayers !== model.numLayers) {
-    throw new UserError('wrong-model', `adapter is for a model with ${dims.numLayers} layers, the loaded model has ${model.numLayers}; ${both}`, label);
+    throw new UserError(
+      'wrong-model',
+      `adapter is for a model with ${dims.numLayers} layers, the loaded model has ${model.numLayers}; ${both}`,
+      label,
+    );
   }
   for (const key of Object.keys(dims) as (keyof AdapterDims)[]) {
     if (dims[key] !== model[key]) {
-      throw new UserError('shape-mismatch', `adapter expects ${key} = ${dims[key]}, the loaded model has ${model[key]}; ${both}`, label);
+      throw new UserError(
+        'shape-mismatch',
+        `adapter expects ${key} = ${dims[key]}, the loaded model has ${model[key]}; ${both}`,
+        label,
+      );
     }
   }
   if (a.fingerprint !== base.fingerprint) {

@@ -19,12 +19,19 @@ import { Trainer } from '../train/trainer';
 import { adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo } from './adapter';
 import { fuseAdapters, multiAdapterLinear, releaseReplacedWeights } from './fuse';
 
-const config = tinyConfig({ attentionBias: true });     // GQA (4 heads on 2 kv heads), q/k/v biases
-const selection = { layers: [{ heads: [0, 3], channels: [1, 20, 33], vHeads: [1], upChannels: [5] }, { heads: [2], channels: [47] }] };
-const B = 2, T = 8;
+const config = tinyConfig({ attentionBias: true }); // GQA (4 heads on 2 kv heads), q/k/v biases
+const selection = {
+  layers: [
+    { heads: [0, 3], channels: [1, 20, 33], vHeads: [1], upChannels: [5] },
+    { heads: [2], channels: [47] },
+  ],
+};
+const B = 2,
+  T = 8;
 const rows = randomIds(B, T, config.vocabSize, 12);
 const batch: Batch = {
-  batchSize: B, seqLen: T,
+  batchSize: B,
+  seqLen: T,
   inputIds: Int32Array.from(rows.flat()),
   labels: Int32Array.from(rows.flatMap((r) => Array.from(nextTokenLabels(r)))),
 };
@@ -39,16 +46,27 @@ describe('S²FT adapter round trip', () => {
   it('train → export → import into a fresh base reproduces the trained outputs', async () => {
     const trainedBase = initWeights(config, 5);
     const method = prepareS2ft({ config, weights: trainedBase }, selection);
-    const trainer = new Trainer(method, config, { next: () => batch }, {
-      steps: 3, lr: 2e-2, warmup: 0, schedule: 'constant', optimizer: { ...ADAMW_DEFAULTS },
-      accumulation: 1, gradClip: 0, evalEvery: 0,
-    });
+    const trainer = new Trainer(
+      method,
+      config,
+      { next: () => batch },
+      {
+        steps: 3,
+        lr: 2e-2,
+        warmup: 0,
+        schedule: 'constant',
+        optimizer: { ...ADAMW_DEFAULTS },
+        accumulation: 1,
+        gradClip: 0,
+        evalEvery: 0,
+      },
+    );
     const { history } = await trainer.run();
     trainer.dispose();
-    expect(history[2].loss).toBeLessThan(history[0].loss);           // it trained
+    expect(history[2].loss).toBeLessThan(history[0].loss); // it trained
 
     const ids = tf.tensor2d(rows, [B, T], 'int32');
-    const trained = forward({ config, weights: method.weights }, ids, { linear: method.linear });  // [B, T, V]
+    const trained = forward({ config, weights: method.weights }, ids, { linear: method.linear }); // [B, T, V]
     const plain = forward({ config, weights: trainedBase }, ids);
     const fingerprint = await fingerprintModel(config, trainedBase);
     const info: AdapterInfo = {
@@ -64,8 +82,20 @@ describe('S²FT adapter round trip', () => {
     const freshBase = initWeights(config, 5);
     const adapter = decodeS2ftAdapter(bytes, 'trained.safetensors');
     const freshFingerprint = await fingerprintModel(config, freshBase);
-    checkAdapterFitsModel(adapter, config, { name: 'tiny-llama', fingerprint: freshFingerprint }, 'trained.safetensors');
-    expect(adapter.blocks.map((b) => `${b.layer}.${b.module}`)).toEqual(['0.o_proj', '0.down_proj', '0.v_proj', '0.up_proj', '1.o_proj', '1.down_proj']);
+    checkAdapterFitsModel(
+      adapter,
+      config,
+      { name: 'tiny-llama', fingerprint: freshFingerprint },
+      'trained.safetensors',
+    );
+    expect(adapter.blocks.map((b) => `${b.layer}.${b.module}`)).toEqual([
+      '0.o_proj',
+      '0.down_proj',
+      '0.v_proj',
+      '0.up_proj',
+      '1.o_proj',
+      '1.down_proj',
+    ]);
 
     const fused = fuseAdapters(freshBase, [{ adapter, weight: 1 }]);
     const imported = forward({ config, weights: fused }, ids);
@@ -74,7 +104,9 @@ describe('S²FT adapter round trip', () => {
     const diff = maxAbs(trained, imported);
     const diffServed = maxAbs(trained, served);
     const effect = maxAbs(trained, plain);
-    console.log(`round trip: trained vs imported+fused logits max diff ${diff.toExponential(3)}, vs parallel-served ${diffServed.toExponential(3)} (tolerance 1e-5); training moved logits by ${effect.toExponential(3)}`);
+    console.log(
+      `round trip: trained vs imported+fused logits max diff ${diff.toExponential(3)}, vs parallel-served ${diffServed.toExponential(3)} (tolerance 1e-5); training moved logits by ${effect.toExponential(3)}`,
+    );
     expect(effect).toBeGreaterThan(1e-2);
     expect(diff).toBeLessThanOrEqual(1e-5);
     expect(diffServed).toBeLessThanOrEqual(1e-5);
@@ -89,12 +121,20 @@ describe('S²FT adapter round trip', () => {
     expect(otherFingerprint).not.toBe(fingerprint);
     let refusal: unknown;
     try {
-      checkAdapterFitsModel(adapter, config, { name: 'other-llama', fingerprint: otherFingerprint }, 'trained.safetensors');
-    } catch (e) { refusal = e; }
+      checkAdapterFitsModel(
+        adapter,
+        config,
+        { name: 'other-llama', fingerprint: otherFingerprint },
+        'trained.safetensors',
+      );
+    } catch (e) {
+      refusal = e;
+    }
     expect(refusal).toBeInstanceOf(UserError);
     const message = (refusal as UserError).message;
     console.log(`wrong base refused: ${message}`);
-    for (const s of ['trained.safetensors', 'tiny-llama', fingerprint, 'other-llama', otherFingerprint]) expect(message).toContain(s);
+    for (const s of ['trained.safetensors', 'tiny-llama', fingerprint, 'other-llama', otherFingerprint])
+      expect(message).toContain(s);
 
     serving.dispose();
     releaseReplacedWeights(fused, freshBase);

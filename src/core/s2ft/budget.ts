@@ -7,7 +7,10 @@ import { UserError } from '../errors';
 import type { ModelConfig } from '../model/types';
 import type { Selection } from './types';
 
-/** Which modules a selected unit trains: a head's o_proj columns and/or its kv head's v_proj rows; a channel's down_proj column and/or its up_proj row. */
+/**
+ * Which modules a selected unit trains: a head's o_proj columns and/or its kv head's v_proj rows; a channel's down_proj
+ * column and/or its up_proj row.
+ */
 export interface BlockModules {
   oProj: boolean;
   downProj: boolean;
@@ -41,7 +44,7 @@ export interface UnitCounts {
 /** Trainable parameters of LoRA at rank r on q, k, v, up, down (biases and embeddings excluded). */
 export function loraParams(config: ModelConfig, rank: number): number {
   const { hiddenSize: D, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: hd } = config;
-  const perLayer = (D + H * hd) + 2 * (D + Hkv * hd) + (D + F) + (F + D); // q, k, v, up, down
+  const perLayer = D + H * hd + 2 * (D + Hkv * hd) + (D + F) + (F + D); // q, k, v, up, down
   return rank * perLayer * config.numLayers;
 }
 
@@ -58,16 +61,28 @@ export function unitCosts(config: ModelConfig, modules: BlockModules): { head: n
 /** Exact trainable-parameter count of a selection. */
 export function s2ftParams(config: ModelConfig, selection: Selection): number {
   const { hiddenSize: D, headDim: hd } = config;
-  return selection.layers.reduce((sum, l) => sum
-    + l.heads.length * hd * D + l.channels.length * D
-    + (l.vHeads?.length ?? 0) * hd * D + (l.upChannels?.length ?? 0) * D, 0);
+  return selection.layers.reduce(
+    (sum, l) =>
+      sum +
+      l.heads.length * hd * D +
+      l.channels.length * D +
+      (l.vHeads?.length ?? 0) * hd * D +
+      (l.upChannels?.length ?? 0) * D,
+    0,
+  );
 }
 
 /** Turn a budget into integer unit counts. */
-export function unitCounts(config: ModelConfig, budget: Budget, allocation: Allocation, modules: BlockModules): UnitCounts {
+export function unitCounts(
+  config: ModelConfig,
+  budget: Budget,
+  allocation: Allocation,
+  modules: BlockModules,
+): UnitCounts {
   const { numLayers: L, numHeads: H, intermediateSize: F } = config;
-  const scale = allocation === 'uniform' ? 1 : L;                  // units are counted per layer or in total
-  const maxHeads = H * scale, maxChannels = F * scale;
+  const scale = allocation === 'uniform' ? 1 : L; // units are counted per layer or in total
+  const maxHeads = H * scale,
+    maxChannels = F * scale;
   const cost = unitCosts(config, modules);
   let heads: number, channels: number;
   switch (budget.kind) {

@@ -14,15 +14,22 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { LayerWeights, LlamaWeights, ModelConfig, ModuleName } from '../model/types';
 import {
-  headColumns, originalChannel, originalHead, permutedChannel, permutedHead,
-  type OriginalChannel, type OriginalHead, type PermutedChannel, type PermutedHead,
+  headColumns,
+  originalChannel,
+  originalHead,
+  permutedChannel,
+  permutedHead,
+  type OriginalChannel,
+  type OriginalHead,
+  type PermutedChannel,
+  type PermutedHead,
 } from './indices';
 import type { LayerSelection, Selection } from './types';
 
 export interface CoPermutation {
-  headOrder: OriginalHead[];          // [H] position p → the original head placed there
-  headPosition: PermutedHead[];       // [H] original head h → its position (inverse of headOrder)
-  channelOrder: OriginalChannel[];    // [F] position p → original channel
+  headOrder: OriginalHead[]; // [H] position p → the original head placed there
+  headPosition: PermutedHead[]; // [H] original head h → its position (inverse of headOrder)
+  channelOrder: OriginalChannel[]; // [F] position p → original channel
   channelPosition: PermutedChannel[]; // [F] original channel c → its position
 }
 
@@ -53,15 +60,24 @@ export function invertCoPermutation(permuted: LlamaWeights, config: ModelConfig,
  * result is a new handle (untouched ones are cheap clones sharing data), so the caller can
  * dispose the result as a whole.
  */
-function permuteModel(weights: LlamaWeights, config: ModelConfig, selection: Selection,
-  gatherFrom: (p: CoPermutation) => { heads: number[]; channels: number[] }): LlamaWeights {
+function permuteModel(
+  weights: LlamaWeights,
+  config: ModelConfig,
+  selection: Selection,
+  gatherFrom: (p: CoPermutation) => { heads: number[]; channels: number[] },
+): LlamaWeights {
   if (config.numKvHeads !== config.numHeads)
-    throw new UserError('unsupported',
+    throw new UserError(
+      'unsupported',
       `co-permutation needs multi-head attention, but this model has ${config.numHeads} query heads sharing ` +
-      `${config.numKvHeads} key/value heads: moving a query head would change which key/value head it reads. ` +
-      'Training does not need it (S²FT gathers the selected heads by index).');
+        `${config.numKvHeads} key/value heads: moving a query head would change which key/value head it reads. ` +
+        'Training does not need it (S²FT gathers the selected heads by index).',
+    );
   if (selection.layers.length !== weights.layers.length)
-    throw new UserError('wrong-model', `selection has ${selection.layers.length} layers but the model has ${weights.layers.length}`);
+    throw new UserError(
+      'wrong-model',
+      `selection has ${selection.layers.length} layers but the model has ${weights.layers.length}`,
+    );
   return {
     embedTokens: weights.embedTokens.map((t) => t.clone()),
     layers: weights.layers.map((layer, i) => {
@@ -74,22 +90,30 @@ function permuteModel(weights: LlamaWeights, config: ModelConfig, selection: Sel
 }
 
 function permuteLayer(layer: LayerWeights, config: ModelConfig, heads: number[], channels: number[]): LayerWeights {
-  const headIdx = tf.tensor1d(headColumns(heads, config.headDim), 'int32');  // [H·hd] rows/columns in new order
-  const chanIdx = tf.tensor1d(channels, 'int32');                            // [F]
-  const rows = (w: tf.Tensor2D, idx: tf.Tensor1D) => tf.gather(w, idx, 0) as tf.Tensor2D;   // [out, in] rows reordered
-  const cols = (w: tf.Tensor2D, idx: tf.Tensor1D) => tf.gather(w, idx, 1) as tf.Tensor2D;   // [out, in] columns reordered
+  const headIdx = tf.tensor1d(headColumns(heads, config.headDim), 'int32'); // [H·hd] rows/columns in new order
+  const chanIdx = tf.tensor1d(channels, 'int32'); // [F]
+  const rows = (w: tf.Tensor2D, idx: tf.Tensor1D) => tf.gather(w, idx, 0) as tf.Tensor2D; // [out, in] rows reordered
+  const cols = (w: tf.Tensor2D, idx: tf.Tensor1D) => tf.gather(w, idx, 1) as tf.Tensor2D; // [out, in] columns reordered
   const L = layer.linear;
   const linear: Record<ModuleName, tf.Tensor2D> = {
-    q_proj: rows(L.q_proj, headIdx), k_proj: rows(L.k_proj, headIdx), v_proj: rows(L.v_proj, headIdx),
+    q_proj: rows(L.q_proj, headIdx),
+    k_proj: rows(L.k_proj, headIdx),
+    v_proj: rows(L.v_proj, headIdx),
     o_proj: cols(L.o_proj, headIdx),
-    gate_proj: rows(L.gate_proj, chanIdx), up_proj: rows(L.up_proj, chanIdx),
+    gate_proj: rows(L.gate_proj, chanIdx),
+    up_proj: rows(L.up_proj, chanIdx),
     down_proj: cols(L.down_proj, chanIdx),
   };
   const bias: LayerWeights['bias'] = {};
   for (const [m, b] of Object.entries(layer.bias) as [ModuleName, tf.Tensor1D][]) {
     // Output biases follow their rows; o_proj / down_proj biases live on the residual stream and stay.
-    const idx = m === 'q_proj' || m === 'k_proj' || m === 'v_proj' ? headIdx : m === 'gate_proj' || m === 'up_proj' ? chanIdx : null;
-    bias[m] = idx ? tf.gather(b, idx) as tf.Tensor1D : b.clone();
+    const idx =
+      m === 'q_proj' || m === 'k_proj' || m === 'v_proj'
+        ? headIdx
+        : m === 'gate_proj' || m === 'up_proj'
+          ? chanIdx
+          : null;
+    bias[m] = idx ? (tf.gather(b, idx) as tf.Tensor1D) : b.clone();
   }
   headIdx.dispose();
   chanIdx.dispose();
@@ -110,6 +134,8 @@ function frontFirst(n: number, selected: readonly number[]): number[] {
 
 function inverse(order: readonly number[]): number[] {
   const inv = new Array<number>(order.length);
-  order.forEach((original, position) => { inv[original] = position; });
+  order.forEach((original, position) => {
+    inv[original] = position;
+  });
   return inv;
 }

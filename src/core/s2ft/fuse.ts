@@ -39,8 +39,8 @@ export interface ModuleUpdate {
   layer: number;
   module: BlockModule;
   axis: BlockAxis;
-  indices: Int32Array;      // [k] sorted union of the adapters' indices
-  update: Float32Array;     // [out, k] for columns, [k, in] for rows
+  indices: Int32Array; // [k] sorted union of the adapters' indices
+  update: Float32Array; // [out, k] for columns, [k, in] for rows
 }
 
 /**
@@ -48,12 +48,16 @@ export interface ModuleUpdate {
  * block against the weights (UserError 'shape-mismatch') before anything is computed.
  */
 export function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[]): ModuleUpdate[] {
-  const byModule = new Map<string, { layer: number; module: BlockModule; axis: BlockAxis; parts: { block: AdapterBlock; weight: number }[] }>();
+  const byModule = new Map<
+    string,
+    { layer: number; module: BlockModule; axis: BlockAxis; parts: { block: AdapterBlock; weight: number }[] }
+  >();
   for (const { adapter, weight } of adapters) {
     for (const block of adapter.blocks) {
       const key = `${block.layer}.${block.module}`;
       const entry = byModule.get(key) ?? { layer: block.layer, module: block.module, axis: block.axis, parts: [] };
-      if (entry.axis !== block.axis) throw new Error(`${block.module} of layer ${block.layer} appears both as columns and as rows`);
+      if (entry.axis !== block.axis)
+        throw new Error(`${block.module} of layer ${block.layer} appears both as columns and as rows`);
       entry.parts.push({ block, weight });
       byModule.set(key, entry);
     }
@@ -61,27 +65,38 @@ export function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[
   const updates: ModuleUpdate[] = [];
   for (const { layer, module, axis, parts } of byModule.values()) {
     const W = weights.layers[layer]?.linear[module];
-    if (!W) throw new UserError('shape-mismatch', `adapter touches layer ${layer}, the model has ${weights.layers.length} layers`);
+    if (!W)
+      throw new UserError(
+        'shape-mismatch',
+        `adapter touches layer ${layer}, the model has ${weights.layers.length} layers`,
+      );
     const [out, inDim] = W.shape;
     for (const { block } of parts) checkBlockFits(block, out, inDim);
     if (parts.length === 1 && isIncreasing(parts[0].block.indices)) {
       // One block on sorted indices is its own sum: w·S rounded once, as the float64 sum would be.
       const { block, weight } = parts[0];
-      updates.push({ layer, module, axis, indices: block.indices, update: weight === 1 ? block.delta : block.delta.map((v) => weight * v) });
+      updates.push({
+        layer,
+        module,
+        axis,
+        indices: block.indices,
+        update: weight === 1 ? block.delta : block.delta.map((v) => weight * v),
+      });
       continue;
     }
     const indices = Int32Array.from(new Set(parts.flatMap(({ block }) => Array.from(block.indices)))).sort();
     const position = new Map(Array.from(indices, (j, p) => [j, p]));
     const k = indices.length;
-    const acc = new Float64Array(axis === 'columns' ? out * k : k * inDim);   // [out, k] | [k, in]
+    const acc = new Float64Array(axis === 'columns' ? out * k : k * inDim); // [out, k] | [k, in]
     for (const { block, weight } of parts) {
       const [rows, cols] = block.shape;
-      const slot = Array.from(block.indices, (j) => position.get(j)!);       // block index → union position
+      const slot = Array.from(block.indices, (j) => position.get(j)!); // block index → union position
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < cols; c++) {
           const v = weight * block.delta[r * cols + c];
-          if (axis === 'columns') acc[r * k + slot[c]] += v;   // delta [out, kb]
-          else acc[slot[r] * inDim + c] += v;                 // delta [kb, in]
+          if (axis === 'columns')
+            acc[r * k + slot[c]] += v; // delta [out, kb]
+          else acc[slot[r] * inDim + c] += v; // delta [kb, in]
         }
       }
     }
@@ -100,11 +115,19 @@ function checkBlockFits(block: AdapterBlock, out: number, inDim: number): void {
   const [expectRows, expectCols] = block.axis === 'columns' ? [out, k] : [k, inDim];
   const limit = block.axis === 'columns' ? inDim : out;
   const where = `layer ${block.layer} ${block.module}`;
-  if (block.shape[0] !== expectRows || block.shape[1] !== expectCols || block.delta.length !== expectRows * expectCols) {
-    throw new UserError('shape-mismatch', `${where}: adapter block is [${block.shape}], the model needs [${expectRows}, ${expectCols}]`);
+  if (
+    block.shape[0] !== expectRows ||
+    block.shape[1] !== expectCols ||
+    block.delta.length !== expectRows * expectCols
+  ) {
+    throw new UserError(
+      'shape-mismatch',
+      `${where}: adapter block is [${block.shape}], the model needs [${expectRows}, ${expectCols}]`,
+    );
   }
   for (const j of block.indices) {
-    if (j < 0 || j >= limit) throw new UserError('shape-mismatch', `${where}: index ${j} is outside the model's ${limit} ${block.axis}`);
+    if (j < 0 || j >= limit)
+      throw new UserError('shape-mismatch', `${where}: index ${j} is outside the model's ${limit} ${block.axis}`);
   }
 }
 
@@ -129,7 +152,10 @@ export function unfuseAdapter(weights: LlamaWeights, adapter: HasBlocks, weight 
 
 /** Unfuses `from` and fuses `to` in one write per module: cost ∝ |J_from ∪ J_to|·hidden beyond the copy. */
 export function switchAdapter(weights: LlamaWeights, from: HasBlocks, to: HasBlocks): LlamaWeights {
-  return fuseAdapters(weights, [{ adapter: from, weight: -1 }, { adapter: to, weight: 1 }]);
+  return fuseAdapters(weights, [
+    { adapter: from, weight: -1 },
+    { adapter: to, weight: 1 },
+  ]);
 }
 
 /** Disposes the linear weights of `before` that `after` replaced (and nothing `after` still uses). */
@@ -145,9 +171,9 @@ export function releaseReplacedWeights(before: LlamaWeights, after: LlamaWeights
 interface ServingBlock {
   adapter: number;
   axis: BlockAxis;
-  indices: tf.Tensor1D;   // [k] int32
+  indices: tf.Tensor1D; // [k] int32
   hostIndices: Int32Array; // the same indices, for building scatter coordinates
-  delta: tf.Tensor2D;     // [out, k] columns, [k, in] rows
+  delta: tf.Tensor2D; // [out, k] columns, [k, in] rows
   k: number;
 }
 
@@ -166,10 +192,15 @@ export interface MultiAdapterServing {
  *   rows:    y[rows_i, I_i] += x[rows_i] S_iᵀ                   ([n_i, in] · [in, k])
  * so each request pays only for its own |J_i|, and the base weights are shared.
  */
-export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayLike<number>, base: LinearFn = defaultLinear): MultiAdapterServing {
+export function multiAdapterLinear(
+  adapters: HasBlocks[],
+  requestAdapter: ArrayLike<number>,
+  base: LinearFn = defaultLinear,
+): MultiAdapterServing {
   const B = requestAdapter.length;
   for (const a of Array.from(requestAdapter)) {
-    if (!Number.isInteger(a) || a < -1 || a >= adapters.length) throw new Error(`request adapter ${a} is not -1 or an index below ${adapters.length}`);
+    if (!Number.isInteger(a) || a < -1 || a >= adapters.length)
+      throw new Error(`request adapter ${a} is not -1 or an index below ${adapters.length}`);
   }
   const bySite = new Map<string, ServingBlock[]>();
   adapters.forEach((adapter, i) => {
@@ -177,7 +208,9 @@ export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayL
       const key = `${b.layer}.${b.module}`;
       const list = bySite.get(key) ?? [];
       list.push({
-        adapter: i, axis: b.axis, k: b.indices.length,
+        adapter: i,
+        axis: b.axis,
+        k: b.indices.length,
         indices: tf.tensor1d(b.indices, 'int32'),
         hostIndices: b.indices,
         delta: tf.tensor2d(b.delta, b.shape),
@@ -195,7 +228,7 @@ export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayL
   };
 
   const linear: LinearFn = (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, site: LinearSite) => {
-    let y = base(x, weight, bias, site);                               // [N, out]
+    let y = base(x, weight, bias, site); // [N, out]
     const blocks = bySite.get(`${site.layer}.${site.module}`);
     if (!blocks) return y;
     const [N, out] = y.shape;
@@ -203,13 +236,13 @@ export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayL
       const rows = rowsOf(blk.adapter, N);
       if (rows.length === 0) continue;
       const n = rows.length;
-      const rowIdx = tf.tensor1d(rows, 'int32');                       // [n]
-      const xi = tf.gather(x, rowIdx);                                 // [n, in]
+      const rowIdx = tf.tensor1d(rows, 'int32'); // [n]
+      const xi = tf.gather(x, rowIdx); // [n, in]
       if (blk.axis === 'columns') {
         const upd = tf.matMul(tf.gather(xi, blk.indices, 1), blk.delta, false, true); // [n, out]
-        y = tf.add(y, tf.scatterND(rowIdx.reshape([n, 1]), upd, [N, out]));          // [N, out]
+        y = tf.add(y, tf.scatterND(rowIdx.reshape([n, 1]), upd, [N, out])); // [N, out]
       } else {
-        const upd = tf.matMul(xi, blk.delta, false, true);                           // [n, k]
+        const upd = tf.matMul(xi, blk.delta, false, true); // [n, k]
         const coords = new Int32Array(n * blk.k * 2);
         const idx = blk.hostIndices;
         for (let r = 0; r < n; r++) {
@@ -218,8 +251,8 @@ export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayL
             coords[2 * (r * blk.k + j) + 1] = idx[j];
           }
         }
-        const at = tf.tensor2d(coords, [n * blk.k, 2], 'int32');                       // [n·k, 2]
-        y = tf.add(y, tf.scatterND(at, upd.reshape([n * blk.k]), [N, out]));           // [N, out]
+        const at = tf.tensor2d(coords, [n * blk.k, 2], 'int32'); // [n·k, 2]
+        y = tf.add(y, tf.scatterND(at, upd.reshape([n * blk.k]), [N, out])); // [N, out]
       }
     }
     return y;
@@ -228,7 +261,11 @@ export function multiAdapterLinear(adapters: HasBlocks[], requestAdapter: ArrayL
   return {
     linear,
     dispose() {
-      for (const list of bySite.values()) for (const blk of list) { blk.indices.dispose(); blk.delta.dispose(); }
+      for (const list of bySite.values())
+        for (const blk of list) {
+          blk.indices.dispose();
+          blk.delta.dispose();
+        }
     },
   };
 }

@@ -24,8 +24,8 @@ export interface PeftLoraModule {
   module: ModuleName;
   r: number;
   alpha: number;
-  A: Float32Array;   // [r, in]
-  B: Float32Array;   // [out, r]
+  A: Float32Array; // [r, in]
+  B: Float32Array; // [out, r]
   inDim: number;
   outDim: number;
 }
@@ -98,17 +98,28 @@ export function exportPeftLora(adapter: S2ftAdapter): PeftFiles {
     const [outDim, inDim] = moduleShape(adapter.info.dims, b.module);
     const k = b.indices.length;
     if (b.axis === 'columns') {
-      const A = new Float32Array(k * inDim);                        // [k, in] one-hot(J)
-      b.indices.forEach((col, j) => { A[j * inDim + col] = 1; });
+      const A = new Float32Array(k * inDim); // [k, in] one-hot(J)
+      b.indices.forEach((col, j) => {
+        A[j * inDim + col] = 1;
+      });
       return { layer: b.layer, module: b.module, r: k, alpha: k, A, B: b.delta, inDim, outDim };
     }
-    const B = new Float32Array(outDim * k);                         // [out, k] one-hot(I)
-    b.indices.forEach((row, j) => { B[row * k + j] = 1; });
+    const B = new Float32Array(outDim * k); // [out, k] one-hot(I)
+    b.indices.forEach((row, j) => {
+      B[row * k + j] = 1;
+    });
     return { layer: b.layer, module: b.module, r: k, alpha: k, A: b.delta, B, inDim, outDim };
   });
   const r = Math.max(1, ...modules.map((m) => m.r));
   const targetModules = [...new Set(adapter.blocks.map((b) => b.module))];
-  return encodePeftLora({ baseModelName: adapter.info.baseModel.name, r, alpha: r, dropout: 0, targetModules, modules });
+  return encodePeftLora({
+    baseModelName: adapter.info.baseModel.name,
+    r,
+    alpha: r,
+    dropout: 0,
+    targetModules,
+    modules,
+  });
 }
 
 /** The two PEFT files in one zip, for a single browser download. */

@@ -24,8 +24,8 @@ export interface UnitScores {
 /** S²FT-W: Frobenius norm of each head's o_proj column block, L2 norm of each down_proj column. */
 export async function weightScores(model: LlamaModel): Promise<UnitScores> {
   const { weights } = model;
-  const oSq = await Promise.all(weights.layers.map((l) => columnSumSquares(l.linear.o_proj)));     // [L][H·hd]
-  const dSq = await Promise.all(weights.layers.map((l) => columnSumSquares(l.linear.down_proj)));  // [L][F]
+  const oSq = await Promise.all(weights.layers.map((l) => columnSumSquares(l.linear.o_proj))); // [L][H·hd]
+  const dSq = await Promise.all(weights.layers.map((l) => columnSumSquares(l.linear.down_proj))); // [L][F]
   return fromColumnSquares(model, oSq, dSq);
 }
 
@@ -40,16 +40,19 @@ export async function activationScores(model: LlamaModel, calibration: readonly 
   const dSq: tf.Tensor1D[][] = Array.from({ length: L }, () => []);
   const recording: LinearFn = (x, weight, bias, site) => {
     const into = site.module === 'o_proj' ? oSq : site.module === 'down_proj' ? dSq : null;
-    if (into) into[site.layer].push(tf.keep(tf.sum(tf.square(x), 0)));  // [in] Σ_n x[n, i]²
+    if (into) into[site.layer].push(tf.keep(tf.sum(tf.square(x), 0))); // [in] Σ_n x[n, i]²
     return defaultLinear(x, weight, bias, site);
   };
   for (const batch of calibration) {
-    tf.tidy(() => { forward(model, batchIds(batch), { linear: recording }); });
+    tf.tidy(() => {
+      forward(model, batchIds(batch), { linear: recording });
+    });
   }
   const total = async (parts: tf.Tensor1D[]): Promise<Float64Array> => {
-    const sum = tf.tidy(() => parts.reduce((a, b) => tf.add(a, b)));  // [in] (pairwise: addN has a WebGPU input limit)
+    const sum = tf.tidy(() => parts.reduce((a, b) => tf.add(a, b))); // [in] (pairwise: addN has a WebGPU input limit)
     const out = Float64Array.from(await sum.data());
-    sum.dispose(); parts.forEach((p) => p.dispose());
+    sum.dispose();
+    parts.forEach((p) => p.dispose());
     return out;
   };
   return fromColumnSquares(model, await Promise.all(oSq.map(total)), await Promise.all(dSq.map(total)));
@@ -72,24 +75,44 @@ export function productScores(weight: UnitScores, activation: UnitScores): UnitS
 export async function gradientScores(model: LlamaModel, calibration: readonly Batch[]): Promise<UnitScores> {
   const { config, weights } = model;
   const vars = weights.layers.map((l) => ({ o: tf.variable(l.linear.o_proj), down: tf.variable(l.linear.down_proj) }));
-  const scored: LlamaModel = { config, weights: { ...weights, layers: weights.layers.map((l, i) => ({
-    ...l, linear: { ...l.linear, o_proj: vars[i].o as tf.Tensor2D, down_proj: vars[i].down as tf.Tensor2D },
-  })) } };
+  const scored: LlamaModel = {
+    config,
+    weights: {
+      ...weights,
+      layers: weights.layers.map((l, i) => ({
+        ...l,
+        linear: { ...l.linear, o_proj: vars[i].o as tf.Tensor2D, down_proj: vars[i].down as tf.Tensor2D },
+      })),
+    },
+  };
   const varList = vars.flatMap((v) => [v.o, v.down]);
   try {
-    let sum: tf.Tensor[] | null = null;                               // Σ over batches of dL/dW, per variable
+    let sum: tf.Tensor[] | null = null; // Σ over batches of dL/dW, per variable
     for (const batch of calibration) {
-      const { value, grads } = tf.variableGrads(() =>
-        crossEntropy(forward(scored, batchIds(batch)), batchLabels(batch)), varList);
+      const { value, grads } = tf.variableGrads(
+        () => crossEntropy(forward(scored, batchIds(batch)), batchLabels(batch)),
+        varList,
+      );
       value.dispose();
       const g = varList.map((v) => grads[v.name]);
       const prev: tf.Tensor[] | null = sum;
-      sum = prev ? g.map((t, i): tf.Tensor => { const s = tf.add(prev[i], t); t.dispose(); prev[i].dispose(); return s; }) : g;
+      sum = prev
+        ? g.map((t, i): tf.Tensor => {
+            const s = tf.add(prev[i], t);
+            t.dispose();
+            prev[i].dispose();
+            return s;
+          })
+        : g;
     }
     if (!sum) throw new Error('gradientScores needs at least one calibration batch');
     const sq = await Promise.all(sum.map((t) => columnSumSquares(t as tf.Tensor2D)));
     sum.forEach((t) => t.dispose());
-    return fromColumnSquares(model, sq.filter((_, i) => i % 2 === 0), sq.filter((_, i) => i % 2 === 1));
+    return fromColumnSquares(
+      model,
+      sq.filter((_, i) => i % 2 === 0),
+      sq.filter((_, i) => i % 2 === 1),
+    );
   } finally {
     varList.forEach((v) => v.dispose());
   }
@@ -97,7 +120,7 @@ export async function gradientScores(model: LlamaModel, calibration: readonly Ba
 
 /** Σ_o W[o, i]² for every column i.  W [out, in] → [in] */
 async function columnSumSquares(w: tf.Tensor2D): Promise<Float64Array> {
-  const s = tf.tidy(() => tf.sum(tf.square(w), 0));                 // [in]
+  const s = tf.tidy(() => tf.sum(tf.square(w), 0)); // [in]
   const out = Float64Array.from(await s.data());
   s.dispose();
   return out;
@@ -107,21 +130,23 @@ async function columnSumSquares(w: tf.Tensor2D): Promise<Float64Array> {
 function fromColumnSquares(model: LlamaModel, oSq: Float64Array[], dSq: Float64Array[]): UnitScores {
   const { numHeads: H, headDim: hd } = model.config;
   return {
-    heads: oSq.map((cols) => range(H).map((h) => {
-      let s = 0;
-      for (let d = 0; d < hd; d++) s += cols[h * hd + d];
-      return Math.sqrt(s);
-    })),
+    heads: oSq.map((cols) =>
+      range(H).map((h) => {
+        let s = 0;
+        for (let d = 0; d < hd; d++) s += cols[h * hd + d];
+        return Math.sqrt(s);
+      }),
+    ),
     channels: dSq.map((cols) => Array.from(cols, Math.sqrt)),
   };
 }
 
 function batchIds(batch: Batch): tf.Tensor2D {
-  return tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32');   // [B, T]
+  return tf.tensor2d(batch.inputIds, [batch.batchSize, batch.seqLen], 'int32'); // [B, T]
 }
 
 function batchLabels(batch: Batch): tf.Tensor2D {
-  return tf.tensor2d(batch.labels, [batch.batchSize, batch.seqLen], 'int32');     // [B, T]
+  return tf.tensor2d(batch.labels, [batch.batchSize, batch.seqLen], 'int32'); // [B, T]
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -14,15 +14,17 @@ import { crossEntropy } from '../train/loss';
 import { gradientScores } from './scores';
 import { selectUnits, type SelectOptions } from './selection';
 
-const config = tinyConfig();   // D 32, F 48, L 2, H 4, Hkv 2 (heads 0,1 read kv 0; heads 2,3 read kv 1), hd 8
+const config = tinyConfig(); // D 32, F 48, L 2, H 4, Hkv 2 (heads 0,1 read kv 0; heads 2,3 read kv 1), hd 8
 let base: LlamaModel;
 let calibration: Batch[];
 
 function makeBatch(seed: number): Batch {
-  const B = 2, T = 5;
+  const B = 2,
+    T = 5;
   const rows = randomIds(B, T + 1, config.vocabSize, seed);
   return {
-    batchSize: B, seqLen: T,
+    batchSize: B,
+    seqLen: T,
     inputIds: Int32Array.from(rows.flatMap((r) => r.slice(0, T))),
     labels: Int32Array.from(rows.flatMap((r) => r.slice(1))),
   };
@@ -46,7 +48,8 @@ function planted(changes: { module: ModuleName; axis: 0 | 1; units: number[]; fa
   return { config, weights };
 }
 function disposePlanted(m: LlamaModel): void {
-  const l0 = m.weights.layers[0].linear, b0 = base.weights.layers[0].linear;
+  const l0 = m.weights.layers[0].linear,
+    b0 = base.weights.layers[0].linear;
   for (const k of Object.keys(l0) as ModuleName[]) if (l0[k] !== b0[k]) l0[k].dispose();
 }
 
@@ -77,7 +80,9 @@ describe('random selection', () => {
     const g = await selectUnits(base, { budget: perLayer(1, 5), allocation: 'global', seed: 42 });
     expect(g.selection.layers.reduce((s, l) => s + l.heads.length, 0)).toBe(2);
     expect(g.selection.layers.reduce((s, l) => s + l.channels.length, 0)).toBe(10);
-    expect((await selectUnits(base, { budget: perLayer(1, 5), allocation: 'global', seed: 42 })).selection).toEqual(g.selection);
+    expect((await selectUnits(base, { budget: perLayer(1, 5), allocation: 'global', seed: 42 })).selection).toEqual(
+      g.selection,
+    );
   });
 
   it('v/up row blocks follow the selected heads (their kv heads) and channels', async () => {
@@ -92,8 +97,8 @@ describe('random selection', () => {
 describe('scored strategies pick what they claim (planted units in layer 0)', () => {
   it('weight: head 2 has the largest o_proj block, head 1 the smallest; channel 7 / 30 likewise for down_proj', async () => {
     const m = planted([
-      { module: 'o_proj', axis: 1, units: [16, 17, 18, 19, 20, 21, 22, 23], factor: 10 },  // head 2's columns
-      { module: 'o_proj', axis: 1, units: [8, 9, 10, 11, 12, 13, 14, 15], factor: 0.01 },  // head 1's columns
+      { module: 'o_proj', axis: 1, units: [16, 17, 18, 19, 20, 21, 22, 23], factor: 10 }, // head 2's columns
+      { module: 'o_proj', axis: 1, units: [8, 9, 10, 11, 12, 13, 14, 15], factor: 0.01 }, // head 1's columns
       { module: 'down_proj', axis: 1, units: [7], factor: 10 },
       { module: 'down_proj', axis: 1, units: [30], factor: 0.01 },
     ]);
@@ -113,8 +118,8 @@ describe('scored strategies pick what they claim (planted units in layer 0)', ()
     const m = planted([
       { module: 'up_proj', axis: 0, units: [11], factor: 10 },
       { module: 'up_proj', axis: 0, units: [20], factor: 0.001 },
-      { module: 'v_proj', axis: 0, units: [8, 9, 10, 11, 12, 13, 14, 15], factor: 10 },   // kv head 1
-      { module: 'v_proj', axis: 0, units: [0, 1, 2, 3, 4, 5, 6, 7], factor: 0.01 },       // kv head 0
+      { module: 'v_proj', axis: 0, units: [8, 9, 10, 11, 12, 13, 14, 15], factor: 10 }, // kv head 1
+      { module: 'v_proj', axis: 0, units: [0, 1, 2, 3, 4, 5, 6, 7], factor: 0.01 }, // kv head 0
     ]);
     const large = await selectUnits(m, { strategy: 'activation', pick: 'large', budget: perLayer(2, 1), calibration });
     const small = await selectUnits(m, { strategy: 'activation', pick: 'small', budget: perLayer(2, 1), calibration });
@@ -127,7 +132,9 @@ describe('scored strategies pick what they claim (planted units in layer 0)', ()
     const only = planted([{ module: 'up_proj', axis: 0, units: [11], factor: 10 }]);
     const a = (await selectUnits(only, { strategy: 'activation', budget: perLayer(1, 1), calibration })).scores!;
     const b = (await selectUnits(base, { strategy: 'activation', budget: perLayer(1, 1), calibration })).scores!;
-    console.log(`activation of channel 11: planted ${a.channels[0][11].toFixed(4)} / base ${b.channels[0][11].toFixed(4)} = ${(a.channels[0][11] / b.channels[0][11]).toFixed(5)} (expect 10)`);
+    console.log(
+      `activation of channel 11: planted ${a.channels[0][11].toFixed(4)} / base ${b.channels[0][11].toFixed(4)} = ${(a.channels[0][11] / b.channels[0][11]).toFixed(5)} (expect 10)`,
+    );
     expect(a.channels[0][11] / b.channels[0][11]).toBeCloseTo(10, 4);
     expect(a.channels[0][12] / b.channels[0][12]).toBeCloseTo(1, 5);
     disposePlanted(only);
@@ -161,27 +168,54 @@ describe('scored strategies pick what they claim (planted units in layer 0)', ()
     const before = tf.memory().numTensors;
     const scores = await gradientScores(base, calibration);
     await selectUnits(base, { strategy: 'product', budget: perLayer(1, 1), calibration });
-    expect(tf.memory().numTensors).toBe(before);                    // scoring frees everything it made
-    const vars = base.weights.layers.map((l) => ({ o: tf.variable(l.linear.o_proj), d: tf.variable(l.linear.down_proj) }));
-    const weights: LlamaWeights = { ...base.weights, layers: base.weights.layers.map((l, i) =>
-      ({ ...l, linear: { ...l.linear, o_proj: vars[i].o as tf.Tensor2D, down_proj: vars[i].d as tf.Tensor2D } })) };
-    const { value, grads } = tf.variableGrads(() => tf.addN(calibration.map((b) => crossEntropy(
-      forward({ config, weights }, tf.tensor2d(b.inputIds, [b.batchSize, b.seqLen], 'int32')),
-      tf.tensor2d(b.labels, [b.batchSize, b.seqLen], 'int32')))) as tf.Scalar, vars.flatMap((v) => [v.o, v.d]));
+    expect(tf.memory().numTensors).toBe(before); // scoring frees everything it made
+    const vars = base.weights.layers.map((l) => ({
+      o: tf.variable(l.linear.o_proj),
+      d: tf.variable(l.linear.down_proj),
+    }));
+    const weights: LlamaWeights = {
+      ...base.weights,
+      layers: base.weights.layers.map((l, i) => ({
+        ...l,
+        linear: { ...l.linear, o_proj: vars[i].o as tf.Tensor2D, down_proj: vars[i].d as tf.Tensor2D },
+      })),
+    };
+    const { value, grads } = tf.variableGrads(
+      () =>
+        tf.addN(
+          calibration.map((b) =>
+            crossEntropy(
+              forward({ config, weights }, tf.tensor2d(b.inputIds, [b.batchSize, b.seqLen], 'int32')),
+              tf.tensor2d(b.labels, [b.batchSize, b.seqLen], 'int32'),
+            ),
+          ),
+        ) as tf.Scalar,
+      vars.flatMap((v) => [v.o, v.d]),
+    );
     let worst = 0;
     vars.forEach((v, l) => {
-      const go = grads[v.o.name].arraySync() as number[][], gd = grads[v.d.name].arraySync() as number[][];
-      const headRef = [0, 1, 2, 3].map((h) => Math.sqrt(go.reduce((s, row) => s + row.slice(h * 8, h * 8 + 8).reduce((t, x) => t + x * x, 0), 0)));
+      const go = grads[v.o.name].arraySync() as number[][],
+        gd = grads[v.d.name].arraySync() as number[][];
+      const headRef = [0, 1, 2, 3].map((h) =>
+        Math.sqrt(go.reduce((s, row) => s + row.slice(h * 8, h * 8 + 8).reduce((t, x) => t + x * x, 0), 0)),
+      );
       const chanRef = Array.from({ length: 48 }, (_, c) => Math.sqrt(gd.reduce((s, row) => s + row[c] * row[c], 0)));
       const rel = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]))) / Math.max(...b);
       worst = Math.max(worst, rel(scores.heads[l], headRef), rel(scores.channels[l], chanRef));
     });
     console.log(`gradient scores vs plain autodiff column norms: max rel diff ${worst.toExponential(2)} (tol 1e-4)`);
     expect(worst).toBeLessThanOrEqual(1e-4);
-    value.dispose(); Object.values(grads).forEach((g) => g.dispose()); vars.forEach((v) => { v.o.dispose(); v.d.dispose(); });
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+    vars.forEach((v) => {
+      v.o.dispose();
+      v.d.dispose();
+    });
   });
 
   it('a scored strategy without calibration data is a user error', async () => {
-    await expect(selectUnits(base, { strategy: 'gradient', budget: perLayer(1, 1) })).rejects.toThrow(/needs a calibration set/);
+    await expect(selectUnits(base, { strategy: 'gradient', budget: perLayer(1, 1) })).rejects.toThrow(
+      /needs a calibration set/,
+    );
   });
 });

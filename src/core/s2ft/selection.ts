@@ -13,7 +13,15 @@ import { UserError } from '../errors';
 import type { LlamaModel } from '../model/types';
 import type { Batch } from '../train/batch';
 import { mixSeed, permutation } from '../random';
-import { DEFAULT_MODULES, s2ftParams, unitCounts, type Allocation, type BlockModules, type Budget, type UnitCounts } from './budget';
+import {
+  DEFAULT_MODULES,
+  s2ftParams,
+  unitCounts,
+  type Allocation,
+  type BlockModules,
+  type Budget,
+  type UnitCounts,
+} from './budget';
 import { activationScores, gradientScores, productScores, weightScores, type UnitScores } from './scores';
 import type { LayerSelection, Selection } from './types';
 
@@ -21,11 +29,11 @@ export type Strategy = 'random' | 'weight' | 'activation' | 'product' | 'gradien
 export type PickSide = 'large' | 'small';
 
 export interface SelectOptions {
-  strategy?: Strategy;            // default 'random'
-  pick?: PickSide;                // default 'large'; ignored by 'random'
+  strategy?: Strategy; // default 'random'
+  pick?: PickSide; // default 'large'; ignored by 'random'
   budget: Budget;
-  allocation?: Allocation;        // default 'uniform'
-  seed?: number;                  // default 0; used by 'random' only (scores are deterministic)
+  allocation?: Allocation; // default 'uniform'
+  seed?: number; // default 0; used by 'random' only (scores are deterministic)
   /** A few batches of the training data (the paper uses 1%); needed by activation, product, gradient. */
   calibration?: readonly Batch[];
   modules?: Partial<BlockModules>;
@@ -67,13 +75,21 @@ export async function selectUnits(model: LlamaModel, options: SelectOptions): Pr
   return { selection, scores: scores ?? undefined, counts, params: s2ftParams(config, selection) };
 }
 
-async function scoreUnits(model: LlamaModel, strategy: Strategy, calibration?: readonly Batch[]): Promise<UnitScores | null> {
+async function scoreUnits(
+  model: LlamaModel,
+  strategy: Strategy,
+  calibration?: readonly Batch[],
+): Promise<UnitScores | null> {
   if (strategy === 'random') return null;
   if (strategy === 'weight') return weightScores(model);
   if (!calibration || calibration.length === 0)
-    throw new UserError('bad-argument', `selection strategy "${strategy}" needs a calibration set (a few batches of the training data)`);
+    throw new UserError(
+      'bad-argument',
+      `selection strategy "${strategy}" needs a calibration set (a few batches of the training data)`,
+    );
   if (strategy === 'activation') return activationScores(model, calibration);
-  if (strategy === 'product') return productScores(await weightScores(model), await activationScores(model, calibration));
+  if (strategy === 'product')
+    return productScores(await weightScores(model), await activationScores(model, calibration));
   return gradientScores(model, calibration);
 }
 
@@ -82,11 +98,17 @@ function pickByScore(scores: number[][], counts: UnitCounts, kind: 'heads' | 'ch
   const k = counts[kind];
   const sign = pick === 'large' ? -1 : 1;
   const units = scores.flatMap((row, layer) => row.map((score, unit) => ({ layer, unit, score })));
-  const order = (a: typeof units[number], b: typeof units[number]) =>
+  const order = (a: (typeof units)[number], b: (typeof units)[number]) =>
     sign * (a.score - b.score) || a.layer - b.layer || a.unit - b.unit;
-  const chosen = counts.allocation === 'global'
-    ? [...units].sort(order).slice(0, k)
-    : scores.flatMap((_, layer) => units.filter((u) => u.layer === layer).sort(order).slice(0, k));
+  const chosen =
+    counts.allocation === 'global'
+      ? [...units].sort(order).slice(0, k)
+      : scores.flatMap((_, layer) =>
+          units
+            .filter((u) => u.layer === layer)
+            .sort(order)
+            .slice(0, k),
+        );
   return byLayer(scores.length, chosen);
 }
 
@@ -97,7 +119,8 @@ function pickRandom(L: number, n: number, k: number, allocation: Allocation, see
     return byLayer(L, chosen);
   }
   return Array.from({ length: L }, (_, layer) =>
-    Array.from(permutation(n, mixSeed(seed, layer)).slice(0, k)).sort((a, b) => a - b));
+    Array.from(permutation(n, mixSeed(seed, layer)).slice(0, k)).sort((a, b) => a - b),
+  );
 }
 
 function byLayer(L: number, chosen: { layer: number; unit: number }[]): number[][] {

@@ -32,7 +32,11 @@ export function writeSelectionFile(selection: Selection): string {
 /** Parse and validate a selection file's text against the model it is for. */
 export function readSelectionFile(text: string, config: ModelConfig, file = 'selection.json'): Selection {
   if (text.length > MAX_SELECTION_CHARS) {
-    throw new UserError('too-large', `selection file has ${text.length} characters, over the limit of ${MAX_SELECTION_CHARS}`, file);
+    throw new UserError(
+      'too-large',
+      `selection file has ${text.length} characters, over the limit of ${MAX_SELECTION_CHARS}`,
+      file,
+    );
   }
   let json: unknown;
   try {
@@ -45,8 +49,11 @@ export function readSelectionFile(text: string, config: ModelConfig, file = 'sel
 
 /** Check a parsed selection (from a file or the UI) against a model configuration. */
 export function validateSelection(json: unknown, config: ModelConfig, file = 'selection.json'): Selection {
-  const fail = (code: 'bad-file' | 'wrong-model', message: string): never => { throw new UserError(code, message, file); };
-  if (!isObject(json) || !Array.isArray(json.layers)) return fail('bad-file', 'expected an object with a "layers" array');
+  const fail = (code: 'bad-file' | 'wrong-model', message: string): never => {
+    throw new UserError(code, message, file);
+  };
+  if (!isObject(json) || !Array.isArray(json.layers))
+    return fail('bad-file', 'expected an object with a "layers" array');
   const layers = json.layers as unknown[];
   if (layers.length !== config.numLayers)
     fail('wrong-model', `"layers" has ${layers.length} entries but the model has ${config.numLayers} layers`);
@@ -61,7 +68,8 @@ export function validateSelection(json: unknown, config: ModelConfig, file = 'se
       const at = `layers[${i}]`;
       if (!isObject(entry)) return fail('bad-file', `${at} must be an object`);
       for (const key of Object.keys(entry))
-        if (!Object.hasOwn(limits, key)) fail('bad-file', `${at} has unknown field "${key}" (expected heads, channels, vHeads, upChannels)`);
+        if (!Object.hasOwn(limits, key))
+          fail('bad-file', `${at} has unknown field "${key}" (expected heads, channels, vHeads, upChannels)`);
       const field = (name: IndexField, required: boolean): number[] | undefined => {
         const value = entry[name];
         if (value === undefined) return required ? fail('bad-file', `${at}.${name} is missing`) : undefined;

@@ -50,7 +50,10 @@ export class ServingWeights {
   switchTo(adapters: WeightedAdapter[]): void {
     const next = new Map(combineUpdates(this.base, adapters).map((u) => [key(u), u]));
     for (const k of this.current.keys()) {
-      if (!next.has(k)) { this.copies.get(k)!.dispose(); this.copies.delete(k); }
+      if (!next.has(k)) {
+        this.copies.get(k)!.dispose();
+        this.copies.delete(k);
+      }
     }
     for (const [k, u] of next) this.copies.set(k, this.rewrite(u, this.current.get(k)));
     this.current = next;
@@ -72,10 +75,10 @@ export class ServingWeights {
 
   /** The module's copy holding B + u.update, written in place where the copy's memory allows. */
   private rewrite(u: ModuleUpdate, previous: ModuleUpdate | undefined): tf.Tensor2D {
-    const B = this.base.layers[u.layer].linear[u.module];          // [out, in]
+    const B = this.base.layers[u.layer].linear[u.module]; // [out, in]
     const W = this.copies.get(key(u));
-    const w = W !== undefined && ownsData(W) ? hostValues(W) : null;  // wasm views: no allocation
-    const b = hostValues(B);                                          // until the writes are done
+    const w = W !== undefined && ownsData(W) ? hostValues(W) : null; // wasm views: no allocation
+    const b = hostValues(B); // until the writes are done
     if (W === undefined || w === null || b === null) {
       W?.dispose();
       return withUpdate(B, u.axis, u.indices, u.update);
@@ -83,7 +86,14 @@ export class ServingWeights {
     const inDim = B.shape[1];
     if (previous) {
       const rewritten = new Set(previous.axis === u.axis ? u.indices : []);
-      writeTouched(w, b, inDim, previous.axis, previous.indices.filter((j) => !rewritten.has(j)), null);
+      writeTouched(
+        w,
+        b,
+        inDim,
+        previous.axis,
+        previous.indices.filter((j) => !rewritten.has(j)),
+        null,
+      );
     }
     writeTouched(w, b, inDim, u.axis, u.indices, u.update);
     return W;

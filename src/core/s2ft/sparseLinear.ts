@@ -44,17 +44,26 @@ import { frozenLinearBackward, frozenLinearForward } from '../model/linear';
  * scatter, and WebGL's scatterND visits every update for every output element.
  */
 export interface BlockIndex {
-  indices: tf.Tensor1D;   // [k] int32
-  slots: tf.Tensor1D;     // [size] int32, 0 = untouched, p + 1 = the p-th selected
+  indices: tf.Tensor1D; // [k] int32
+  slots: tf.Tensor1D; // [size] int32, 0 = untouched, p + 1 = the p-th selected
   dispose(): void;
 }
 
 export function makeBlockIndex(indices: Int32Array, size: number): BlockIndex {
   const slotOf = new Int32Array(size);
-  indices.forEach((j, p) => { slotOf[j] = p + 1; });
-  const idx = tf.tensor1d(indices, 'int32');                       // [k]
-  const slots = tf.tensor1d(slotOf, 'int32');                      // [size]
-  return { indices: idx, slots, dispose: () => { idx.dispose(); slots.dispose(); } };
+  indices.forEach((j, p) => {
+    slotOf[j] = p + 1;
+  });
+  const idx = tf.tensor1d(indices, 'int32'); // [k]
+  const slots = tf.tensor1d(slotOf, 'int32'); // [size]
+  return {
+    indices: idx,
+    slots,
+    dispose: () => {
+      idx.dispose();
+      slots.dispose();
+    },
+  };
 }
 
 /**
@@ -64,9 +73,10 @@ export function makeBlockIndex(indices: Int32Array, size: number): BlockIndex {
 export function spread(z: tf.Tensor2D, index: BlockIndex, axis: 0 | 1): tf.Tensor2D {
   return tf.tidy(() => {
     const [r, c] = z.shape;
-    const padded = axis === 1
-      ? tf.concat2d([tf.zeros([r, 1]), z], 1)                      // [R, k + 1]
-      : tf.concat2d([tf.zeros([1, c]), z], 0);                     // [k + 1, C]
+    const padded =
+      axis === 1
+        ? tf.concat2d([tf.zeros([r, 1]), z], 1) // [R, k + 1]
+        : tf.concat2d([tf.zeros([1, c]), z], 0); // [k + 1, C]
     return tf.gather(padded, index.slots, axis) as tf.Tensor2D;
   });
 }
@@ -75,7 +85,12 @@ export function spread(z: tf.Tensor2D, index: BlockIndex, axis: 0 | 1): tf.Tenso
  * W' = W + spread(S): W with S added to its columns J (axis 'columns', S [out, k]) or rows I
  * (axis 'rows', S [k, in]).  W [out, in] → [out, in]
  */
-export function effectiveWeight(weight: tf.Tensor2D, block: tf.Tensor2D, index: BlockIndex, axis: 'columns' | 'rows'): tf.Tensor2D {
+export function effectiveWeight(
+  weight: tf.Tensor2D,
+  block: tf.Tensor2D,
+  index: BlockIndex,
+  axis: 'columns' | 'rows',
+): tf.Tensor2D {
   return tf.tidy(() => tf.add(weight, spread(block, index, axis === 'columns' ? 1 : 0)) as tf.Tensor2D);
 }
 
@@ -88,12 +103,17 @@ const columnsViaWeight = (x: tf.Tensor2D, weight: tf.Tensor2D) => x.shape[0] >= 
  * y = x W'ᵀ + b, and the one slice the backward needs.
  * x [N, in], W [out, in], S [out, k] → y [N, out], xJ [N, k]
  */
-export function columnBlockForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
-  block: tf.Tensor2D, columns: BlockIndex): { y: tf.Tensor2D; xJ: tf.Tensor2D } {
-  const xJ = tf.gather(x, columns.indices, 1) as tf.Tensor2D;       // [N, k]
+export function columnBlockForward(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  block: tf.Tensor2D,
+  columns: BlockIndex,
+): { y: tf.Tensor2D; xJ: tf.Tensor2D } {
+  const xJ = tf.gather(x, columns.indices, 1) as tf.Tensor2D; // [N, k]
   const y = columnsViaWeight(x, weight)
-    ? frozenLinearForward(x, effectiveWeight(weight, block, columns, 'columns'), bias)       // [N, out]
-    : tf.add(frozenLinearForward(x, weight, bias), tf.matMul(xJ, block, false, true)) as tf.Tensor2D; // [N, out]
+    ? frozenLinearForward(x, effectiveWeight(weight, block, columns, 'columns'), bias) // [N, out]
+    : (tf.add(frozenLinearForward(x, weight, bias), tf.matMul(xJ, block, false, true)) as tf.Tensor2D); // [N, out]
   return { y, xJ };
 }
 
@@ -101,29 +121,43 @@ export function columnBlockForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf
  * dS = dyᵀ x[:, J];  dx = dy W'.
  * dy [N, out], xJ [N, k], W [out, in], S [out, k] → dx [N, in], dBlock [out, k]
  */
-export function columnBlockBackward(dy: tf.Tensor2D, xJ: tf.Tensor2D, weight: tf.Tensor2D,
-  block: tf.Tensor2D, columns: BlockIndex): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
-  const dBlock = tf.matMul(dy, xJ, true, false) as tf.Tensor2D;    // [out, k]
+export function columnBlockBackward(
+  dy: tf.Tensor2D,
+  xJ: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  block: tf.Tensor2D,
+  columns: BlockIndex,
+): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
+  const dBlock = tf.matMul(dy, xJ, true, false) as tf.Tensor2D; // [out, k]
   const dx = columnsViaWeight(dy, weight)
-    ? frozenLinearBackward(dy, effectiveWeight(weight, block, columns, 'columns'))           // [N, in]
-    : tf.add(frozenLinearBackward(dy, weight), spread(tf.matMul(dy, block) as tf.Tensor2D, columns, 1)) as tf.Tensor2D; // [N, in]
+    ? frozenLinearBackward(dy, effectiveWeight(weight, block, columns, 'columns')) // [N, in]
+    : (tf.add(
+        frozenLinearBackward(dy, weight),
+        spread(tf.matMul(dy, block) as tf.Tensor2D, columns, 1),
+      ) as tf.Tensor2D); // [N, in]
   return { dx, dBlock };
 }
 
 /** A linear whose columns J are trained as the dense block S [out, k]; saves only x[:, J]. */
-export function columnBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
-  block: tf.Variable, columns: BlockIndex): tf.Tensor2D {
+export function columnBlockLinear(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  block: tf.Variable,
+  columns: BlockIndex,
+): tf.Tensor2D {
   const op = tf.customGrad((xIn, blockIn, save) => {
-    const s = blockIn as tf.Tensor2D;                              // [out, k]
+    const s = blockIn as tf.Tensor2D; // [out, k]
     const { y, xJ } = columnBlockForward(xIn as tf.Tensor2D, weight, bias, s, columns);
     (save as tf.GradSaveFunc)([xJ, s]);
     return {
-      value: y,                                                    // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xJs, ss] = saved as tf.Tensor2D[];
-        const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, xJs, weight, ss, columns);
-        return [dx, dBlock];
-      }),
+      value: y, // [N, out]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [xJs, ss] = saved as tf.Tensor2D[];
+          const { dx, dBlock } = columnBlockBackward(dy as tf.Tensor2D, xJs, weight, ss, columns);
+          return [dx, dBlock];
+        }),
     };
   });
   return op(x, block) as tf.Tensor2D;
@@ -135,41 +169,60 @@ export function columnBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.
 const rowsViaWeight = (x: tf.Tensor2D, weight: tf.Tensor2D) => x.shape[0] >= weight.shape[1];
 
 /** y = x W'ᵀ + b.  x [N, in], W [out, in], S [k, in] → [N, out] */
-export function rowBlockForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
-  block: tf.Tensor2D, rows: BlockIndex): tf.Tensor2D {
+export function rowBlockForward(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  block: tf.Tensor2D,
+  rows: BlockIndex,
+): tf.Tensor2D {
   return rowsViaWeight(x, weight)
-    ? frozenLinearForward(x, effectiveWeight(weight, block, rows, 'rows'), bias)             // [N, out]
-    : tf.add(frozenLinearForward(x, weight, bias), spread(tf.matMul(x, block, false, true) as tf.Tensor2D, rows, 1)) as tf.Tensor2D; // [N, out]
+    ? frozenLinearForward(x, effectiveWeight(weight, block, rows, 'rows'), bias) // [N, out]
+    : (tf.add(
+        frozenLinearForward(x, weight, bias),
+        spread(tf.matMul(x, block, false, true) as tf.Tensor2D, rows, 1),
+      ) as tf.Tensor2D); // [N, out]
 }
 
 /**
  * dS = dy[:, I]ᵀ x;  dx = dy W'.
  * dy [N, out], x [N, in], W [out, in], S [k, in] → dx [N, in], dBlock [k, in]
  */
-export function rowBlockBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D,
-  block: tf.Tensor2D, rows: BlockIndex): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
-  const dyI = tf.gather(dy, rows.indices, 1) as tf.Tensor2D;        // [N, k]
-  const dBlock = tf.matMul(dyI, x, true, false) as tf.Tensor2D;    // [k, in]
+export function rowBlockBackward(
+  dy: tf.Tensor2D,
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  block: tf.Tensor2D,
+  rows: BlockIndex,
+): { dx: tf.Tensor2D; dBlock: tf.Tensor2D } {
+  const dyI = tf.gather(dy, rows.indices, 1) as tf.Tensor2D; // [N, k]
+  const dBlock = tf.matMul(dyI, x, true, false) as tf.Tensor2D; // [k, in]
   const dx = rowsViaWeight(x, weight)
-    ? frozenLinearBackward(dy, effectiveWeight(weight, block, rows, 'rows'))                 // [N, in]
-    : tf.add(frozenLinearBackward(dy, weight), tf.matMul(dyI, block)) as tf.Tensor2D;       // [N, in]
+    ? frozenLinearBackward(dy, effectiveWeight(weight, block, rows, 'rows')) // [N, in]
+    : (tf.add(frozenLinearBackward(dy, weight), tf.matMul(dyI, block)) as tf.Tensor2D); // [N, in]
   return { dx, dBlock };
 }
 
 /** A linear whose output rows I are trained as the dense block S [k, in]; saves the full x. */
-export function rowBlockLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
-  block: tf.Variable, rows: BlockIndex): tf.Tensor2D {
+export function rowBlockLinear(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  block: tf.Variable,
+  rows: BlockIndex,
+): tf.Tensor2D {
   const op = tf.customGrad((xIn, blockIn, save) => {
-    const xx = xIn as tf.Tensor2D;                                 // [N, in]
-    const s = blockIn as tf.Tensor2D;                              // [k, in]
+    const xx = xIn as tf.Tensor2D; // [N, in]
+    const s = blockIn as tf.Tensor2D; // [k, in]
     (save as tf.GradSaveFunc)([xx, s]);
     return {
-      value: rowBlockForward(xx, weight, bias, s, rows),           // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xs, ss] = saved as tf.Tensor2D[];
-        const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, xs, weight, ss, rows);
-        return [dx, dBlock];
-      }),
+      value: rowBlockForward(xx, weight, bias, s, rows), // [N, out]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [xs, ss] = saved as tf.Tensor2D[];
+          const { dx, dBlock } = rowBlockBackward(dy as tf.Tensor2D, xs, weight, ss, rows);
+          return [dx, dBlock];
+        }),
     };
   });
   return op(x, block) as tf.Tensor2D;

@@ -7,7 +7,8 @@ import { randomValues } from './testing/randomAdapter';
 import { hostValues, ownedCopy, ownsData, withUpdate, withUpdateByGather } from './touchedElements';
 import type { BlockAxis } from './types';
 
-const out = 12, inDim = 20;
+const out = 12,
+  inDim = 20;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -36,18 +37,23 @@ describe('touched elements', () => {
       const host = withUpdate(W, axis, indices, update);
       const gathered = withUpdateByGather(W, axis, indices, update);
       const want = expected(values, axis, indices, update);
-      const a = host.dataSync(), b = gathered.dataSync();
-      let diff = 0, between = 0, changed = 0;
+      const a = host.dataSync(),
+        b = gathered.dataSync();
+      let diff = 0,
+        between = 0,
+        changed = 0;
       for (let e = 0; e < want.length; e++) {
         diff = Math.max(diff, Math.abs(a[e] - want[e]), Math.abs(b[e] - want[e]));
         between = Math.max(between, Math.abs(a[e] - b[e]));
         if (a[e] !== values[e]) changed++;
       }
-      console.log(`${axis}: host and gather vs float64 ${diff.toExponential(3)} (tol 1e-7), host vs gather ${between} (tol 0), ${changed} of ${want.length} elements changed`);
+      console.log(
+        `${axis}: host and gather vs float64 ${diff.toExponential(3)} (tol 1e-7), host vs gather ${between} (tol 0), ${changed} of ${want.length} elements changed`,
+      );
       expect(diff).toBeLessThanOrEqual(1e-7);
       expect(between).toBe(0);
-      expect(changed).toBe(axis === 'columns' ? out * k : k * inDim);      // exactly the touched ones
-      expect(Array.from(W.dataSync())).toEqual(Array.from(values));      // W itself is not written
+      expect(changed).toBe(axis === 'columns' ? out * k : k * inDim); // exactly the touched ones
+      expect(Array.from(W.dataSync())).toEqual(Array.from(values)); // W itself is not written
       tf.dispose([W, host, gathered]);
     });
   }
@@ -58,7 +64,7 @@ describe('touched elements', () => {
     expect(copy.dataId).not.toBe(W.dataId);
     expect(ownsData(copy)).toBe(true);
     expect(Array.from(copy.dataSync())).toEqual(Array.from(W.dataSync()));
-    hostValues(copy)![0] += 1;                                            // writes the copy only
+    hostValues(copy)![0] += 1; // writes the copy only
     expect(copy.dataSync()[0]).not.toBe(W.dataSync()[0]);
     for (const share of [() => tf.clone(copy), () => copy.reshape([inDim, out]), () => tf.variable(copy)]) {
       const other = share();

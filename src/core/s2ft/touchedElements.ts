@@ -4,7 +4,8 @@
  *   - in host memory (`writeTouched`): the cpu backend keeps a tensor's data in a Float32Array,
  *     wasm in its heap, both reachable from JavaScript; O(touched elements), nothing else read;
  *   - as a new tensor on any backend (`withUpdate`): on cpu/wasm one copy plus the host write, on
- *     WebGL/WebGPU the effective weight by one gather and one add (`withUpdateByGather`), never scatterND: WebGL's scatterND
+ *     WebGL/WebGPU the effective weight by one gather and one add (`withUpdateByGather`), never scatterND: WebGL's
+ *     scatterND
  *     loops over every update for every output element (63 s at hidden 256, bench/PROFILE.md §4).
  *
  * Writing into a tensor is only safe when nothing else sees its data: `ownedCopy` makes a tensor
@@ -17,9 +18,15 @@ import * as tf from '@tensorflow/tfjs';
 import { effectiveWeight, makeBlockIndex } from './sparseLinear';
 import type { BlockAxis } from './types';
 
-interface CpuData { data: { get(dataId: object): { values?: unknown } | undefined } }
-interface WasmHeap { typedArrayFromHeap(info: tf.TensorInfo): Float32Array }
-interface RefCounts { refCount?(dataId: object): number }
+interface CpuData {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+}
+interface WasmHeap {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+interface RefCounts {
+  refCount?(dataId: object): number;
+}
 
 /**
  * W's data itself (not a copy) on the cpu and wasm backends, else null. A wasm view is valid only
@@ -33,8 +40,10 @@ export function hostValues(W: tf.Tensor): Float32Array | null {
       const values = (backend as unknown as CpuData).data.get(W.dataId)?.values;
       return values instanceof Float32Array ? values : null;
     }
-    case 'wasm': return (backend as unknown as WasmHeap).typedArrayFromHeap(W);
-    default: return null;
+    case 'wasm':
+      return (backend as unknown as WasmHeap).typedArrayFromHeap(W);
+    default:
+      return null;
   }
 }
 
@@ -47,8 +56,8 @@ export function ownsData(W: tf.Tensor): boolean {
 /** A copy of W whose data no other tensor or array holds, so it may be written in place. */
 export function ownedCopy(W: tf.Tensor2D): tf.Tensor2D {
   const clone = tf.clone(W);
-  if (clone.dataId !== W.dataId) return clone;     // wasm: Identity copies into a new heap block
-  clone.dispose();                                 // cpu (and GPUs): the clone would share W's data
+  if (clone.dataId !== W.dataId) return clone; // wasm: Identity copies into a new heap block
+  clone.dispose(); // cpu (and GPUs): the clone would share W's data
   return tf.tensor2d(W.dataSync().slice(), W.shape); // cpu keeps this new array as the tensor's data
 }
 
@@ -57,14 +66,20 @@ export function ownedCopy(W: tf.Tensor2D): tf.Tensor2D {
  * dst[e] = src[e] when update is null (restoring from a base). dst and src may be the same array.
  *   columns: indices J [k], update [out, k]     rows: indices I [k], update [k, inDim]
  */
-export function writeTouched(dst: Float32Array, src: Float32Array, inDim: number, axis: BlockAxis,
-  indices: Int32Array, update: Float32Array | null): void {
+export function writeTouched(
+  dst: Float32Array,
+  src: Float32Array,
+  inDim: number,
+  axis: BlockAxis,
+  indices: Int32Array,
+  update: Float32Array | null,
+): void {
   if (axis === 'columns') {
     writeColumns(dst, src, inDim, indices, update);
     return;
   }
   for (let p = 0; p < indices.length; p++) {
-    const at = indices[p] * inDim;                                   // row I[p], contiguous
+    const at = indices[p] * inDim; // row I[p], contiguous
     if (update === null) dst.set(src.subarray(at, at + inDim), at);
     else for (let c = 0, u = p * inDim; c < inDim; c++) dst[at + c] = src[at + c] + update[u + c];
   }
@@ -76,19 +91,34 @@ export function writeTouched(dst: Float32Array, src: Float32Array, inDim: number
  * Row by row (k scattered elements per row) was 4–5× slower at hidden 4096 with random columns
  * on wasm (bench/lib/switching.ts); a loop over a variable number of columns loses the gain.
  */
-function writeColumns(dst: Float32Array, src: Float32Array, inDim: number, indices: Int32Array, update: Float32Array | null): void {
-  const k = indices.length, size = dst.length;
+function writeColumns(
+  dst: Float32Array,
+  src: Float32Array,
+  inDim: number,
+  indices: Int32Array,
+  update: Float32Array | null,
+): void {
+  const k = indices.length,
+    size = dst.length;
   let p = 0;
   for (; p + 3 < k; p += 4) {
-    const j0 = indices[p], j1 = indices[p + 1], j2 = indices[p + 2], j3 = indices[p + 3];
+    const j0 = indices[p],
+      j1 = indices[p + 1],
+      j2 = indices[p + 2],
+      j3 = indices[p + 3];
     if (update === null) {
       for (let e = 0; e < size; e += inDim) {
-        dst[e + j0] = src[e + j0]; dst[e + j1] = src[e + j1]; dst[e + j2] = src[e + j2]; dst[e + j3] = src[e + j3];
+        dst[e + j0] = src[e + j0];
+        dst[e + j1] = src[e + j1];
+        dst[e + j2] = src[e + j2];
+        dst[e + j3] = src[e + j3];
       }
     } else {
       for (let e = 0, u = p; e < size; e += inDim, u += k) {
-        dst[e + j0] = src[e + j0] + update[u]; dst[e + j1] = src[e + j1] + update[u + 1];
-        dst[e + j2] = src[e + j2] + update[u + 2]; dst[e + j3] = src[e + j3] + update[u + 3];
+        dst[e + j0] = src[e + j0] + update[u];
+        dst[e + j1] = src[e + j1] + update[u + 1];
+        dst[e + j2] = src[e + j2] + update[u + 2];
+        dst[e + j3] = src[e + j3] + update[u + 3];
       }
     }
   }
@@ -103,7 +133,7 @@ function writeColumns(dst: Float32Array, src: Float32Array, inDim: number, indic
 export function withUpdate(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array, update: Float32Array): tf.Tensor2D {
   if (hostValues(W) === null) return withUpdateByGather(W, axis, indices, update);
   const copy = ownedCopy(W);
-  const values = hostValues(copy)!;                 // taken after the copy's allocation
+  const values = hostValues(copy)!; // taken after the copy's allocation
   writeTouched(values, values, W.shape[1], axis, indices, update);
   return copy;
 }
@@ -120,13 +150,18 @@ export function withUpdate(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array,
  * real GPU, not measured here, runs device passes far faster than it uploads. scatterND is out:
  * WebGL's visits every update for every output element (see above).
  */
-export function withUpdateByGather(W: tf.Tensor2D, axis: BlockAxis, indices: Int32Array, update: Float32Array): tf.Tensor2D {
+export function withUpdateByGather(
+  W: tf.Tensor2D,
+  axis: BlockAxis,
+  indices: Int32Array,
+  update: Float32Array,
+): tf.Tensor2D {
   const [out, inDim] = W.shape;
   const index = makeBlockIndex(indices, axis === 'columns' ? inDim : out);
   try {
     return tf.tidy(() => {
       const delta = tf.tensor2d(update, axis === 'columns' ? [out, indices.length] : [indices.length, inDim]); // [out, k] | [k, in]
-      return effectiveWeight(W, delta, index, axis);                // [out, in]
+      return effectiveWeight(W, delta, index, axis); // [out, in]
     });
   } finally {
     index.dispose();

@@ -31,7 +31,7 @@ export interface AdapterBlock {
   layer: number;
   module: BlockModule;
   axis: BlockAxis;
-  indices: Int32Array;      // [k], original coordinates
-  delta: Float32Array;      // row-major, shape below
-  shape: [number, number];  // [out, k] for columns, [k, in] for rows
+  indices: Int32Array; // [k], original coordinates
+  delta: Float32Array; // row-major, shape below
+  shape: [number, number]; // [out, k] for columns, [k, in] for rows
 }

@@ -1,8 +1,8 @@
 /** A training or evaluation batch as plain arrays (crosses the worker boundary as-is). */
 export interface Batch {
-  batchSize: number;     // B
-  seqLen: number;        // T
-  inputIds: Int32Array;  // [B*T] row-major
+  batchSize: number; // B
+  seqLen: number; // T
+  inputIds: Int32Array; // [B*T] row-major
   /** Target for position t is the token the model should predict after inputIds[t]; -100 = ignored. [B*T] */
   labels: Int32Array;
 }

@@ -7,26 +7,41 @@ import { nextTokenLabels } from './loss';
 import { permutation } from '../random';
 
 const P = -100;
-const ex = (inputIds: number[], lossMask = inputIds.map(() => true), source = 1): TokenizedExample =>
-  ({ inputIds, lossMask, source });
+const ex = (inputIds: number[], lossMask = inputIds.map(() => true), source = 1): TokenizedExample => ({
+  inputIds,
+  lossMask,
+  source,
+});
 const rows = (b: Batch, field: 'inputIds' | 'labels'): number[][] =>
   Array.from({ length: b.batchSize }, (_, i) => Array.from(b[field].subarray(i * b.seqLen, (i + 1) * b.seqLen)));
-const opts = (o: Partial<BatchOptions>): BatchOptions =>
-  ({ batchSize: 1, seqLen: 3, seed: 1, pack: false, shuffle: false, ...o });
+const opts = (o: Partial<BatchOptions>): BatchOptions => ({
+  batchSize: 1,
+  seqLen: 3,
+  seed: 1,
+  pack: false,
+  shuffle: false,
+  ...o,
+});
 
 describe('makeBatches', () => {
   it('packs examples with an eos between them into windows that overlap by one token', () => {
     const data = { examples: [ex([10, 11, 12]), ex([20, 21])], eosTokenId: 0 };
     const [b] = makeBatches(data, opts({ batchSize: 2, pack: true }));
     // stream 10 11 12 0 20 21 → windows [10 11 12 | 0] and [0 20 21 | –]
-    expect(rows(b, 'inputIds')).toEqual([[10, 11, 12], [0, 20, 21]]);
-    expect(rows(b, 'labels')).toEqual([[11, 12, 0], [20, 21, P]]);
+    expect(rows(b, 'inputIds')).toEqual([
+      [10, 11, 12],
+      [0, 20, 21],
+    ]);
+    expect(rows(b, 'labels')).toEqual([
+      [11, 12, 0],
+      [20, 21, P],
+    ]);
   });
 
   it('keeps the loss mask across packing (a prompt token is never a label)', () => {
     const data = { examples: [ex([1, 2, 3], [false, false, true]), ex([4, 5], [false, true])], eosTokenId: null };
     const [b] = makeBatches(data, opts({ batchSize: 1, seqLen: 5, pack: true }));
-    expect(rows(b, 'inputIds')).toEqual([[1, 2, 3, 4, 5]]);       // no eos id → no separator
+    expect(rows(b, 'inputIds')).toEqual([[1, 2, 3, 4, 5]]); // no eos id → no separator
     expect(rows(b, 'labels')).toEqual([[P, 3, P, 5, P]]);
   });
 
@@ -34,8 +49,14 @@ describe('makeBatches', () => {
     const long = ex([5, 6, 7, 8, 9], [false, false, true, true, true]);
     const short = ex([3, 4]);
     const [b] = makeBatches({ examples: [long, short], eosTokenId: 2 }, opts({ batchSize: 2 }));
-    expect(rows(b, 'inputIds')).toEqual([[5, 6, 7], [3, 4, 2]]);
-    expect(rows(b, 'labels')).toEqual([[P, 7, 8], [4, P, P]]);
+    expect(rows(b, 'inputIds')).toEqual([
+      [5, 6, 7],
+      [3, 4, 2],
+    ]);
+    expect(rows(b, 'labels')).toEqual([
+      [P, 7, 8],
+      [4, P, P],
+    ]);
     // Independent check: the shifted labels of the first T+1 tokens, last position dropped.
     const reference = Array.from(nextTokenLabels([5, 6, 7, 8], [false, false, true, true])).slice(0, 3);
     expect(rows(b, 'labels')[0]).toEqual(reference);
@@ -45,7 +66,9 @@ describe('makeBatches', () => {
     const data = { examples: [ex([1, 2, 3, 4], [false, false, false, false]), ex([7, 8])], eosTokenId: 0 };
     expect(makeBatches(data, opts({ batchSize: 4 }))[0].batchSize).toBe(1);
     const promptOnly = { examples: [ex([1, 2, 3, 4, 5], [false, false, false, false, true])], eosTokenId: 0 };
-    expect(() => makeBatches(promptOnly, opts({ seqLen: 3 }))).toThrow(/no example has a target token within the first 4 tokens/);
+    expect(() => makeBatches(promptOnly, opts({ seqLen: 3 }))).toThrow(
+      /no example has a target token within the first 4 tokens/,
+    );
   });
 
   it('is deterministic for a seed, differs across seeds, and keeps or drops the last batch', () => {
@@ -63,7 +86,9 @@ describe('makeBatches', () => {
   it('refuses bad sizes', () => {
     const data = { examples: [ex([1, 2])], eosTokenId: 0 };
     expect(() => makeBatches(data, opts({ batchSize: 0 }))).toThrow(UserError);
-    expect(() => makeBatches(data, opts({ seqLen: 2.5 }))).toThrow(/sequence length must be a positive integer, got 2.5/);
+    expect(() => makeBatches(data, opts({ seqLen: 2.5 }))).toThrow(
+      /sequence length must be a positive integer, got 2.5/,
+    );
   });
 
   it('packs .txt and not .jsonl by default', () => {
@@ -113,7 +138,9 @@ describe('BatchStream', () => {
 
   it('refuses a position that does not fit the data', () => {
     const stream = new BatchStream(data, options);
-    expect(() => stream.seek({ epoch: 0, index: 8 })).toThrow(/data position \(epoch 0, index 8\) does not fit this dataset \(7 units an epoch\)/);
+    expect(() => stream.seek({ epoch: 0, index: 8 })).toThrow(
+      /data position \(epoch 0, index 8\) does not fit this dataset \(7 units an epoch\)/,
+    );
     expect(() => stream.seek({ epoch: -1, index: 0 })).toThrow(UserError);
   });
 });

@@ -17,8 +17,8 @@ import { mixSeed, permutation } from '../random';
 export type BatchSource = Pick<ParsedDataset, 'examples' | 'eosTokenId'>;
 
 export interface BatchOptions {
-  batchSize: number;  // B
-  seqLen: number;     // T
+  batchSize: number; // B
+  seqLen: number; // T
   seed: number;
   pack: boolean;
   shuffle: boolean;
@@ -33,7 +33,7 @@ export interface DataPosition {
 }
 
 interface Unit {
-  ids: number[];       // ≤ T+1 tokens
+  ids: number[]; // ≤ T+1 tokens
   mask: boolean[];
 }
 
@@ -93,9 +93,11 @@ export class BatchStream {
   seek(position: DataPosition): void {
     const { epoch, index } = position;
     if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(index) || index < 0 || index > this.units.length) {
-      throw new UserError('bad-argument',
+      throw new UserError(
+        'bad-argument',
         `data position (epoch ${epoch}, index ${index}) does not fit this dataset ` +
-        `(${this.units.length} units an epoch); was the run saved with other data or settings?`);
+          `(${this.units.length} units an epoch); was the run saved with other data or settings?`,
+      );
     }
     if (epoch !== this.epoch) this.order = epochOrder(this.units.length, epoch, this.options);
     this.epoch = epoch;
@@ -109,7 +111,9 @@ export class BatchStream {
  * held out, contiguous, so no window of validation text also appears in training.
  */
 export function splitTrainValidation(
-  examples: TokenizedExample[], fraction: number, seed: number,
+  examples: TokenizedExample[],
+  fraction: number,
+  seed: number,
 ): { train: TokenizedExample[]; validation: TokenizedExample[] } {
   if (!(fraction >= 0 && fraction < 1)) {
     throw new UserError('bad-argument', `validation fraction must be in [0, 1), got ${fraction}`);
@@ -119,19 +123,31 @@ export function splitTrainValidation(
     const [only] = examples;
     const cut = only.inputIds.length - Math.ceil(fraction * only.inputIds.length);
     if (cut < 2 || only.inputIds.length - cut < 2) {
-      throw new UserError('bad-argument', `the text has ${only.inputIds.length} tokens, too few to hold out a validation part`);
+      throw new UserError(
+        'bad-argument',
+        `the text has ${only.inputIds.length} tokens, too few to hold out a validation part`,
+      );
     }
     const part = (from: number, to?: number): TokenizedExample => ({
-      inputIds: only.inputIds.slice(from, to), lossMask: only.lossMask.slice(from, to), source: only.source,
+      inputIds: only.inputIds.slice(from, to),
+      lossMask: only.lossMask.slice(from, to),
+      source: only.source,
     });
     return { train: [part(0, cut)], validation: [part(cut)] };
   }
   const held = Math.max(1, Math.round(fraction * examples.length));
   if (held >= examples.length) {
-    throw new UserError('bad-argument', `the dataset has ${examples.length} examples, too few to hold out a validation part`);
+    throw new UserError(
+      'bad-argument',
+      `the dataset has ${examples.length} examples, too few to hold out a validation part`,
+    );
   }
   const isHeld = new Uint8Array(examples.length);
-  permutation(examples.length, mixSeed(seed, 0x5eed)).subarray(0, held).forEach((i) => { isHeld[i] = 1; });
+  permutation(examples.length, mixSeed(seed, 0x5eed))
+    .subarray(0, held)
+    .forEach((i) => {
+      isHeld[i] = 1;
+    });
   return {
     train: examples.filter((_, i) => !isHeld[i]),
     validation: examples.filter((_, i) => isHeld[i]),
@@ -149,14 +165,19 @@ function checkOptions({ batchSize, seqLen }: BatchOptions): void {
 
 function makeUnits(dataset: BatchSource, options: BatchOptions): Unit[] {
   checkOptions(options);
-  const all = options.pack ? packWindows(dataset, options.seqLen) : dataset.examples.map((e) => ({
-    ids: e.inputIds.slice(0, options.seqLen + 1), mask: e.lossMask.slice(0, options.seqLen + 1),
-  }));
+  const all = options.pack
+    ? packWindows(dataset, options.seqLen)
+    : dataset.examples.map((e) => ({
+        ids: e.inputIds.slice(0, options.seqLen + 1),
+        mask: e.lossMask.slice(0, options.seqLen + 1),
+      }));
   const units = all.filter((u) => u.mask.some((target, t) => target && t > 0));
   if (units.length === 0) {
-    throw new UserError('bad-argument',
+    throw new UserError(
+      'bad-argument',
       `no example has a target token within the first ${options.seqLen + 1} tokens; ` +
-      'raise the sequence length or shorten the prompts');
+        'raise the sequence length or shorten the prompts',
+    );
   }
   return units;
 }
@@ -189,7 +210,7 @@ function epochOrder(n: number, epoch: number, options: BatchOptions): Int32Array
 
 function toBatch(rows: Unit[], seqLen: number, padId: number): Batch {
   const B = rows.length;
-  const inputIds = new Int32Array(B * seqLen).fill(padId);     // [B*T]
+  const inputIds = new Int32Array(B * seqLen).fill(padId); // [B*T]
   const labels = new Int32Array(B * seqLen).fill(IGNORE_INDEX); // [B*T]
   rows.forEach(({ ids, mask }, b) => {
     for (let t = 0; t < seqLen && t < ids.length; t++) {

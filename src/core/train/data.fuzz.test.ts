@@ -12,21 +12,57 @@ const tokenizer: DatasetTokenizer = {
 };
 
 const value = fc.oneof(
-  fc.string(), fc.integer({ min: -200, max: 300 }), fc.double(), fc.constant(null), fc.boolean(),
+  fc.string(),
+  fc.integer({ min: -200, max: 300 }),
+  fc.double(),
+  fc.constant(null),
+  fc.boolean(),
   fc.array(fc.integer({ min: -200, max: 300 }), { maxLength: 6 }),
-  fc.array(fc.record({ role: fc.oneof(fc.constantFrom('user', 'assistant', 'system'), fc.integer()), content: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }), { maxLength: 4 }),
+  fc.array(
+    fc.record(
+      {
+        role: fc.oneof(fc.constantFrom('user', 'assistant', 'system'), fc.integer()),
+        content: fc.oneof(fc.string(), fc.integer()),
+      },
+      { requiredKeys: [] },
+    ),
+    { maxLength: 4 },
+  ),
   fc.jsonValue({ maxDepth: 2 }),
 );
-const rowLike = fc.dictionary(
-  fc.constantFrom('text', 'instruction', 'input', 'output', 'prompt', 'completion', 'messages', 'input_ids', 'labels', 'other'),
-  value, { maxKeys: 4 },
-).map((o) => JSON.stringify(o));
-const goodRow = fc.oneof(
-  fc.record({ text: fc.string({ minLength: 1 }) }),
-  fc.record({ instruction: fc.string(), output: fc.string({ minLength: 1 }) }),
-  fc.record({ input_ids: fc.array(fc.integer({ min: 0, max: 127 }), { minLength: 1, maxLength: 6 }) }),
-).map((o) => JSON.stringify(o));
-const line = fc.oneof(goodRow, rowLike, rowLike, fc.jsonValue().map((v) => JSON.stringify(v)), fc.string(), rowLike.map((s) => s.slice(0, -1)));
+const rowLike = fc
+  .dictionary(
+    fc.constantFrom(
+      'text',
+      'instruction',
+      'input',
+      'output',
+      'prompt',
+      'completion',
+      'messages',
+      'input_ids',
+      'labels',
+      'other',
+    ),
+    value,
+    { maxKeys: 4 },
+  )
+  .map((o) => JSON.stringify(o));
+const goodRow = fc
+  .oneof(
+    fc.record({ text: fc.string({ minLength: 1 }) }),
+    fc.record({ instruction: fc.string(), output: fc.string({ minLength: 1 }) }),
+    fc.record({ input_ids: fc.array(fc.integer({ min: 0, max: 127 }), { minLength: 1, maxLength: 6 }) }),
+  )
+  .map((o) => JSON.stringify(o));
+const line = fc.oneof(
+  goodRow,
+  rowLike,
+  rowLike,
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.string(),
+  rowLike.map((s) => s.slice(0, -1)),
+);
 const file = fc.array(line, { maxLength: 8 }).map((lines) => lines.join('\n'));
 
 /** Every outcome is a parsed dataset with sane line errors, or a UserError with a message. */
@@ -56,12 +92,18 @@ function check(text: string, fileName: string, withTokenizer: boolean): 'parsed'
 describe('parseDataset under malformed input', () => {
   it('returns line errors or a UserError, never anything else', () => {
     const outcomes = { parsed: 0, refused: 0 };
-    fc.assert(fc.property(file, fc.boolean(), (text, withTokenizer) => {
-      outcomes[check(text, 'fuzz.jsonl', withTokenizer)]++;
-    }), { numRuns: 4000, seed: 8 });
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), fc.boolean(), (text, withTokenizer) => {
-      outcomes[check(text, 'fuzz.txt', withTokenizer)]++;
-    }), { numRuns: 1000, seed: 9 });
+    fc.assert(
+      fc.property(file, fc.boolean(), (text, withTokenizer) => {
+        outcomes[check(text, 'fuzz.jsonl', withTokenizer)]++;
+      }),
+      { numRuns: 4000, seed: 8 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.boolean(), (text, withTokenizer) => {
+        outcomes[check(text, 'fuzz.txt', withTokenizer)]++;
+      }),
+      { numRuns: 1000, seed: 9 },
+    );
     console.log('fuzz outcomes over 5000 inputs:', outcomes);
     expect(outcomes.parsed).toBeGreaterThan(100);
     expect(outcomes.refused).toBeGreaterThan(100);

@@ -4,9 +4,11 @@ import { parseDataset, renderInstructionPrompt, MAX_LINE_CHARS } from './data';
 import { charTokenizer, ids, TEST_BOS, TEST_EOS } from './testTokenizer';
 
 const tok = charTokenizer();
-const jsonl = (...rows: unknown[]): string => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
+const jsonl = (...rows: unknown[]): string =>
+  rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
 const maskOf = (prompt: number, answer: number): boolean[] => [
-  ...Array<boolean>(prompt).fill(false), ...Array<boolean>(answer).fill(true),
+  ...Array<boolean>(prompt).fill(false),
+  ...Array<boolean>(answer).fill(true),
 ];
 
 function userError(fn: () => unknown): UserError {
@@ -48,7 +50,9 @@ describe('parseDataset formats', () => {
   });
 
   it('adds BOS once, before the prompt', () => {
-    const d = parseDataset(jsonl({ prompt: 'Q', completion: 'A' }), 'p.jsonl', { tokenizer: charTokenizer({ bos: true }) });
+    const d = parseDataset(jsonl({ prompt: 'Q', completion: 'A' }), 'p.jsonl', {
+      tokenizer: charTokenizer({ bos: true }),
+    });
     expect(d.examples[0].inputIds).toEqual([TEST_BOS, ...ids('Q'), ...ids('A'), TEST_EOS]);
     expect(d.examples[0].lossMask).toEqual([false, false, true, true]);
   });
@@ -69,8 +73,11 @@ describe('parseDataset formats', () => {
   });
 
   it('takes pre-tokenized rows without a tokenizer; labels -100 mark prompt tokens', () => {
-    const d = parseDataset(jsonl({ input_ids: [5, 6, 7, 8], labels: [-100, -100, 7, 8] }, { input_ids: [3, 4] }),
-      't.jsonl', { tokenizer: null, vocabSize: 10 });
+    const d = parseDataset(
+      jsonl({ input_ids: [5, 6, 7, 8], labels: [-100, -100, 7, 8] }, { input_ids: [3, 4] }),
+      't.jsonl',
+      { tokenizer: null, vocabSize: 10 },
+    );
     expect(d.examples[0]).toEqual({ inputIds: [5, 6, 7, 8], lossMask: [false, false, true, true], source: 1 });
     expect(d.examples[1].lossMask).toEqual([true, true]);
     expect(d.eosTokenId).toBeNull();
@@ -99,7 +106,10 @@ describe('parseDataset errors', () => {
     ['{"prompt": "x", "completion": null}', '"completion" must be a string, got null'],
     ['{"messages": {}}', '"messages" must be an array, got an object'],
     ['{"messages": []}', '"messages" is empty'],
-    ['{"messages": [{"role": "user", "content": "a"}, {"role": 1, "content": "b"}]}', '"messages"[1].role must be a string, got a number'],
+    [
+      '{"messages": [{"role": "user", "content": "a"}, {"role": 1, "content": "b"}]}',
+      '"messages"[1].role must be a string, got a number',
+    ],
     ['{"messages": [{"role": "user", "content": ["a"]}]}', '"messages"[0].content must be a string, got an array'],
     ['{"messages": ["hi"]}', '"messages"[0] must be an object, got a string'],
     ['{"messages": [{"role": "user", "content": "a"}]}', '"messages" has no non-empty "assistant" message to train on'],
@@ -109,7 +119,10 @@ describe('parseDataset errors', () => {
     ['{"input_ids": [1, "2"]}', '"input_ids"[1] must be an integer, got "2"'],
     ['{"input_ids": [1, 128]}', '"input_ids"[1] = 128 is outside [0, 128) (the vocabulary size)'],
     ['{"input_ids": [-1]}', '"input_ids"[0] = -1 is outside [0, 128)'],
-    ['{"input_ids": [1, 2], "labels": [1]}', '"labels" has 1 entries but "input_ids" has 2; they must be the same length'],
+    [
+      '{"input_ids": [1, 2], "labels": [1]}',
+      '"labels" has 1 entries but "input_ids" has 2; they must be the same length',
+    ],
     ['{"input_ids": [1, 2], "labels": [1, 3]}', '"labels"[1] must be -100 or equal "input_ids"[1] (2), got 3'],
     ['{"input_ids": [1, 2], "labels": [1, -100]}', '"labels" leaves no target token'],
     ['{"input_ids": [1, 2], "labels": "x"}', '"labels" must be an array, got a string'],
@@ -147,22 +160,30 @@ describe('parseDataset errors', () => {
   it('refuses a file where every line is broken, quoting the first reasons', () => {
     const e = userError(() => parseDataset('{"text": 1}\n\n[]', 'bad.jsonl', { tokenizer: tok }));
     expect(e.code).toBe('bad-file');
-    expect(e.message).toBe('bad.jsonl: every line is broken (2 of 2): line 1: "text" must be a string, got a number; ' +
-      'line 3: expected a JSON object, got an array');
+    expect(e.message).toBe(
+      'bad.jsonl: every line is broken (2 of 2): line 1: "text" must be a string, got a number; ' +
+        'line 3: expected a JSON object, got an array',
+    );
   });
 
   it('refuses empty files, unknown extensions, text without a tokenizer, chat without a template', () => {
-    expect(userError(() => parseDataset('\n \n', 'e.jsonl', { tokenizer: tok })).message)
-      .toBe('e.jsonl: the dataset has no rows (every line is blank)');
-    expect(userError(() => parseDataset('  ', 'e.txt', { tokenizer: tok })).message).toBe('e.txt: the text file is empty');
+    expect(userError(() => parseDataset('\n \n', 'e.jsonl', { tokenizer: tok })).message).toBe(
+      'e.jsonl: the dataset has no rows (every line is blank)',
+    );
+    expect(userError(() => parseDataset('  ', 'e.txt', { tokenizer: tok })).message).toBe(
+      'e.txt: the text file is empty',
+    );
     expect(userError(() => parseDataset('x', 'data.csv', { tokenizer: tok })).code).toBe('unsupported');
-    expect(userError(() => parseDataset('hello', 'a.txt', { tokenizer: null })).message)
-      .toMatch(/^a.txt: the model has no tokenizer/);
-    expect(userError(() => parseDataset('{"text":"hi"}', 'a.jsonl', { tokenizer: null })).message)
-      .toMatch(/only pre-tokenized \{"input_ids"\} rows can be used/);
+    expect(userError(() => parseDataset('hello', 'a.txt', { tokenizer: null })).message).toMatch(
+      /^a.txt: the model has no tokenizer/,
+    );
+    expect(userError(() => parseDataset('{"text":"hi"}', 'a.jsonl', { tokenizer: null })).message).toMatch(
+      /only pre-tokenized \{"input_ids"\} rows can be used/,
+    );
     const chat = '{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}';
-    expect(userError(() => parseDataset(chat, 'c.jsonl', { tokenizer: charTokenizer({ chat: false }) })).message)
-      .toMatch(/^c.jsonl: has \{"messages"\} rows but the model's tokenizer has no chat template/);
+    expect(
+      userError(() => parseDataset(chat, 'c.jsonl', { tokenizer: charTokenizer({ chat: false }) })).message,
+    ).toMatch(/^c.jsonl: has \{"messages"\} rows but the model's tokenizer has no chat template/);
   });
 
   it('refuses files over the size limit before reading them', () => {
@@ -174,7 +195,10 @@ describe('parseDataset errors', () => {
 });
 
 describe('parseDataset with unusual chat templates', () => {
-  const messages = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }];
+  const messages = [
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'yo' },
+  ];
 
   it('falls back to the message content when the template renders prefixes differently', () => {
     // This template numbers turns from the end, so a prefix is not a prefix of the whole.
@@ -193,15 +217,19 @@ describe('parseDataset with unusual chat templates', () => {
     const tokenizer = {
       ...tok,
       applyChatTemplate: (ms: { role: string; content: string }[]) => {
-        if (ms.some((m) => m.role === 'tool')) throw new UserError('bad-file', 'unknown role tool', 'tokenizer_config.json');
+        if (ms.some((m) => m.role === 'tool'))
+          throw new UserError('bad-file', 'unknown role tool', 'tokenizer_config.json');
         return ms.map((m) => m.content).join('|');
       },
     };
     const bad = { messages: [{ role: 'tool', content: 'x' }, ...messages] };
     const d = parseDataset(jsonl({ messages }, bad), 'c.jsonl', { tokenizer });
     expect(d.examples).toHaveLength(1);
-    expect(d.errors).toEqual([{
-      line: 2, message: 'line 2: the chat template refused this conversation: tokenizer_config.json: unknown role tool',
-    }]);
+    expect(d.errors).toEqual([
+      {
+        line: 2,
+        message: 'line 2: the chat template refused this conversation: tokenizer_config.json: unknown role tool',
+      },
+    ]);
   });
 });

@@ -30,15 +30,15 @@ export interface TokenizedExample {
 }
 
 export interface DatasetLineError {
-  line: number;  // 1-based
+  line: number; // 1-based
   message: string;
 }
 
 export interface DatasetCounts {
-  lines: number;        // lines in the file (a .txt file counts as 1)
+  lines: number; // lines in the file (a .txt file counts as 1)
   blankLines: number;
   examples: number;
-  brokenLines: number;  // all of them, even beyond the errors kept
+  brokenLines: number; // all of them, even beyond the errors kept
   tokens: number;
   targetTokens: number; // tokens whose lossMask is true
 }
@@ -56,7 +56,8 @@ export interface ParsedDataset {
 
 /** What parsing needs from the model's tokenizer. */
 export type DatasetTokenizer = Pick<
-  TextTokenizer, 'encode' | 'vocabSize' | 'eosTokenIds' | 'applyChatTemplate' | 'hasChatTemplate'
+  TextTokenizer,
+  'encode' | 'vocabSize' | 'eosTokenIds' | 'applyChatTemplate' | 'hasChatTemplate'
 >;
 
 export interface ParseDatasetOptions {
@@ -69,15 +70,16 @@ export interface ParseDatasetOptions {
 export function parseDataset(text: string, fileName: string, options: ParseDatasetOptions): ParsedDataset {
   const format = datasetFormat(fileName);
   if (text.length > MAX_DATASET_CHARS) {
-    throw new UserError('too-large',
+    throw new UserError(
+      'too-large',
       `dataset has ${text.length.toLocaleString('en-US')} characters, over the limit of ` +
-      `${MAX_DATASET_CHARS.toLocaleString('en-US')}; split it or use a smaller file`, fileName);
+        `${MAX_DATASET_CHARS.toLocaleString('en-US')}; split it or use a smaller file`,
+      fileName,
+    );
   }
   const { tokenizer } = options;
   const eosTokenId = tokenizer?.eosTokenIds[0] ?? null;
-  const parsed = format === 'txt'
-    ? parseTxt(text, fileName, tokenizer)
-    : parseJsonl(text, fileName, options);
+  const parsed = format === 'txt' ? parseTxt(text, fileName, tokenizer) : parseJsonl(text, fileName, options);
   const examples = parsed.examples;
   return {
     fileName,
@@ -98,8 +100,11 @@ function datasetFormat(fileName: string): 'txt' | 'jsonl' {
   const lower = fileName.toLowerCase();
   if (lower.endsWith('.txt')) return 'txt';
   if (lower.endsWith('.jsonl')) return 'jsonl';
-  throw new UserError('unsupported',
-    'unknown dataset format; use .txt (plain text) or .jsonl (one JSON object a line)', fileName);
+  throw new UserError(
+    'unsupported',
+    'unknown dataset format; use .txt (plain text) or .jsonl (one JSON object a line)',
+    fileName,
+  );
 }
 
 interface PartialParse {
@@ -147,7 +152,10 @@ function parseJsonl(text: string, fileName: string, options: ParseDatasetOptions
 
   if (examples.length === 0) {
     if (brokenLines === 0) throw new UserError('bad-file', 'the dataset has no rows (every line is blank)', fileName);
-    const shown = errors.slice(0, 3).map((e) => e.message).join('; ');
+    const shown = errors
+      .slice(0, 3)
+      .map((e) => e.message)
+      .join('; ');
     throw new UserError('bad-file', `every line is broken (${brokenLines} of ${brokenLines}): ${shown}`, fileName);
   }
   return { examples, errors, counts: { lines: lines.length, blankLines, brokenLines } };
@@ -155,22 +163,30 @@ function parseJsonl(text: string, fileName: string, options: ParseDatasetOptions
 
 function parseLineJson(raw: string): unknown {
   if (raw.length > MAX_LINE_CHARS) {
-    throw new RowError(`line has ${raw.length.toLocaleString('en-US')} characters, over the limit of ` +
-      `${MAX_LINE_CHARS.toLocaleString('en-US')}`);
+    throw new RowError(
+      `line has ${raw.length.toLocaleString('en-US')} characters, over the limit of ` +
+        `${MAX_LINE_CHARS.toLocaleString('en-US')}`,
+    );
   }
   try {
     return JSON.parse(raw);
   } catch (e) {
     // V8 says "… in JSON at position 13"; on one line a column (1-based) is what an editor shows.
-    const reason = (e as Error).message.replace(/ in JSON at position (\d+).*$/, (_, p: string) => ` at column ${Number(p) + 1}`);
+    const reason = (e as Error).message.replace(
+      / in JSON at position (\d+).*$/,
+      (_, p: string) => ` at column ${Number(p) + 1}`,
+    );
     throw new RowError(`invalid JSON (${reason})`);
   }
 }
 
 function requireTokenizer(tokenizer: DatasetTokenizer | null, fileName: string): DatasetTokenizer {
   if (tokenizer) return tokenizer;
-  throw new UserError('unsupported',
-    'the model has no tokenizer (tokenizer.json), so only pre-tokenized {"input_ids"} rows can be used', fileName);
+  throw new UserError(
+    'unsupported',
+    'the model has no tokenizer (tokenizer.json), so only pre-tokenized {"input_ids"} rows can be used',
+    fileName,
+  );
 }
 
 type Tokenized = Omit<TokenizedExample, 'source'>;
@@ -221,9 +237,11 @@ function concatSegments(segments: Segment[]): Tokenized {
  */
 function tokenizeChat(messages: ChatMessage[], tok: DatasetTokenizer, fileName: string): Tokenized {
   if (!tok.hasChatTemplate) {
-    throw new UserError('unsupported',
+    throw new UserError(
+      'unsupported',
       'has {"messages"} rows but the model\'s tokenizer has no chat template (tokenizer_config.json "chat_template")',
-      fileName);
+      fileName,
+    );
   }
   const full = renderChat(tok, messages, false);
   const segments: Segment[] = [];
@@ -255,7 +273,11 @@ function renderChat(tok: DatasetTokenizer, messages: ChatMessage[], addGeneratio
 
 /** The assistant turn i as rendered by the template, if the template renders prefixes consistently. */
 function templateSpan(
-  full: string, messages: ChatMessage[], i: number, cursor: number, tok: DatasetTokenizer,
+  full: string,
+  messages: ChatMessage[],
+  i: number,
+  cursor: number,
+  tok: DatasetTokenizer,
 ): [number, number] | null {
   let before: string;
   let through: string;

@@ -61,10 +61,16 @@ export function parseRow(value: unknown, vocabSize: number | null): DatasetRow {
   }
   if ('text' in row) return { kind: 'text', text: requireString(row, 'text') };
   const keys = Object.keys(row);
-  const got = keys.length === 0 ? 'an empty object' : `keys ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}`;
+  const got =
+    keys.length === 0
+      ? 'an empty object'
+      : `keys ${keys
+          .slice(0, 8)
+          .map((k) => JSON.stringify(k))
+          .join(', ')}`;
   throw new RowError(
     `unknown row shape (${got}); expected {"text"}, {"instruction","input"?,"output"}, ` +
-    '{"prompt","completion"}, {"messages":[{"role","content"}]} or {"input_ids","labels"?}',
+      '{"prompt","completion"}, {"messages":[{"role","content"}]} or {"input_ids","labels"?}',
   );
 }
 
@@ -84,7 +90,8 @@ function parseMessages(value: unknown): ChatMessage[] {
       throw new RowError(`"messages"[${i}] must be an object, got ${describeType(m)}`);
     }
     const { role, content } = m as Record<string, unknown>;
-    if (typeof role !== 'string') throw new RowError(`"messages"[${i}].role must be a string, got ${describeType(role)}`);
+    if (typeof role !== 'string')
+      throw new RowError(`"messages"[${i}].role must be a string, got ${describeType(role)}`);
     if (typeof content !== 'string') {
       throw new RowError(`"messages"[${i}].content must be a string, got ${describeType(content)}`);
     }
@@ -115,7 +122,9 @@ function parseTokens(row: Record<string, unknown>, vocabSize: number | null): Da
   const labels = row.labels;
   if (!Array.isArray(labels)) throw new RowError(`"labels" must be an array, got ${describeType(labels)}`);
   if (labels.length !== ids.length) {
-    throw new RowError(`"labels" has ${labels.length} entries but "input_ids" has ${ids.length}; they must be the same length`);
+    throw new RowError(
+      `"labels" has ${labels.length} entries but "input_ids" has ${ids.length}; they must be the same length`,
+    );
   }
   // HF causal-LM labels are the input ids with -100 where a token is not a target (the model shifts them).
   const lossMask = labels.map((label: unknown, i) => {

@@ -7,7 +7,8 @@ import type { LlamaWeights } from '../model/types';
 import { prepareFull } from './full';
 import { crossEntropy, nextTokenLabels } from './loss';
 
-const B = 2, T = 5;
+const B = 2,
+  T = 5;
 const maxAbs = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.abs(tf.sub(a, b)).max().dataSync()[0]);
 
 describe.each([
@@ -30,12 +31,24 @@ describe.each([
     expect(weightTensors(m.weights).every((t) => t instanceof tf.Variable && t.trainable)).toBe(true);
 
     const ids = tf.tensor2d(idsArr, [B, T], 'int32');
-    const labels = tf.tensor2d(idsArr.map((r) => Array.from(nextTokenLabels(r))), [B, T], 'int32');
-    const diff = tf.tidy(() => maxAbs(forward({ config, weights: base }, ids), forward({ config, weights: m.weights }, ids, { linear: m.linear })));
+    const labels = tf.tensor2d(
+      idsArr.map((r) => Array.from(nextTokenLabels(r))),
+      [B, T],
+      'int32',
+    );
+    const diff = tf.tidy(() =>
+      maxAbs(
+        forward({ config, weights: base }, ids),
+        forward({ config, weights: m.weights }, ids, { linear: m.linear }),
+      ),
+    );
     expect(diff).toBe(0);
 
     // Every parameter gets a gradient, including embeddings, norms, biases and lm_head.
-    const { value, grads } = tf.variableGrads(() => crossEntropy(forward({ config, weights: m.weights }, ids, { linear: m.linear }), labels), m.trainable);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(forward({ config, weights: m.weights }, ids, { linear: m.linear }), labels),
+      m.trainable,
+    );
     const zeroGrads = m.trainable.filter((v) => tf.tidy(() => tf.abs(grads[v.name]).max().dataSync()[0]) === 0).length;
     expect(zeroGrads).toBe(0);
 

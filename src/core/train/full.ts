@@ -31,7 +31,12 @@ function mapWeights(w: LlamaWeights, f: <R extends tf.Rank>(t: tf.Tensor<R>) => 
         const b = layer.bias[m];
         if (b) bias[m] = f(b);
       }
-      return { inputLayernorm: f(layer.inputLayernorm), postAttentionLayernorm: f(layer.postAttentionLayernorm), linear, bias };
+      return {
+        inputLayernorm: f(layer.inputLayernorm),
+        postAttentionLayernorm: f(layer.postAttentionLayernorm),
+        linear,
+        bias,
+      };
     }),
     norm: f(w.norm),
     lmHead: w.lmHead ? w.lmHead.map(f) : null,

@@ -10,7 +10,9 @@ export function checkFinite(step: number, loss: number, gradNorm: number, lr: nu
   if (Number.isFinite(loss) && Number.isFinite(gradNorm)) return;
   const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${gradNorm}`;
   const kept = step > 1 ? `those after step ${step - 1}` : 'the initial ones';
-  throw new UserError('training-diverged',
+  throw new UserError(
+    'training-diverged',
     `training diverged at step ${step}: ${what}. The update was not applied; the parameters are ${kept}. ` +
-    `Try a lower learning rate (it was ${lr}, e.g. ${lr / 10}), gradient clipping at 1.0 or a longer warm-up.`);
+      `Try a lower learning rate (it was ${lr}, e.g. ${lr / 10}), gradient clipping at 1.0 or a longer warm-up.`,
+  );
 }

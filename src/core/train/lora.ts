@@ -38,8 +38,8 @@ export interface LoraOptions {
 interface LoraPair {
   layer: number;
   module: ModuleName;
-  A: tf.Variable<tf.Rank.R2>;   // [r, in]
-  B: tf.Variable<tf.Rank.R2>;   // [out, r]
+  A: tf.Variable<tf.Rank.R2>; // [r, in]
+  B: tf.Variable<tf.Rank.R2>; // [out, r]
 }
 
 export interface PreparedLora extends PreparedMethod {
@@ -54,8 +54,10 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
   const dropout = options.dropout ?? 0;
   const targets = options.targetModules ?? DEFAULT_LORA_TARGETS;
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(rank) || rank < 1) throw new UserError('bad-argument', `LoRA rank must be a positive integer, got ${rank}`);
-  if (!(dropout >= 0 && dropout < 1)) throw new UserError('bad-argument', `LoRA dropout must be in [0, 1), got ${dropout}`);
+  if (!Number.isInteger(rank) || rank < 1)
+    throw new UserError('bad-argument', `LoRA rank must be a positive integer, got ${rank}`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new UserError('bad-argument', `LoRA dropout must be in [0, 1), got ${dropout}`);
   if (!(alpha > 0)) throw new UserError('bad-argument', `LoRA alpha must be positive, got ${alpha}`);
   if (targets.length === 0) throw new UserError('bad-argument', 'LoRA needs at least one target module');
   const scale = alpha / rank;
@@ -65,11 +67,14 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
   weights.layers.forEach((layer, i) => {
     for (const module of targets) {
       const [out, inDim] = layer.linear[module].shape;
-      const bound = 1 / Math.sqrt(inDim);        // kaiming_uniform(a=√5): gain √(2/6) · √(3/in)
+      const bound = 1 / Math.sqrt(inDim); // kaiming_uniform(a=√5): gain √(2/6) · √(3/in)
       pairs.set(`${i}.${module}`, {
-        layer: i, module,
-        A: tf.tidy(() => tf.variable(tf.randomUniform([rank, inDim], -bound, bound, 'float32', seed * 7919 + ++seedCounter))), // [r, in]
-        B: tf.tidy(() => tf.variable(tf.zeros([out, rank]))),                                                                 // [out, r]
+        layer: i,
+        module,
+        A: tf.tidy(() =>
+          tf.variable(tf.randomUniform([rank, inDim], -bound, bound, 'float32', seed * 7919 + ++seedCounter)),
+        ), // [r, in]
+        B: tf.tidy(() => tf.variable(tf.zeros([out, rank]))), // [out, r]
       });
     }
   });
@@ -78,10 +83,11 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
   let dropoutCalls = 0;
   const linear: LinearFn = (x, weight, bias, site) => {
     const pair = pairs.get(`${site.layer}.${site.module}`);
-    if (!pair) return frozenLinear(x, weight, bias);                // [N, out]
+    if (!pair) return frozenLinear(x, weight, bias); // [N, out]
     const training = dropout > 0 && tf.engine().isTapeOn();
-    const xd = training ? tf.dropout(x, dropout, undefined, seed * 1_000_003 + ++dropoutCalls) as tf.Tensor2D : null; // [N, in]
-    return loraLinear(x, xd, weight, bias, pair.A, pair.B, scale);  // [N, out]
+    // [N, in]
+    const xd = training ? (tf.dropout(x, dropout, undefined, seed * 1_000_003 + ++dropoutCalls) as tf.Tensor2D) : null;
+    return loraLinear(x, xd, weight, bias, pair.A, pair.B, scale); // [N, out]
   };
 
   const stats = (): MethodStats => {
@@ -91,11 +97,18 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
 
   // Async read-back: a synchronous one from a WebGPU worker loses the device.
   const exportPeft = async (baseModelName: string): Promise<PeftFiles> => {
-    const modules: PeftLoraModule[] = await Promise.all(list.map(async (p) => ({
-      layer: p.layer, module: p.module, r: rank, alpha,
-      A: Float32Array.from(await p.A.data()), B: Float32Array.from(await p.B.data()),
-      inDim: p.A.shape[1], outDim: p.B.shape[0],
-    })));
+    const modules: PeftLoraModule[] = await Promise.all(
+      list.map(async (p) => ({
+        layer: p.layer,
+        module: p.module,
+        r: rank,
+        alpha,
+        A: Float32Array.from(await p.A.data()),
+        B: Float32Array.from(await p.B.data()),
+        inDim: p.A.shape[1],
+        outDim: p.B.shape[0],
+      })),
+    );
     return encodePeftLora({ baseModelName, r: rank, alpha, dropout, targetModules: [...targets], modules });
   };
 
@@ -106,7 +119,11 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
     linear,
     stats,
     exportPeft,
-    dispose: () => list.forEach((p) => { p.A.dispose(); p.B.dispose(); }),
+    dispose: () =>
+      list.forEach((p) => {
+        p.A.dispose();
+        p.B.dispose();
+      }),
   };
 }
 
@@ -116,26 +133,34 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
  * A and B are variables, alive anyway, so the backward reads them rather than saving copies.
  * Backward, with g = s·dy B [N, r]:  dB = s·dyᵀ u,  dA = gᵀ x_d,  d x_d = g A,  dx = dy W (+ d x_d).
  */
-export function loraLinear(x: tf.Tensor2D, xd: tf.Tensor2D | null, weight: tf.Tensor2D, bias: tf.Tensor1D | null,
-  A: tf.Variable<tf.Rank.R2>, B: tf.Variable<tf.Rank.R2>, scale: number): tf.Tensor2D {
+export function loraLinear(
+  x: tf.Tensor2D,
+  xd: tf.Tensor2D | null,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  A: tf.Variable<tf.Rank.R2>,
+  B: tf.Variable<tf.Rank.R2>,
+  scale: number,
+): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, AIn, BIn] = args as tf.Tensor2D[];
-    const xdIn = xd ? args[3] as tf.Tensor2D : xIn;                 // [N, in]
-    const u = tf.matMul(xdIn, AIn, false, true) as tf.Tensor2D;     // [N, r]
+    const xdIn = xd ? (args[3] as tf.Tensor2D) : xIn; // [N, in]
+    const u = tf.matMul(xdIn, AIn, false, true) as tf.Tensor2D; // [N, r]
     (args[args.length - 1] as tf.GradSaveFunc)([xdIn, u]);
-    const branch = tf.mul(tf.matMul(u, BIn, false, true), scale);   // [N, out]
+    const branch = tf.mul(tf.matMul(u, BIn, false, true), scale); // [N, out]
     return {
       value: tf.add(frozenLinearForward(xIn, weight, bias), branch) as tf.Tensor2D, // [N, out]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [xds, us] = saved as tf.Tensor2D[];
-        const sdy = tf.mul(dy, scale) as tf.Tensor2D;                // [N, out]
-        const g = tf.matMul(sdy, BIn);                               // [N, r]
-        const dB = tf.matMul(sdy, us, true, false);                  // [out, r]
-        const dA = tf.matMul(g, xds, true, false);                   // [r, in]
-        const dxd = tf.matMul(g, AIn);                               // [N, in]
-        const dxBase = frozenLinearBackward(dy as tf.Tensor2D, weight); // [N, in]
-        return xd ? [dxBase, dA, dB, dxd] : [tf.add(dxBase, dxd), dA, dB];
-      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [xds, us] = saved as tf.Tensor2D[];
+          const sdy = tf.mul(dy, scale) as tf.Tensor2D; // [N, out]
+          const g = tf.matMul(sdy, BIn); // [N, r]
+          const dB = tf.matMul(sdy, us, true, false); // [out, r]
+          const dA = tf.matMul(g, xds, true, false); // [r, in]
+          const dxd = tf.matMul(g, AIn); // [N, in]
+          const dxBase = frozenLinearBackward(dy as tf.Tensor2D, weight); // [N, in]
+          return xd ? [dxBase, dA, dB, dxd] : [tf.add(dxBase, dxd), dA, dB];
+        }),
     };
   });
   return (xd ? op(x, A, B, xd) : op(x, A, B)) as tf.Tensor2D;

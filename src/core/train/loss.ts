@@ -15,31 +15,32 @@ import { IGNORE_INDEX } from './batch';
 export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
   const [B, T, V] = logits.shape;
   const op = tf.customGrad((z, save) => {
-    const flat = (z as tf.Tensor3D).reshape([B * T, V]);            // [N, V]
-    const target = labels.reshape([B * T]);                        // [N]
-    const mask = target.notEqual(IGNORE_INDEX).toFloat();          // [N]
-    const safeTarget = target.maximum(0).toInt();                  // [N] (ignored rows point at 0)
-    const weight = tf.div(mask, mask.sum().maximum(1));            // [N] mask / count
-    const lse = tf.logSumExp(flat, 1);                             // [N]
+    const flat = (z as tf.Tensor3D).reshape([B * T, V]); // [N, V]
+    const target = labels.reshape([B * T]); // [N]
+    const mask = target.notEqual(IGNORE_INDEX).toFloat(); // [N]
+    const safeTarget = target.maximum(0).toInt(); // [N] (ignored rows point at 0)
+    const weight = tf.div(mask, mask.sum().maximum(1)); // [N] mask / count
+    const lse = tf.logSumExp(flat, 1); // [N]
     // The target's logit by index into the flat logits (no [N, V] one-hot in the forward).
     const flatIndex = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), safeTarget); // [N] n·V + target
-    const picked = tf.gather(flat.reshape([B * T * V]), flatIndex);  // [N]
+    const picked = tf.gather(flat.reshape([B * T * V]), flatIndex); // [N]
     const loss = tf.sum(tf.mul(tf.sub(lse, picked), weight)) as tf.Scalar;
-    const shifted = tf.sub(flat, lse.expandDims(1));               // [N, V]
-    const probs = tf.exp(shifted);                                 // [N, V]
+    const shifted = tf.sub(flat, lse.expandDims(1)); // [N, V]
+    const probs = tf.exp(shifted); // [N, V]
     shifted.dispose();
     // Saved tensors outlive this tidy; everything else above is freed when it returns.
     (save as tf.GradSaveFunc)([probs, safeTarget, weight]);
     return {
       value: loss,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => releasing(dy, saved, () => {
-        const [p, tgt, w] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
-        const scale = tf.mul(w, dy).expandDims(1);                 // [N, 1]
-        const oneHot = tf.oneHot(tgt, V);                          // [N, V]
-        const diff = tf.sub(p, oneHot);                            // [N, V]
-        oneHot.dispose();
-        return tf.mul(diff, scale).reshape([B, T, V]);             // [B, T, V]
-      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        releasing(dy, saved, () => {
+          const [p, tgt, w] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          const scale = tf.mul(w, dy).expandDims(1); // [N, 1]
+          const oneHot = tf.oneHot(tgt, V); // [N, V]
+          const diff = tf.sub(p, oneHot); // [N, V]
+          oneHot.dispose();
+          return tf.mul(diff, scale).reshape([B, T, V]); // [B, T, V]
+        }),
     };
   });
   return op(logits) as tf.Scalar;

@@ -43,8 +43,10 @@ interface EngineInternals {
  * dispose what it creates (or return nothing that it keeps); tensors it keeps on purpose show
  * up as retainedBytes. Measurements may nest.
  */
-export async function measurePeakBytes<T>(f: () => T | Promise<T>, options: { recordPeakBuffers?: boolean } = {}):
-  Promise<StepMemory & { value: T; peakBuffers: PeakBuffer[] }> {
+export async function measurePeakBytes<T>(
+  f: () => T | Promise<T>,
+  options: { recordPeakBuffers?: boolean } = {},
+): Promise<StepMemory & { value: T; peakBuffers: PeakBuffer[] }> {
   const engine = tf.engine() as unknown as EngineInternals;
   const { trackTensor, removeDataId } = engine;
   const startBytes = tf.memory().numBytes;
@@ -80,7 +82,14 @@ export async function measurePeakBytes<T>(f: () => T | Promise<T>, options: { re
     engine.trackTensor = trackTensor;
     engine.removeDataId = removeDataId;
   }
-  return { value, startBytes, peakBytes, stepPeakBytes: peakBytes - startBytes, retainedBytes: held - startBytes, peakBuffers };
+  return {
+    value,
+    startBytes,
+    peakBytes,
+    stepPeakBytes: peakBytes - startBytes,
+    retainedBytes: held - startBytes,
+    peakBuffers,
+  };
 }
 
 /** measurePeakBytes for a step whose result is not needed. */

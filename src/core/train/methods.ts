@@ -23,7 +23,8 @@ export type AnyPreparedMethod = PreparedS2ft | PreparedLora | PreparedFull;
 export function prepareMethod(name: MethodName, model: LlamaModel, config: MethodConfig): AnyPreparedMethod {
   switch (name) {
     case 's2ft':
-      if (!config.selection) throw new UserError('bad-argument', 'method s2ft needs a selection (a selection file or a selection strategy)');
+      if (!config.selection)
+        throw new UserError('bad-argument', 'method s2ft needs a selection (a selection file or a selection strategy)');
       return prepareS2ft(model, config.selection);
     case 'lora':
       if (!config.lora) throw new UserError('bad-argument', 'method lora needs LoRA settings (at least a rank)');

@@ -1,4 +1,7 @@
-/** What the trainer reports: per update, per evaluation, and for the whole run. Plain objects (they cross the worker boundary). */
+/**
+ * What the trainer reports: per update, per evaluation, and for the whole run. Plain objects (they cross the worker
+ * boundary).
+ */
 import { IGNORE_INDEX, type Batch } from './batch';
 
 export interface StepMetrics {

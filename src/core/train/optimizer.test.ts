@@ -79,7 +79,9 @@ function runTf(settings: OptimizerSettings): Float32Array[] {
 
 function maxDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   let d = 0;
-  a.forEach((ai, i) => { for (let j = 0; j < ai.length; j++) d = Math.max(d, Math.abs(ai[j] - b[i][j])); });
+  a.forEach((ai, i) => {
+    for (let j = 0; j < ai.length; j++) d = Math.max(d, Math.abs(ai[j] - b[i][j]));
+  });
   return d;
 }
 
@@ -109,7 +111,10 @@ describe('optimizers', () => {
   });
 
   it('SGD matches torch.optim.SGD, plain and with momentum and weight decay', () => {
-    for (const s of [{ momentum: 0, weightDecay: 0 }, { momentum: 0.9, weightDecay: 0.01 }]) {
+    for (const s of [
+      { momentum: 0, weightDecay: 0 },
+      { momentum: 0.9, weightDecay: 0.01 },
+    ]) {
       const d = maxDiff(runTf({ kind: 'sgd', ...s }), referenceSgd(s));
       console.log(`SGD momentum=${s.momentum} wd=${s.weightDecay}: max diff ${d.toExponential(2)} (tol 1e-6)`);
       expect(d).toBeLessThan(1e-6);
@@ -120,7 +125,9 @@ describe('optimizers', () => {
     const settings: OptimizerSettings = { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 };
     const make = () => SHAPES.map((sh, i) => tf.variable(tf.tensor(Float32Array.from(initial[i]), sh)));
     const step = (vars: tf.Variable[], opt: ReturnType<typeof createOptimizer>, t: number) => {
-      const grads = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(Float32Array.from(gradsAt(t)[i]), SHAPES[i])]));
+      const grads = Object.fromEntries(
+        vars.map((v, i) => [v.name, tf.tensor(Float32Array.from(gradsAt(t)[i]), SHAPES[i])]),
+      );
       opt.apply(grads, LRS[t]);
       tf.dispose(Object.values(grads));
     };
@@ -137,7 +144,10 @@ describe('optimizers', () => {
     const optC = createOptimizer(c, settings);
     optC.loadState(saved);
     step(c, optC, 2);
-    const d = maxDiff(a.map((v) => v.dataSync()), c.map((v) => v.dataSync()));
+    const d = maxDiff(
+      a.map((v) => v.dataSync()),
+      c.map((v) => v.dataSync()),
+    );
     console.log(`AdamW resume: max diff ${d} (tol 0)`);
     expect(d).toBe(0);
     expect(() => createOptimizer(c, { kind: 'sgd', momentum: 0, weightDecay: 0 }).loadState(saved)).toThrow(/adamw/);

@@ -84,11 +84,17 @@ async function readBuffers(buffers: tf.Variable[]): Promise<Float32Array[]> {
 
 function writeBuffers(target: tf.Variable[], source: Float32Array[] | undefined, name: string): void {
   if (!source || source.length !== target.length) {
-    throw new UserError('shape-mismatch', `optimizer state "${name}" has ${source?.length ?? 0} buffers, expected ${target.length}`);
+    throw new UserError(
+      'shape-mismatch',
+      `optimizer state "${name}" has ${source?.length ?? 0} buffers, expected ${target.length}`,
+    );
   }
   target.forEach((b, i) => {
     if (source[i].length !== b.size) {
-      throw new UserError('shape-mismatch', `optimizer state "${name}"[${i}] has ${source[i].length} values, expected ${b.size}`);
+      throw new UserError(
+        'shape-mismatch',
+        `optimizer state "${name}"[${i}] has ${source[i].length} values, expected ${b.size}`,
+      );
     }
     tf.tidy(() => b.assign(tf.tensor(source[i], b.shape, 'float32')));
   });
@@ -105,7 +111,10 @@ class AdamW implements Optimizer {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
 
-  constructor(private readonly variables: tf.Variable[], readonly settings: AdamWSettings) {
+  constructor(
+    private readonly variables: tf.Variable[],
+    readonly settings: AdamWSettings,
+  ) {
     this.m = zeroBuffers(variables);
     this.v = zeroBuffers(variables);
   }
@@ -118,16 +127,18 @@ class AdamW implements Optimizer {
     // One variable at a time, and each expression in its own tidy: a temporary lives only until
     // the expression that needs it is done, so the optimizer's peak is a few of one parameter's
     // size (under full FT, the embedding's), not the model's nor a dozen of the largest one.
-    this.variables.forEach((p, i) => tf.tidy(() => {
-      const g = gradFor(grads, p);                                     // same shape as p
-      const m = tf.tidy(() => tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1)));
-      this.m[i].assign(m);
-      const v = tf.tidy(() => tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
-      this.v[i].assign(v);
-      const update = tf.tidy(() => tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon)), stepSize));
-      tf.dispose([m, v]);                                              // the buffers live on in this.m[i], this.v[i]
-      p.assign(tf.tidy(() => tf.sub(weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p, update)));
-    }));
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
+        const g = gradFor(grads, p); // same shape as p
+        const m = tf.tidy(() => tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1)));
+        this.m[i].assign(m);
+        const v = tf.tidy(() => tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
+        this.v[i].assign(v);
+        const update = tf.tidy(() => tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon)), stepSize));
+        tf.dispose([m, v]); // the buffers live on in this.m[i], this.v[i]
+        p.assign(tf.tidy(() => tf.sub(weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p, update)));
+      }),
+    );
   }
 
   async state(): Promise<OptimizerState> {
@@ -150,22 +161,28 @@ class Sgd implements Optimizer {
   private t = 0;
   private readonly momentumBuffers: tf.Variable[];
 
-  constructor(private readonly variables: tf.Variable[], readonly settings: SgdSettings) {
+  constructor(
+    private readonly variables: tf.Variable[],
+    readonly settings: SgdSettings,
+  ) {
     this.momentumBuffers = settings.momentum > 0 ? zeroBuffers(variables) : [];
   }
 
   apply(grads: tf.NamedTensorMap, lr: number): void {
     this.t += 1;
     const { momentum, weightDecay } = this.settings;
-    this.variables.forEach((p, i) => tf.tidy(() => {                  // one tidy per variable, as AdamW
-      let d = gradFor(grads, p);                                       // same shape as p
-      if (weightDecay > 0) d = tf.add(d, tf.mul(p, weightDecay));
-      if (momentum > 0) {
-        d = this.t === 1 ? d : tf.add(tf.mul(this.momentumBuffers[i], momentum), d);
-        this.momentumBuffers[i].assign(d);
-      }
-      p.assign(tf.sub(p, tf.mul(d, lr)));
-    }));
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
+        // one tidy per variable, as AdamW
+        let d = gradFor(grads, p); // same shape as p
+        if (weightDecay > 0) d = tf.add(d, tf.mul(p, weightDecay));
+        if (momentum > 0) {
+          d = this.t === 1 ? d : tf.add(tf.mul(this.momentumBuffers[i], momentum), d);
+          this.momentumBuffers[i].assign(d);
+        }
+        p.assign(tf.sub(p, tf.mul(d, lr)));
+      }),
+    );
   }
 
   async state(): Promise<OptimizerState> {

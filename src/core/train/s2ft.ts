@@ -21,9 +21,9 @@ interface TrainedBlock {
   layer: number;
   module: BlockModule;
   axis: BlockAxis;
-  indices: Int32Array;      // [k] original coordinates, ascending
-  index: BlockIndex;        // the same, as tensors for gather / scatter
-  delta: tf.Variable;       // [out, k] (columns) or [k, in] (rows), starts at zero
+  indices: Int32Array; // [k] original coordinates, ascending
+  index: BlockIndex; // the same, as tensors for gather / scatter
+  delta: tf.Variable; // [out, k] (columns) or [k, in] (rows), starts at zero
 }
 
 export interface PreparedS2ft extends PreparedMethod {
@@ -42,9 +42,12 @@ export function prepareS2ft(model: LlamaModel, selection: Selection): PreparedS2
       const k = spec.indices.length;
       const shape: [number, number] = spec.axis === 'columns' ? [out, k] : [k, inDim];
       trained.set(siteKey(layer, spec.module), {
-        layer, module: spec.module, axis: spec.axis, indices: spec.indices,
+        layer,
+        module: spec.module,
+        axis: spec.axis,
+        indices: spec.indices,
         index: makeBlockIndex(spec.indices, spec.axis === 'columns' ? inDim : out),
-        delta: tf.tidy(() => tf.variable(tf.zeros(shape), true)),  // [out, k] or [k, in]
+        delta: tf.tidy(() => tf.variable(tf.zeros(shape), true)), // [out, k] or [k, in]
       });
     }
   });
@@ -70,18 +73,30 @@ export function prepareS2ft(model: LlamaModel, selection: Selection): PreparedS2
     linear,
     stats,
     // Async read-back: a synchronous one from a WebGPU worker loses the device.
-    blocks: () => Promise.all(list.map(async (b) => ({
-      layer: b.layer, module: b.module, axis: b.axis,
-      indices: b.indices.slice(),
-      delta: Float32Array.from(await b.delta.data()),
-      shape: b.delta.shape as [number, number],
-    }))),
-    dispose: () => list.forEach((b) => { b.delta.dispose(); b.index.dispose(); }),
+    blocks: () =>
+      Promise.all(
+        list.map(async (b) => ({
+          layer: b.layer,
+          module: b.module,
+          axis: b.axis,
+          indices: b.indices.slice(),
+          delta: Float32Array.from(await b.delta.data()),
+          shape: b.delta.shape as [number, number],
+        })),
+      ),
+    dispose: () =>
+      list.forEach((b) => {
+        b.delta.dispose();
+        b.index.dispose();
+      }),
   };
 }
 
 /** Which indices of which module a layer's selection trains. */
-function blockSpecs(config: ModelConfig, sel: LayerSelection): { module: BlockModule; axis: BlockAxis; indices: Int32Array }[] {
+function blockSpecs(
+  config: ModelConfig,
+  sel: LayerSelection,
+): { module: BlockModule; axis: BlockAxis; indices: Int32Array }[] {
   const hd = config.headDim;
   const asc = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
   return [

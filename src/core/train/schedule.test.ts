@@ -9,7 +9,10 @@ describe('learningRate', () => {
     const s: ScheduleSettings = { peak: 1, warmup: 4, total: 12, kind: 'linear' };
     // warm-up t/4; decay (12 - t) / 8
     const want = [0, 0.25, 0.5, 0.75, 1, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8];
-    const got = at(s, want.map((_, t) => t));
+    const got = at(
+      s,
+      want.map((_, t) => t),
+    );
     got.forEach((v, t) => expect(v).toBeCloseTo(want[t], 12));
   });
 

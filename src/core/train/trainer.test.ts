@@ -27,7 +27,10 @@ function fullDouble(base: LlamaWeights, linear: LinearFn = defaultLinear): Prepa
   });
   const params = trainable.reduce((n, v) => n + v.size, 0);
   return {
-    name: 'full', trainable, weights: { ...base, layers }, linear,
+    name: 'full',
+    trainable,
+    weights: { ...base, layers },
+    linear,
     stats: () => ({ trainableParams: params, trainableBytes: 4 * params }),
     dispose: () => tf.dispose(trainable),
   };
@@ -44,7 +47,8 @@ function makeBatch(rowIds: number[][], T: number): Batch {
   return { batchSize: rowIds.length, seqLen: T, inputIds, labels };
 }
 
-const patternRow = (start: number, len: number, V: number) => Array.from({ length: len }, (_, t) => (start + 3 * t) % V);
+const patternRow = (start: number, len: number, V: number) =>
+  Array.from({ length: len }, (_, t) => (start + 3 * t) % V);
 
 /** Cycles through the given batches. */
 function feedOf(batches: Batch[]): BatchFeed {
@@ -53,8 +57,15 @@ function feedOf(batches: Batch[]): BatchFeed {
 }
 
 const settings = (over: Partial<TrainSettings>): TrainSettings => ({
-  steps: 1, lr: 0.1, warmup: 0, schedule: 'constant', accumulation: 1, gradClip: 0, evalEvery: 0,
-  optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 }, ...over,
+  steps: 1,
+  lr: 0.1,
+  warmup: 0,
+  schedule: 'constant',
+  accumulation: 1,
+  gradClip: 0,
+  evalEvery: 0,
+  optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 },
+  ...over,
 });
 
 async function values(vars: tf.Tensor[]): Promise<Float32Array[]> {
@@ -63,7 +74,11 @@ async function values(vars: tf.Tensor[]): Promise<Float32Array[]> {
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
   let d = 0;
-  a.forEach((ai, i) => ai.forEach((x, j) => { d = Math.max(d, Math.abs(x - b[i][j])); }));
+  a.forEach((ai, i) =>
+    ai.forEach((x, j) => {
+      d = Math.max(d, Math.abs(x - b[i][j]));
+    }),
+  );
   return d;
 }
 
@@ -81,26 +96,45 @@ describe('Trainer', () => {
   it('lowers the loss over 30 AdamW steps, evaluates, reports metrics and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     const T = 12;
-    const train = [makeBatch([patternRow(0, T + 1, 50), patternRow(5, T + 1, 50)], T),
-      makeBatch([patternRow(9, T + 1, 50), patternRow(14, T + 1, 50)], T)];
+    const train = [
+      makeBatch([patternRow(0, T + 1, 50), patternRow(5, T + 1, 50)], T),
+      makeBatch([patternRow(9, T + 1, 50), patternRow(14, T + 1, 50)], T),
+    ];
     const validation = [makeBatch([patternRow(20, T + 1, 50)], T)];
     const prepared = fullDouble(base);
-    const trainer = new Trainer(prepared, config, feedOf(train), settings({
-      steps: 30, lr: 3e-2, warmup: 3, schedule: 'cosine', gradClip: 1, evalEvery: 10,
-      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
-    }), validation);
+    const trainer = new Trainer(
+      prepared,
+      config,
+      feedOf(train),
+      settings({
+        steps: 30,
+        lr: 3e-2,
+        warmup: 3,
+        schedule: 'cosine',
+        gradClip: 1,
+        evalEvery: 10,
+        optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
+      }),
+      validation,
+    );
     const first = await trainer.evaluate();
     const seen: number[] = [];
-    const result = await trainer.run({ onStep: (m) => { seen.push(m.step); } });
+    const result = await trainer.run({
+      onStep: (m) => {
+        seen.push(m.step);
+      },
+    });
     const losses = result.history.map((m) => m.loss);
-    console.log(`loss step1 ${losses[0].toFixed(4)} → step30 ${losses[29].toFixed(4)}; eval ${first.loss.toFixed(4)} → ` +
-      result.evals.map((e) => e.loss.toFixed(4)).join(', '));
+    console.log(
+      `loss step1 ${losses[0].toFixed(4)} → step30 ${losses[29].toFixed(4)}; eval ${first.loss.toFixed(4)} → ` +
+        result.evals.map((e) => e.loss.toFixed(4)).join(', '),
+    );
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(losses[29]).toBeLessThan(0.75 * losses[0]);
     expect(result.evals.map((e) => e.step)).toEqual([10, 20, 30]);
     expect(result.evals[2].loss).toBeLessThan(first.loss);
     const m = result.history[5];
-    expect(m.lr).toBeCloseTo(3e-2 * 0.5 * (1 + Math.cos(Math.PI * 2 / 27)), 10);
+    expect(m.lr).toBeCloseTo(3e-2 * 0.5 * (1 + Math.cos((Math.PI * 2) / 27)), 10);
     expect(m.tokens).toBe(2 * T);
     expect(m.targetTokens).toBe(2 * T);
     expect(m.gradNorm).toBeGreaterThan(0);
@@ -120,8 +154,12 @@ describe('Trainer', () => {
     const padded = rows.map((r) => [...r, ...Array(T + 1 - r.length).fill(0)]);
     const full = makeBatch(padded, T);
     for (let t = 4; t < T; t++) full.labels[3 * T + t] = -100;
-    const half = (b0: number): Batch => ({ batchSize: 2, seqLen: T,
-      inputIds: full.inputIds.slice(b0 * T, (b0 + 2) * T), labels: full.labels.slice(b0 * T, (b0 + 2) * T) });
+    const half = (b0: number): Batch => ({
+      batchSize: 2,
+      seqLen: T,
+      inputIds: full.inputIds.slice(b0 * T, (b0 + 2) * T),
+      labels: full.labels.slice(b0 * T, (b0 + 2) * T),
+    });
 
     const one = fullDouble(base);
     const t1 = new Trainer(one, config, feedOf([full]), settings({ lr: 0.5 }));
@@ -130,9 +168,14 @@ describe('Trainer', () => {
     const t2 = new Trainer(two, config, feedOf([half(0), half(2)]), settings({ lr: 0.5, accumulation: 2 }));
     const m2 = await t2.step();
     const d = maxAbsDiff(await values(one.trainable), await values(two.trainable));
-    const moved = maxAbsDiff(await values(one.trainable), await values(base.layers.flatMap((l) => MODULE_NAMES.map((m) => l.linear[m]))));
-    console.log(`accumulation 2×(B/2) vs 1×B: max param diff ${d.toExponential(2)} (tol 1e-6), ` +
-      `update size ${moved.toExponential(2)}; loss ${m1.loss} vs ${m2.loss}`);
+    const moved = maxAbsDiff(
+      await values(one.trainable),
+      await values(base.layers.flatMap((l) => MODULE_NAMES.map((m) => l.linear[m]))),
+    );
+    console.log(
+      `accumulation 2×(B/2) vs 1×B: max param diff ${d.toExponential(2)} (tol 1e-6), ` +
+        `update size ${moved.toExponential(2)}; loss ${m1.loss} vs ${m2.loss}`,
+    );
     expect(moved).toBeGreaterThan(1e-3);
     expect(d).toBeLessThan(1e-6);
     expect(Math.abs(m1.loss - m2.loss)).toBeLessThan(1e-6);
@@ -160,10 +203,12 @@ describe('Trainer', () => {
     const scale = clip / (free.m.gradNorm + 1e-6);
     const want = free.delta.map((d) => d.map((x) => x * scale));
     const d = maxAbsDiff(clipped.delta, want);
-    console.log(`clip ${clip.toFixed(4)} of norm ${free.m.gradNorm.toFixed(4)}: max |Δclipped − scale·Δ| ${d.toExponential(2)} (tol 1e-7)`);
+    console.log(
+      `clip ${clip.toFixed(4)} of norm ${free.m.gradNorm.toFixed(4)}: max |Δclipped − scale·Δ| ${d.toExponential(2)} (tol 1e-7)`,
+    );
     expect(d).toBeLessThan(1e-7);
     expect(clipped.m.gradNorm).toBeCloseTo(free.m.gradNorm, 5); // reported before clipping
-    const loose = await update(free.m.gradNorm * 2);            // above the norm: no change
+    const loose = await update(free.m.gradNorm * 2); // above the norm: no change
     expect(maxAbsDiff(loose.delta, free.delta)).toBe(0);
   });
 
@@ -197,7 +242,11 @@ describe('Trainer', () => {
   it('resumes from its state to the same parameters as an uninterrupted run', async () => {
     const T = 8;
     const batches = [makeBatch([patternRow(3, T + 1, 50)], T), makeBatch([patternRow(8, T + 1, 50)], T)];
-    const s = settings({ steps: 4, lr: 1e-2, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 } });
+    const s = settings({
+      steps: 4,
+      lr: 1e-2,
+      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 },
+    });
     const a = fullDouble(base);
     const ta = new Trainer(a, config, feedOf(batches), s);
     await ta.run();
@@ -221,19 +270,33 @@ describe('Trainer', () => {
   it('trains each real method (s2ft, lora, full) through the same loop; peak bytes order s2ft < full', async () => {
     const T = 12;
     const train = [makeBatch([patternRow(0, T + 1, 50), patternRow(5, T + 1, 50)], T)];
-    const selection = { layers: [{ heads: [0], channels: [1, 2, 3] }, { heads: [1], channels: [4, 5] }] };
+    const selection = {
+      layers: [
+        { heads: [0], channels: [1, 2, 3] },
+        { heads: [1], channels: [4, 5] },
+      ],
+    };
     const peaks: Record<string, number> = {};
     for (const name of ['s2ft', 'lora', 'full'] as const) {
       const before = tf.memory().numTensors;
       const prepared = prepareMethod(name, { config, weights: base }, { selection, lora: { rank: 2 } });
-      const trainer = new Trainer(prepared, config, feedOf(train), settings({
-        steps: 12, lr: 2e-2, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
-      }));
+      const trainer = new Trainer(
+        prepared,
+        config,
+        feedOf(train),
+        settings({
+          steps: 12,
+          lr: 2e-2,
+          optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
+        }),
+      );
       const { history } = await trainer.run();
       const [first, last] = [history[0], history[history.length - 1]];
       peaks[name] = last.peakBytes ?? 0;
-      console.log(`${name}: loss ${first.loss.toFixed(4)} → ${last.loss.toFixed(4)}, peak ${peaks[name]} bytes, ` +
-        `${prepared.stats().trainableParams} trainable`);
+      console.log(
+        `${name}: loss ${first.loss.toFixed(4)} → ${last.loss.toFixed(4)}, peak ${peaks[name]} bytes, ` +
+          `${prepared.stats().trainableParams} trainable`,
+      );
       expect(last.loss).toBeLessThan(first.loss);
       trainer.dispose();
       prepared.dispose();
@@ -244,7 +307,12 @@ describe('Trainer', () => {
 
   it('reports no peak when memory profiling is off', async () => {
     const p = fullDouble(base);
-    const tr = new Trainer(p, config, feedOf([makeBatch([patternRow(1, 9, 50)], 8)]), settings({ profileMemory: 'never' }));
+    const tr = new Trainer(
+      p,
+      config,
+      feedOf([makeBatch([patternRow(1, 9, 50)], 8)]),
+      settings({ profileMemory: 'never' }),
+    );
     expect((await tr.step()).peakBytes).toBeNull();
     tr.dispose();
     p.dispose();

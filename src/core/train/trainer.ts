@@ -52,7 +52,13 @@ export interface TrainSettings {
 }
 
 export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'optimizer'> = {
-  steps: 100, lr: 1e-4, warmup: 0, schedule: 'linear', accumulation: 1, gradClip: 1.0, evalEvery: 0,
+  steps: 100,
+  lr: 1e-4,
+  warmup: 0,
+  schedule: 'linear',
+  accumulation: 1,
+  gradClip: 1.0,
+  evalEvery: 0,
 };
 
 /** Where training batches come from (a BatchStream; position/seek make a run resumable). */
@@ -136,9 +142,7 @@ export class Trainer {
     this.startedAt ??= start;
     const profile = this.settings.profileMemory ?? 'first';
     const measure = profile === 'every' || (profile === 'first' && this.peakBytes === null);
-    const result = measure
-      ? await this.profiled(() => this.update())
-      : await this.update();
+    const result = measure ? await this.profiled(() => this.update()) : await this.update();
     const stepMs = performance.now() - start;
     return {
       ...result,
@@ -154,7 +158,7 @@ export class Trainer {
   /** Mean next-token cross-entropy over the validation batches (no gradients, one readback). */
   async evaluate(batches: Batch[] = this.validation): Promise<EvalMetrics> {
     const targets = batches.reduce((n, b) => n + countTargets(b), 0);
-    let sum = tf.scalar(0);                                         // Σ n_i · L_i
+    let sum = tf.scalar(0); // Σ n_i · L_i
     for (const batch of batches) {
       const n = countTargets(batch);
       const next = tf.tidy(() => tf.add(sum, tf.mul(this.batchLoss(batch), n)) as tf.Scalar);
@@ -170,7 +174,12 @@ export class Trainer {
   /** The run's position: the trainable values, optimizer state and data position. */
   async state(): Promise<TrainerState> {
     const trainable = await Promise.all(this.prepared.trainable.map(async (v) => new Float32Array(await v.data())));
-    return { step: this.done, trainable, optimizer: await this.optimizer.state(), data: this.feed.position?.() ?? null };
+    return {
+      step: this.done,
+      trainable,
+      optimizer: await this.optimizer.state(),
+      data: this.feed.position?.() ?? null,
+    };
   }
 
   loadState(state: TrainerState): void {
@@ -198,18 +207,23 @@ export class Trainer {
     const counts = micro.map(countTargets);
     const total = counts.reduce((a, b) => a + b, 0);
     const tokens = micro.reduce((n, b) => n + b.batchSize * b.seqLen, 0);
-    const lr = learningRate(this.done, { peak: this.settings.lr, warmup: this.settings.warmup,
-      total: this.settings.steps, kind: this.settings.schedule });
+    const lr = learningRate(this.done, {
+      peak: this.settings.lr,
+      warmup: this.settings.warmup,
+      total: this.settings.steps,
+      kind: this.settings.schedule,
+    });
 
     let grads: tf.NamedTensorMap = {};
     let loss = tf.scalar(0);
     micro.forEach((batch, i) => {
-      const weight = counts[i] / Math.max(total, 1);               // n_i / N
+      const weight = counts[i] / Math.max(total, 1); // n_i / N
       const g = tf.variableGrads(() => tf.mul(this.batchLoss(batch), weight) as tf.Scalar, this.prepared.trainable);
       const summed = tf.tidy(() => ({
         loss: tf.keep(tf.add(loss, g.value)),
-        grads: Object.fromEntries(Object.entries(g.grads).map(([name, d]) =>
-          [name, tf.keep(grads[name] ? tf.add(grads[name], d) : d.clone())])),
+        grads: Object.fromEntries(
+          Object.entries(g.grads).map(([name, d]) => [name, tf.keep(grads[name] ? tf.add(grads[name], d) : d.clone())]),
+        ),
       }));
       tf.dispose([loss, g.value, ...Object.values(g.grads), ...Object.values(grads)]);
       loss = summed.loss as tf.Scalar;
@@ -244,10 +258,11 @@ export class Trainer {
   private batchLoss(batch: Batch): tf.Scalar {
     return tf.tidy(() => {
       const { batchSize: B, seqLen: T } = batch;
-      const ids = tf.tensor2d(batch.inputIds, [B, T], 'int32');   // [B, T]
-      const labels = tf.tensor2d(batch.labels, [B, T], 'int32');  // [B, T]
-      const logits = forward({ config: this.config, weights: this.prepared.weights }, ids,
-        { linear: this.prepared.linear });                           // [B, T, V]
+      const ids = tf.tensor2d(batch.inputIds, [B, T], 'int32'); // [B, T]
+      const labels = tf.tensor2d(batch.labels, [B, T], 'int32'); // [B, T]
+      const logits = forward({ config: this.config, weights: this.prepared.weights }, ids, {
+        linear: this.prepared.linear,
+      }); // [B, T, V]
       return crossEntropy(logits, labels);
     });
   }
@@ -261,11 +276,15 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
 }
 
 function checkSettings(s: TrainSettings): void {
-  const bad = (what: string): never => { throw new UserError('bad-argument', `training settings: ${what}`); };
+  const bad = (what: string): never => {
+    throw new UserError('bad-argument', `training settings: ${what}`);
+  };
   if (!Number.isInteger(s.steps) || s.steps < 1) bad(`steps must be a positive integer, got ${s.steps}`);
   if (!(s.lr >= 0)) bad(`lr must be ≥ 0, got ${s.lr}`);
   if (!Number.isInteger(s.warmup) || s.warmup < 0) bad(`warmup must be a non-negative integer, got ${s.warmup}`);
-  if (!Number.isInteger(s.accumulation) || s.accumulation < 1) bad(`accumulation must be a positive integer, got ${s.accumulation}`);
+  if (!Number.isInteger(s.accumulation) || s.accumulation < 1)
+    bad(`accumulation must be a positive integer, got ${s.accumulation}`);
   if (!(s.gradClip >= 0)) bad(`gradClip must be ≥ 0, got ${s.gradClip}`);
-  if (!Number.isInteger(s.evalEvery) || s.evalEvery < 0) bad(`evalEvery must be a non-negative integer, got ${s.evalEvery}`);
+  if (!Number.isInteger(s.evalEvery) || s.evalEvery < 0)
+    bad(`evalEvery must be a non-negative integer, got ${s.evalEvery}`);
 }

@@ -7,20 +7,36 @@
 import type { ModelConfig } from '../types';
 
 export interface RefLayer {
-  inNorm: Float64Array; postNorm: Float64Array;
-  q: Float64Array; k: Float64Array; v: Float64Array; o: Float64Array;
-  gate: Float64Array; up: Float64Array; down: Float64Array;
-  qb: Float64Array | null; kb: Float64Array | null; vb: Float64Array | null; ob: Float64Array | null;
+  inNorm: Float64Array;
+  postNorm: Float64Array;
+  q: Float64Array;
+  k: Float64Array;
+  v: Float64Array;
+  o: Float64Array;
+  gate: Float64Array;
+  up: Float64Array;
+  down: Float64Array;
+  qb: Float64Array | null;
+  kb: Float64Array | null;
+  vb: Float64Array | null;
+  ob: Float64Array | null;
 }
 export interface RefWeights {
-  embed: Float64Array;    // [V, D] (all shards concatenated)
+  embed: Float64Array; // [V, D] (all shards concatenated)
   layers: RefLayer[];
-  norm: Float64Array;     // [D]
-  lmHead: Float64Array;   // [V, D] (the embedding when tied)
+  norm: Float64Array; // [D]
+  lmHead: Float64Array; // [V, D] (the embedding when tied)
 }
 
 /** y[n, o] = sum_i x[n, i] W[o, i] + b[o] */
-function linear(x: Float64Array, N: number, inDim: number, W: Float64Array, outDim: number, b: Float64Array | null): Float64Array {
+function linear(
+  x: Float64Array,
+  N: number,
+  inDim: number,
+  W: Float64Array,
+  outDim: number,
+  b: Float64Array | null,
+): Float64Array {
   const y = new Float64Array(N * outDim);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < outDim; o++) {
@@ -53,8 +69,11 @@ export function refInvFreq(c: ModelConfig): Float64Array {
     const wl = (2 * Math.PI) / f[i];
     const longest = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
     const shortest = s.originalMaxPositionEmbeddings / s.highFreqFactor;
-    if (wl < shortest) continue;                    // high frequency: unchanged
-    if (wl > longest) { f[i] = f[i] / s.factor; continue; } // low frequency: interpolated fully
+    if (wl < shortest) continue; // high frequency: unchanged
+    if (wl > longest) {
+      f[i] = f[i] / s.factor;
+      continue;
+    } // low frequency: interpolated fully
     const a = (s.originalMaxPositionEmbeddings / wl - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
     f[i] = (1 - a) * (f[i] / s.factor) + a * f[i];
   }
@@ -65,8 +84,10 @@ export function refInvFreq(c: ModelConfig): Float64Array {
 function rotate(vec: Float64Array, off: number, hd: number, pos: number, freq: Float64Array): void {
   const half = hd / 2;
   for (let j = 0; j < half; j++) {
-    const a = vec[off + j], b = vec[off + j + half];
-    const c = Math.cos(pos * freq[j]), s = Math.sin(pos * freq[j]);
+    const a = vec[off + j],
+      b = vec[off + j + half];
+    const c = Math.cos(pos * freq[j]),
+      s = Math.sin(pos * freq[j]);
     vec[off + j] = a * c - b * s;
     vec[off + j + half] = b * c + a * s;
   }
@@ -74,8 +95,14 @@ function rotate(vec: Float64Array, off: number, hd: number, pos: number, freq: F
 
 /** Logits [B, T, V] (flattened) for token ids [B][T]. */
 export function referenceForward(c: ModelConfig, w: RefWeights, ids: number[][]): Float64Array {
-  const B = ids.length, T = ids[0].length, D = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
-  const H = c.numHeads, Hkv = c.numKvHeads, hd = c.headDim;
+  const B = ids.length,
+    T = ids[0].length,
+    D = c.hiddenSize,
+    F = c.intermediateSize,
+    V = c.vocabSize;
+  const H = c.numHeads,
+    Hkv = c.numKvHeads,
+    hd = c.headDim;
   const freq = refInvFreq(c);
   const out = new Float64Array(B * T * V);
   for (let b = 0; b < B; b++) {
@@ -92,7 +119,7 @@ export function referenceForward(c: ModelConfig, w: RefWeights, ids: number[][])
       }
       const att = new Float64Array(T * H * hd);
       for (let h = 0; h < H; h++) {
-        const g = Math.floor(h / (H / Hkv));          // the kv head this query head shares
+        const g = Math.floor(h / (H / Hkv)); // the kv head this query head shares
         for (let t = 0; t < T; t++) {
           const sc = new Float64Array(t + 1);
           let mx = -Infinity;
@@ -103,7 +130,10 @@ export function referenceForward(c: ModelConfig, w: RefWeights, ids: number[][])
             mx = Math.max(mx, sc[s]);
           }
           let z = 0;
-          for (let s = 0; s <= t; s++) { sc[s] = Math.exp(sc[s] - mx); z += sc[s]; }
+          for (let s = 0; s <= t; s++) {
+            sc[s] = Math.exp(sc[s] - mx);
+            z += sc[s];
+          }
           for (let s = 0; s <= t; s++)
             for (let j = 0; j < hd; j++) att[t * H * hd + h * hd + j] += (sc[s] / z) * v[s * Hkv * hd + g * hd + j];
         }

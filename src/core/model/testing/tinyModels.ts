@@ -33,9 +33,15 @@ export function toRefWeights(w: LlamaWeights): RefWeights {
   return {
     embed,
     layers: w.layers.map((L) => ({
-      inNorm: f64(L.inputLayernorm), postNorm: f64(L.postAttentionLayernorm),
-      q: f64(L.linear.q_proj), k: f64(L.linear.k_proj), v: f64(L.linear.v_proj), o: f64(L.linear.o_proj),
-      gate: f64(L.linear.gate_proj), up: f64(L.linear.up_proj), down: f64(L.linear.down_proj),
+      inNorm: f64(L.inputLayernorm),
+      postNorm: f64(L.postAttentionLayernorm),
+      q: f64(L.linear.q_proj),
+      k: f64(L.linear.k_proj),
+      v: f64(L.linear.v_proj),
+      o: f64(L.linear.o_proj),
+      gate: f64(L.linear.gate_proj),
+      up: f64(L.linear.up_proj),
+      down: f64(L.linear.down_proj),
       qb: L.bias.q_proj ? f64(L.bias.q_proj) : null,
       kb: L.bias.k_proj ? f64(L.bias.k_proj) : null,
       vb: L.bias.v_proj ? f64(L.bias.v_proj) : null,
@@ -49,6 +55,6 @@ export function toRefWeights(w: LlamaWeights): RefWeights {
 /** Deterministic pseudo-random token ids in [0, V). */
 export function randomIds(B: number, T: number, V: number, seed: number): number[][] {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % V);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % V;
   return Array.from({ length: B }, () => Array.from({ length: T }, next));
 }

@@ -18,7 +18,13 @@ export function tinyTokenizerJson(options: { bos?: boolean } = {}): object {
     truncation: null,
     padding: null,
     added_tokens: special.map((content, id) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
@@ -26,14 +32,24 @@ export function tinyTokenizerJson(options: { bos?: boolean } = {}): object {
       ? {
           type: 'TemplateProcessing',
           single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-          pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          pair: [
+            { SpecialToken: { id: '<s>', type_id: 0 } },
+            { Sequence: { id: 'A', type_id: 0 } },
+            { Sequence: { id: 'B', type_id: 1 } },
+          ],
           special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] } },
         }
       : null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false,
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
       vocab: tinyVocab,
       merges: ['h e', 'l l', 'll o', 'he llo', 'Ġ w', 'o r', 'Ġw or', 'l d', 'Ġwor ld'],
     },
@@ -50,6 +66,6 @@ export function tinyTokenizerConfig(options: { chat?: boolean } = {}): object {
     eos_token: { content: '</s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
     unk_token: '<unk>',
     clean_up_tokenization_spaces: false,
-    ...(options.chat ?? true ? { chat_template: CHATML_TEMPLATE } : {}),
+    ...((options.chat ?? true) ? { chat_template: CHATML_TEMPLATE } : {}),
   };
 }

@@ -19,14 +19,24 @@ export function selectionIndices(config: ModelConfig, module: BlockModule, sel: 
   const hd = config.headDim;
   const units = (heads: number[]) => heads.flatMap((h) => Array.from({ length: hd }, (_, d) => h * hd + d));
   switch (module) {
-    case 'o_proj': return units(sel.heads);
-    case 'down_proj': return sel.channels;
-    case 'v_proj': return units(sel.vHeads ?? []);
-    case 'up_proj': return sel.upChannels ?? [];
+    case 'o_proj':
+      return units(sel.heads);
+    case 'down_proj':
+      return sel.channels;
+    case 'v_proj':
+      return units(sel.vHeads ?? []);
+    case 'up_proj':
+      return sel.upChannels ?? [];
   }
 }
 
-export function randomAdapter(config: ModelConfig, selection: Selection, seed: number, name = 'tiny-base', fingerprint = 'fp-base'): S2ftAdapter {
+export function randomAdapter(
+  config: ModelConfig,
+  selection: Selection,
+  seed: number,
+  name = 'tiny-base',
+  fingerprint = 'fp-base',
+): S2ftAdapter {
   const dims = adapterDims(config);
   const blocks: AdapterBlock[] = [];
   const modules: BlockModule[] = ['o_proj', 'down_proj', 'v_proj', 'up_proj'];
@@ -36,7 +46,14 @@ export function randomAdapter(config: ModelConfig, selection: Selection, seed: n
       if (indices.length === 0) continue;
       const shape = blockShape(dims, module, indices.length);
       const axis = module === 'o_proj' || module === 'down_proj' ? 'columns' : 'rows';
-      blocks.push({ layer, module, axis, indices: Int32Array.from(indices), shape, delta: randomValues(shape[0] * shape[1], seed * 31 + blocks.length) });
+      blocks.push({
+        layer,
+        module,
+        axis,
+        indices: Int32Array.from(indices),
+        shape,
+        delta: randomValues(shape[0] * shape[1], seed * 31 + blocks.length),
+      });
     }
   });
   return {
