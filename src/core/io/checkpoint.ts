@@ -16,6 +16,7 @@ import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { biasedModules, estimateMemoryBytes, parseConfig, toHfConfig } from '../model/config';
 import { linearShape } from '../model/init';
+import { extraNorms } from '../model/family';
 import {
   MODULE_NAMES,
   linearWeightName,
@@ -32,6 +33,7 @@ import {
   inputLayernormName,
   namedWeights,
   postAttentionLayernormName,
+  extraNormName,
   rowShards,
   type TensorSpec,
 } from './checkpointLayout';
@@ -281,12 +283,14 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     for (let i = 0; i < config.numLayers; i++) {
       const inputLayernorm = await vector(inputLayernormName(i));
       const postAttentionLayernorm = await vector(postAttentionLayernormName(i));
+      const norms: LayerWeights['norms'] = {};
+      for (const { name } of extraNorms(config)) norms[name] = await vector(extraNormName(i, name));
       const linear = {} as Record<ModuleName, tf.Tensor2D>;
       for (const m of MODULE_NAMES)
         linear[m] = await matrix(`${linearWeightName(i, m)}.weight`, linearShape(config, m));
       const bias: LayerWeights['bias'] = {};
       for (const m of biasedModules(config)) bias[m] = await vector(`${linearWeightName(i, m)}.bias`);
-      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias });
+      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias, norms });
     }
     const norm = await vector(FINAL_NORM);
     const lmHead = config.tieWordEmbeddings ? null : await rowSharded(LM_HEAD);
