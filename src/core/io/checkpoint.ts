@@ -47,9 +47,14 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 /**
- * A default that fits every WebGPU adapter's maxStorageBufferBindingSize (128 MiB minimum is 2^27; most allow 2^28+).
+ * WebGPU's default limits, which every adapter grants: maxStorageBufferBindingSize 128 MiB (2^27)
+ * and maxBufferSize 256 MiB. A tensor is bound whole, so the smaller one bounds each tensor.
  */
-export const DEFAULT_MAX_BUFFER_BYTES = 256 * 2 ** 20;
+export const WEBGPU_DEFAULT_LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+export const DEFAULT_MAX_BUFFER_BYTES = Math.min(
+  WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize,
+  WEBGPU_DEFAULT_LIMITS.maxBufferSize,
+);
 
 export interface LoadProgress {
   loadedBytes: number; // float32 bytes of the tensors made so far
