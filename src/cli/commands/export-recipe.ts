@@ -133,7 +133,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   const encoder = new TextEncoder();
   await writeFilesToDirectory(options.out, new Map([...files].map(([name, text]) => [name, encoder.encode(text)])));
   log(`wrote the PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
-  log(`  cd ${options.out} && torchrun --nproc_per_node N train.py     # writes ${ADAPTER_FILE}`);
+  log(`  cd ${options.out} && python3 train.py     # writes ${ADAPTER_FILE}; its README.md: many GPUs and machines`);
   return {
     out: options.out,
     files: [...files.keys()],
