@@ -87,6 +87,12 @@ export const run: CommandRun = async ({ flags, log }) => {
       pack: shouldPack(dataset),
       eosTokenId: dataset.eosTokenId,
     };
+    // The studio's batching refuses data no update could learn from (every target beyond --seq-len): here,
+    // with its message, rather than after the folder has been copied to the training machine.
+    new BatchStream(
+      { examples: data.examples, eosTokenId: data.eosTokenId },
+      { batchSize: options.batchSize, seqLen, seed: options.seed, pack: data.pack, shuffle: true },
+    );
   }
   const calibration = (): Batch[] => {
     if (data.kind !== 'tokens') {
