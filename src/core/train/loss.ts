@@ -92,14 +92,28 @@ export function crossEntropyShards(parts: tf.Tensor2D[], labels: tf.Tensor2D): t
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [l, tgt, w] = saved as tf.Tensor1D[];
         const zSaved = saved.slice(3) as tf.Tensor2D[];
-        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here.
+        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here,
+        // one [N, V_s] step at a time with the previous one freed, so a shard's gradient costs
+        // two [N, V_s] buffers at once: the logits, then each step's input and output.
         return releasing(dy, saved, () => {
-          const scale = tf.mul(w, dy).expandDims(1); // [N, 1]
-          const shifted = l.expandDims(1); // [N, 1]
+          const scale = tf.mul(w, dy); // [N]
+          const rows = tf.range(0, N, 1, 'int32'); // [N]
           return zSaved.map((z, s) => {
-            // tf.oneHot gives a zero row for an index outside [0, V_s): targets in other shards.
-            const oneHot = tf.oneHot(tf.sub(tgt, tf.scalar(offsets[s], 'int32')), widths[s]); // [N, V_s]
-            return tf.mul(tf.sub(tf.exp(tf.sub(z, shifted)), oneHot), scale) as tf.Tensor2D; // [N, V_s]
+            const local = tf.sub(tgt, tf.scalar(offsets[s], 'int32')); // [N]
+            const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
+            const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
+            const shifted = tf.sub(z, l.expandDims(1)); // [N, V_s]
+            z.dispose();
+            const probs = tf.exp(shifted); // [N, V_s]
+            shifted.dispose();
+            const scaled = tf.mul(probs, scale.expandDims(1)); // [N, V_s]  p · mask / count · dy
+            probs.dispose();
+            // Minus scale at each row's target when it lies in this shard (a sparse one-hot).
+            const at = tf.stack([rows, safe], 1); // [N, 2]
+            const update = tf.sub(tf.gatherND(scaled, at), tf.mul(scale, inShard)); // [N]
+            const grad = tf.tensorScatterUpdate(scaled, at, update) as tf.Tensor2D; // [N, V_s]
+            scaled.dispose();
+            return grad;
           });
         });
       },
