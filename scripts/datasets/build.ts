@@ -80,7 +80,7 @@ export function buildDatasets(seed = DEFAULT_SEED, taskSizes: TaskSizes = DEFAUL
     'test',
     'test.jsonl',
     numberWordsJsonl(numbers.test),
-    'Held-out test: the same twelve numbers with things never named in training.',
+    'Held-out test: the same nine numbers with things never named in training.',
   );
   card('number-words', {
     title: 'Number words',
@@ -95,7 +95,7 @@ export function buildDatasets(seed = DEFAULT_SEED, taskSizes: TaskSizes = DEFAUL
     generation:
       `Seed ${seed}. Training: every pair of the ${NUMBER_WORDS.length} numbers and ${TRAIN_THINGS.length} things ` +
       `(${TRAIN_THINGS.join(', ')}), shuffled. Test: each of the ${TEST_THINGS.length} held-out things ` +
-      `(${TEST_THINGS.join(', ')}) with four numbers, every number four times.`,
+      `(${TEST_THINGS.join(', ')}) with three numbers, every number four times.`,
   });
 
   const sotu = buildSotuStyle();

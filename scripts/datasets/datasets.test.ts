@@ -37,9 +37,7 @@ describe('number words', () => {
   const { train, test } = generateNumberWords(DEFAULT_SEED);
   /** "seven harpoons =" → 7, read back without the generator's tables. */
   const count = (prompt: string) =>
-    ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'].indexOf(
-      prompt.split(' ')[0],
-    ) + 1;
+    ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'].indexOf(prompt.split(' ')[0]) + 1;
   const thing = (prompt: string) => prompt.split(' ')[1].replace(/s$/, '');
 
   it('answer every prompt with its number in digits, "one" with a singular thing', () => {
@@ -56,7 +54,7 @@ describe('number words', () => {
     expect(new Set(test.map((r) => thing(r.prompt))).size).toBe(TEST_THINGS.length);
     const perNumber = new Map<number, number>();
     for (const r of test) perNumber.set(count(r.prompt), (perNumber.get(count(r.prompt)) ?? 0) + 1);
-    expect([...perNumber.values()]).toEqual(NUMBER_WORDS.map(() => (4 * TEST_THINGS.length) / NUMBER_WORDS.length));
+    expect([...perNumber.values()]).toEqual(NUMBER_WORDS.map(() => (3 * TEST_THINGS.length) / NUMBER_WORDS.length));
   });
 });
 

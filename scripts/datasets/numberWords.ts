@@ -5,7 +5,7 @@
  *   {"prompt": "seven harpoons =", "completion": " 7"}
  *
  * The embedded model has never seen the format, so it starts at 0% exact match; the answer
- * depends only on the number word (twelve of them), so a few dozen S²FT steps on the
+ * depends only on the number word (nine of them, one digit each), so a few dozen S²FT steps on the
  * o_proj/down_proj units can learn it. The test split uses things never named in training,
  * so a right answer there means the model learned to read the number and ignore the thing.
  */
@@ -16,20 +16,7 @@ export interface NumberWordRow {
   completion: string;
 }
 
-export const NUMBER_WORDS = [
-  'one',
-  'two',
-  'three',
-  'four',
-  'five',
-  'six',
-  'seven',
-  'eight',
-  'nine',
-  'ten',
-  'eleven',
-  'twelve',
-] as const;
+export const NUMBER_WORDS = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] as const;
 
 /** Things from Moby Dick whose plural is the word plus "s". */
 export const TRAIN_THINGS = [
@@ -102,17 +89,20 @@ export interface NumberWordSplits {
   test: NumberWordRow[];
 }
 
+/** Numbers each test thing is asked with. */
+const PER_TEST_THING = 3;
+
 /**
  * Training: every (number, thing) pair of the training things, in a seeded order. Test: each
- * test thing with four numbers, each number used four times, in a seeded order.
+ * test thing with three numbers, each number used equally often, in a seeded order.
  */
 export function generateNumberWords(seed: number): NumberWordSplits {
   const train = TRAIN_THINGS.flatMap((thing) => NUMBER_WORDS.map((_, i) => row(i + 1, thing)));
-  const numbers = Array.from(
-    permutation(TEST_THINGS.length * 4, mixSeed(seed, 1)),
-    (i) => (i % NUMBER_WORDS.length) + 1,
+  const slots = TEST_THINGS.length * PER_TEST_THING;
+  const numbers = Array.from(permutation(slots, mixSeed(seed, 1)), (i) => (i % NUMBER_WORDS.length) + 1);
+  const test = TEST_THINGS.flatMap((thing, t) =>
+    numbers.slice(PER_TEST_THING * t, PER_TEST_THING * (t + 1)).map((n) => row(n, thing)),
   );
-  const test = TEST_THINGS.flatMap((thing, t) => numbers.slice(4 * t, 4 * t + 4).map((n) => row(n, thing)));
   return { train: shuffled(train, mixSeed(seed, 2)), test: shuffled(test, mixSeed(seed, 3)) };
 }
 
