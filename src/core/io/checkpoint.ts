@@ -16,6 +16,7 @@ import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { biasedModules, estimateMemoryBytes, parseConfig, toHfConfig } from '../model/config';
 import { linearShape } from '../model/init';
+import { extraNorms } from '../model/family';
 import {
   MODULE_NAMES,
   linearWeightName,
@@ -32,6 +33,7 @@ import {
   inputLayernormName,
   namedWeights,
   postAttentionLayernormName,
+  extraNormName,
   rowShards,
   type TensorSpec,
 } from './checkpointLayout';
@@ -45,9 +47,14 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 /**
- * A default that fits every WebGPU adapter's maxStorageBufferBindingSize (128 MiB minimum is 2^27; most allow 2^28+).
+ * WebGPU's default limits, which every adapter grants: maxStorageBufferBindingSize 128 MiB (2^27)
+ * and maxBufferSize 256 MiB. A tensor is bound whole, so the smaller one bounds each tensor.
  */
-export const DEFAULT_MAX_BUFFER_BYTES = 256 * 2 ** 20;
+export const WEBGPU_DEFAULT_LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+export const DEFAULT_MAX_BUFFER_BYTES = Math.min(
+  WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize,
+  WEBGPU_DEFAULT_LIMITS.maxBufferSize,
+);
 
 export interface LoadProgress {
   loadedBytes: number; // float32 bytes of the tensors made so far
@@ -281,12 +288,14 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     for (let i = 0; i < config.numLayers; i++) {
       const inputLayernorm = await vector(inputLayernormName(i));
       const postAttentionLayernorm = await vector(postAttentionLayernormName(i));
+      const norms: LayerWeights['norms'] = {};
+      for (const { name } of extraNorms(config)) norms[name] = await vector(extraNormName(i, name));
       const linear = {} as Record<ModuleName, tf.Tensor2D>;
       for (const m of MODULE_NAMES)
         linear[m] = await matrix(`${linearWeightName(i, m)}.weight`, linearShape(config, m));
       const bias: LayerWeights['bias'] = {};
       for (const m of biasedModules(config)) bias[m] = await vector(`${linearWeightName(i, m)}.bias`);
-      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias });
+      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias, norms });
     }
     const norm = await vector(FINAL_NORM);
     const lmHead = config.tieWordEmbeddings ? null : await rowSharded(LM_HEAD);

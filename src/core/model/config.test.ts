@@ -169,7 +169,7 @@ describe('parseConfig', () => {
       'another model_type',
       { ...smolLM2, model_type: 'gpt2' },
       'unsupported',
-      'config.json: model_type "gpt2" is not supported (supported: llama, mistral, qwen2)',
+      'config.json: model_type "gpt2" is not supported (supported: llama, mistral, qwen2, qwen3, gemma3_text)',
     ],
     [
       'another architecture',
