@@ -7,7 +7,8 @@
  */
 import { UserError } from '../src/core/errors';
 import { generate as generateTokens } from '../src/core/model/generate';
-import { makeBatches, shouldPack } from '../src/core/train/batches';
+import { chooseSeqLen, makeBatches, shouldPack } from '../src/core/train/batches';
+import { checkTrainConfig, pickTrainConfig, warmupBelowSteps, type TrainConfig } from '../src/core/train/config';
 import { parseDataset, type TokenizedExample } from '../src/core/train/data';
 import { adapterDims } from '../src/core/s2ft/adapter';
 import { readSelectionFile } from '../src/core/s2ft/selectionFile';
@@ -35,11 +36,12 @@ import type {
   RunSummary,
   SelectConfig,
   SelectionSummary,
-  TrainConfig,
   TrainEvent,
+  TrainRequest,
   WeightView,
   WeightViewRequest,
   BackendName,
+  TrainingWorkerApi,
 } from './api';
 import {
   exportAdapterFile,
@@ -58,7 +60,7 @@ import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
 import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
 import { recipeZip } from './recipe';
-import { TrainingRun, trainSettings } from './trainingRun';
+import { TrainingRun } from './trainingRun';
 import { deviceMemory } from './deviceMemory';
 
 export interface SessionDeps {
@@ -75,7 +77,10 @@ export interface SessionDeps {
 const CALIBRATION = { batchSize: 4, seqLen: 64 };
 const DEFAULT_CALIBRATION_BATCHES = 4;
 
-export class StudioSession {
+/** The worker's calls besides the backend, the smoke test and the device watch (training.worker.ts forwards them). */
+export type SessionApi = Omit<TrainingWorkerApi, 'initBackend' | 'smokeTrain' | 'watchDevice'>;
+
+export class StudioSession implements SessionApi {
   private loaded: LoadedModel | null = null;
   private data: LoadedData | null = null;
   private selection: Selection | null = null;
@@ -176,7 +181,7 @@ export class StudioSession {
 
   // ---- training -------------------------------------------------------------------------------
 
-  async train(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
+  async train(config: TrainRequest, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
     return this.exclusive('start training', () => this.startRun(config, onEvent, undefined));
   }
 
@@ -252,12 +257,13 @@ export class StudioSession {
   }
 
   private async startRun(
-    config: TrainConfig,
+    request: TrainRequest,
     onEvent: ProgressCallback<TrainEvent>,
     resumeFrom: CheckpointRecord | undefined,
   ): Promise<RunSummary> {
     const model = this.requireModel();
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before training');
+    const config: TrainRequest = { ...request, ...this.runnable(request) };
     if (config.method === 's2ft' && !this.selection)
       throw new UserError('bad-argument', 'choose heads and channels (Selection) before training with S²FT');
     const data = this.data;
@@ -265,7 +271,7 @@ export class StudioSession {
     const heldoutPath = config.heldout === 'none' ? null : (config.heldout ?? model.heldout);
     const heldout = await this.heldoutExamples(heldoutPath);
     // The checkpoint records the held-out text actually used, so a resume meters the same one.
-    const savedConfig: TrainConfig = { ...config, heldout: heldoutPath ?? 'none' };
+    const savedConfig: TrainRequest = { ...config, heldout: heldoutPath ?? 'none' };
     this.releaseCurrent();
     const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextId++}`;
     const name =
@@ -442,7 +448,6 @@ export class StudioSession {
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before exporting the PyTorch recipe');
     if (!this.selection)
       throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
-    const settings = trainSettings(config);
     return recipeZip({
       model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
       data: {
@@ -454,18 +459,7 @@ export class StudioSession {
       },
       selection: this.selection,
       selectionInfo: this.selectionMeta,
-      training: {
-        optimizer: settings.optimizer,
-        lr: settings.lr,
-        steps: settings.steps,
-        batchSize: config.batchSize,
-        gradAccum: settings.accumulation,
-        seqLen: config.seqLen,
-        seed: config.seed,
-        warmup: settings.warmup,
-        schedule: settings.schedule,
-        gradClip: settings.gradClip,
-      },
+      training: this.runnable(config),
     });
   }
 
@@ -541,6 +535,18 @@ export class StudioSession {
       return tokenizer.encode(text, { addSpecialTokens: false });
     }
     return tokenizer.encode(prompt, { addSpecialTokens: true });
+  }
+
+  /**
+   * The training fields of a request as a run uses them: checked, seqLen chosen from the data when 0,
+   * the warm-up below the steps.
+   */
+  private runnable(request: TrainConfig): TrainConfig {
+    const config = checkTrainConfig(pickTrainConfig(request));
+    const data = this.data!;
+    const maxPositions = this.requireModel().model.config.maxPositionEmbeddings;
+    const seqLen = chooseSeqLen({ examples: data.train, pack: data.packed }, config.seqLen, maxPositions);
+    return warmupBelowSteps({ ...config, seqLen });
   }
 
   private calibrationBatches(count = DEFAULT_CALIBRATION_BATCHES) {
