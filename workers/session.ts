@@ -1,6 +1,6 @@
 /**
  * Everything the training worker remembers between calls (the loaded model, the data, the
- * selection, the current run and its trained state, the adapters) and the operations of
+ * selection, the current run and its trained state, the adapters through adapterRegistry.ts) and the operations of
  * TrainingWorkerApi on it. Free of worker globals: the worker wraps it with comlink, and the
  * tests drive it directly in Node on the cpu backend. Fetch, the checkpoint store and the device
  * limits come in from outside.
@@ -10,13 +10,9 @@ import { generate as generateTokens } from '../src/core/model/generate';
 import { chooseSeqLen, makeBatches, shouldPack } from '../src/core/train/batches';
 import { checkTrainConfig, pickTrainConfig, warmupBelowSteps, type TrainConfig } from '../src/core/train/config';
 import { parseDataset, type TokenizedExample } from '../src/core/train/data';
-import { adapterDims } from '../src/core/s2ft/adapter';
 import { readSelectionFile } from '../src/core/s2ft/selectionFile';
 import type { Selection } from '../src/core/s2ft/types';
 import type { AnyPreparedMethod } from '../src/core/train/methods';
-import type { PreparedS2ft } from '../src/core/train/s2ft';
-import type { PreparedLora } from '../src/core/train/lora';
-import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import type {
   AdapterSummary,
   BuiltinDatasetEntry,
@@ -43,18 +39,8 @@ import type {
   BackendName,
   TrainingWorkerApi,
 } from './api';
-import {
-  exportAdapterFile,
-  fuseEntries,
-  importS2ftAdapter,
-  serveAdapter,
-  summarizeAdapter,
-  switchServing,
-  type AdapterEntry,
-  type BaseModel,
-  type S2ftEntry,
-  type Serving,
-} from './adapters';
+import { AdapterRegistry, type ServingLease } from './adapterRegistry';
+import type { BaseModel } from './adapters';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
@@ -90,11 +76,8 @@ export class StudioSession implements SessionApi {
   private busy = false;
   /** The last run's trained state ('current' in generate), until the next run or model. */
   private current: { prepared: AnyPreparedMethod; summary: RunSummary } | null = null;
-  private readonly adapters = new Map<string, AdapterEntry>();
-  private active: { id: string; serving: Serving } | null = null;
-  /** Generations in flight (switchTo waits for them). */
-  private readonly generations = new Set<Promise<GenerateOutput>>();
-  private nextId = 1;
+  private readonly adapters = new AdapterRegistry();
+  private nextRun = 1;
 
   constructor(private readonly deps: SessionDeps) {}
 
@@ -273,7 +256,7 @@ export class StudioSession implements SessionApi {
     // The checkpoint records the held-out text actually used, so a resume meters the same one.
     const savedConfig: TrainRequest = { ...config, heldout: heldoutPath ?? 'none' };
     this.releaseCurrent();
-    const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextId++}`;
+    const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextRun++}`;
     const name =
       config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
     const modelSource: CheckpointSummary['modelSource'] = model.source;
@@ -319,7 +302,7 @@ export class StudioSession implements SessionApi {
     this.run = run;
     try {
       const { summary, prepared } = await run.run((event) => onEvent(event));
-      const adapterId = await this.registerRunAdapter(prepared, summary, model, selection);
+      const adapterId = await this.adapters.addRun(prepared, summary, this.baseModel()!, selection, this.selectionMeta);
       const final = { ...summary, adapterId };
       this.current = { prepared, summary: final };
       return final;
@@ -337,69 +320,15 @@ export class StudioSession implements SessionApi {
     return parsed.examples;
   }
 
-  /** S²FT and LoRA runs leave an adapter; full FT leaves only the current state. */
-  private async registerRunAdapter(
-    prepared: AnyPreparedMethod,
-    summary: RunSummary,
-    model: LoadedModel,
-    selection: Selection | null,
-  ): Promise<string | null> {
-    if (summary.stepsDone === 0) return null;
-    const id = this.newId();
-    const baseModel = { name: model.name, fingerprint: model.fingerprint };
-    if (prepared.name === 's2ft' && selection) {
-      const blocks = await (prepared as PreparedS2ft).blocks();
-      if (blocks.length === 0) return null;
-      this.adapters.set(id, {
-        kind: 's2ft',
-        id,
-        name: summary.name,
-        origin: 'trained',
-        adapter: {
-          blocks,
-          info: {
-            baseModel,
-            targetModules: [...new Set(blocks.map((b) => b.module))],
-            selection: this.selectionMeta,
-            training: { ...summary.settings, stepsDone: summary.stepsDone },
-            dims: adapterDims(model.model.config),
-          },
-        },
-      });
-      return id;
-    }
-    if (prepared.name === 'lora') {
-      const lora = prepared as PreparedLora;
-      this.adapters.set(id, {
-        kind: 'lora',
-        id,
-        name: summary.name,
-        origin: 'trained',
-        baseModel,
-        options: { rank: summary.settings.loraRank, alpha: summary.settings.loraAlpha, seed: summary.settings.seed },
-        trainable: await Promise.all(lora.trainable.map(async (v) => Float32Array.from(await v.data()))),
-        params: lora.stats().trainableParams,
-      });
-      return id;
-    }
-    return null;
-  }
-
   // ---- generation and adapters ----------------------------------------------------------------
 
   async generate(prompt: string | number[], options: GenerateRequest): Promise<GenerateOutput> {
     const model = this.requireModel();
     const ids = this.promptIds(prompt, options.chat ?? false);
     const started = performance.now();
-    const which = options.adapters ?? this.active?.id ?? 'base';
+    const which = options.adapters ?? this.adapters.activeId ?? 'base';
     const serving = this.servingFor(which);
-    const generation = this.generateWith(serving, ids, options, model.tokenizer, started);
-    this.generations.add(generation);
-    try {
-      return await generation;
-    } finally {
-      this.generations.delete(generation);
-    }
+    return this.adapters.track(this.generateWith(serving, ids, options, model.tokenizer, started));
   }
 
   private async generateWith(
@@ -434,7 +363,7 @@ export class StudioSession implements SessionApi {
           ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
           : 'train a model with S²FT or LoRA first, or choose an adapter to export',
       );
-    return await exportAdapterFile(this.adapterEntry(id), kind, this.baseModel());
+    return await this.adapters.export(id, kind, this.baseModel());
   }
 
   /**
@@ -464,37 +393,23 @@ export class StudioSession implements SessionApi {
   }
 
   async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {
-    const entry = importS2ftAdapter(this.newId(), name, bytes);
-    this.adapters.set(entry.id, entry);
-    return summarizeAdapter(entry, this.baseModel());
+    return this.adapters.importFile(name, bytes, this.baseModel());
   }
 
   async listAdapters(): Promise<AdapterSummary[]> {
-    const base = this.baseModel();
-    return [...this.adapters.values()].map((e) => summarizeAdapter(e, base));
+    return this.adapters.list(this.baseModel());
   }
 
   async fuse(ids: string[], weights: number[]): Promise<AdapterSummary> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model before fusing adapters');
-    const entries = ids.map((id) => {
-      const entry = this.adapterEntry(id);
-      if (entry.kind === 'lora')
-        throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
-      return entry as S2ftEntry;
-    });
-    const fused = fuseEntries(this.newId(), entries, weights, base);
-    this.adapters.set(fused.id, fused);
-    return summarizeAdapter(fused, base);
+    return this.adapters.fuse(ids, weights, base);
   }
 
   async switchTo(id: string): Promise<void> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model first');
-    // The S²FT serving copy is rewritten in place: let generations still reading it finish first.
-    await Promise.allSettled(this.generations);
-    const serving = switchServing(this.active?.serving ?? null, id === 'base' ? null : this.adapterEntry(id), base);
-    this.active = serving ? { id, serving } : null;
+    await this.adapters.switchTo(id, base);
   }
 
   async memory(): Promise<MemoryInfo> {
@@ -509,7 +424,7 @@ export class StudioSession implements SessionApi {
   // ---- helpers --------------------------------------------------------------------------------
 
   /** Weights and linear for 'base', 'current' or an adapter id; `release` frees what was made for this call only. */
-  private servingFor(which: string): { model: LlamaModel; linear?: LinearFn; release(): void } {
+  private servingFor(which: string): ServingLease {
     const base = this.requireModel().model;
     if (which === 'base') return { model: base, release: () => undefined };
     if (which === 'current') {
@@ -521,9 +436,7 @@ export class StudioSession implements SessionApi {
         release: () => undefined,
       };
     }
-    if (this.active?.id === which) return { ...this.active.serving, release: () => undefined };
-    const serving = serveAdapter(this.adapterEntry(which), this.baseModel()!);
-    return { model: serving.model, linear: serving.linear, release: () => serving.dispose() };
+    return this.adapters.lease(which, this.baseModel()!);
   }
 
   private promptIds(prompt: string | number[], chat: boolean): number[] {
@@ -563,12 +476,6 @@ export class StudioSession implements SessionApi {
     ).slice(0, count);
   }
 
-  private adapterEntry(id: string): AdapterEntry {
-    const entry = this.adapters.get(id);
-    if (!entry) throw new UserError('bad-argument', `no adapter with id "${id}"`);
-    return entry;
-  }
-
   private baseModel(): BaseModel | null {
     return this.loaded
       ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint }
@@ -601,16 +508,11 @@ export class StudioSession implements SessionApi {
 
   private releaseModelState(): void {
     this.releaseCurrent();
-    this.active?.serving.dispose();
-    this.active = null;
+    this.adapters.releaseServing();
     this.loaded?.dispose();
     this.loaded = null;
     this.data = null;
     this.selection = null;
-  }
-
-  private newId(): string {
-    return `adapter-${this.nextId++}`;
   }
 
   private async fetchJson(url: string): Promise<unknown> {
