@@ -124,9 +124,18 @@ export function embed(shards: tf.Tensor2D[], inputIds: tf.Tensor2D): tf.Tensor3D
  * lmHead is null:  h [N, D] → logits [N, V].
  */
 export function lmHead(weights: LlamaWeights, h: tf.Tensor2D, linear: LinearFn, layer: number): tf.Tensor2D {
-  const shards = weights.lmHead ?? weights.embedTokens; // [V_s, D] each
-  const parts = shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
+  const parts = lmHeadShards(weights, h, linear, layer); // [N, V_s] each
   return parts.length === 1 ? parts[0] : tf.concat2d(parts, 1); // [N, V]
+}
+
+/**
+ * The logits split as the lm_head's row shards are (vocabulary rows [o_s, o_s + V_s) in part s),
+ * never joined, so each stays within the GPU buffer the shards were cut to: what training's loss
+ * reads (train/loss.ts crossEntropyShards).  h [N, D] → [N, V_s] each.
+ */
+export function lmHeadShards(weights: LlamaWeights, h: tf.Tensor2D, linear: LinearFn, layer: number): tf.Tensor2D[] {
+  const shards = weights.lmHead ?? weights.embedTokens; // [V_s, D] each
+  return shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w, over the last axis (one fused op, see fusedOps.ts). */
