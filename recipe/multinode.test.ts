@@ -10,6 +10,7 @@
  * relative, and that equals the studio's `train` of the same AdamW run (weight decay, warm-up, linear
  * schedule, --seq-len) within 1e-5.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,7 @@ import {
   relDiff,
   ROOT,
   runBlock,
+  sh,
   shAsync,
   studioCheckpoint,
   testedBlocks,
@@ -163,4 +165,24 @@ describe.skipIf(!python)('the recipe on two machines', () => {
     expect(nodesVsOne).toBeLessThan(1e-5);
     expect(oneVsStudio).toBeLessThan(1e-5);
   }, 400_000);
+
+  it('falls back to loopback, saying why, where network namespaces cannot be made, and leaves none behind', (ctx) => {
+    // Root inside an unprivileged user namespace: uid 0, but `ip netns add` is refused.
+    const unprivileged = ['unshare', '--user', '--map-root-user'];
+    const can = (cmd: string[]) => spawnSync(cmd[0], cmd.slice(1)).status === 0;
+    if (!can([...unprivileged, 'true']) || !can(['ip', 'netns', 'list'])) {
+      console.log('SKIPPED: this machine has no user namespaces (unshare --user) or no iproute2 (ip)');
+      ctx.skip();
+    }
+    const script = `import { openTwoHosts } from ${JSON.stringify(path.join(ROOT, 'recipe/testing/twoHosts.ts'))};
+const h = openTwoHosts(); console.log(JSON.stringify({ kind: h.kind, why: h.why, pid: process.pid })); h.close();`;
+    const file = path.join(tmp, 'fallback.mts');
+    writeFileSync(file, script);
+    const out = sh(unprivileged[0], [...unprivileged.slice(1), path.join(ROOT, 'node_modules/.bin/tsx'), file], tmp);
+    const result = JSON.parse(out.trim().split('\n').pop() as string) as { kind: string; why: string; pid: number };
+    console.log(`unprivileged: ${result.kind} (${result.why})`);
+    expect(result.kind).toBe('loopback');
+    expect(result.why).toMatch(/ip netns add|not root/);
+    expect(sh('ip', ['netns', 'list'])).not.toContain(`s2r${result.pid}-`);
+  });
 });
