@@ -194,7 +194,7 @@ export async function exportAdapterFile(
       lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
       return {
         fileName: `${stem}-peft-lora.zip`,
-        bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel.name))),
+        bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel))),
       };
     } finally {
       lora.dispose();

@@ -42,7 +42,7 @@ import { prepareMethod } from '../../src/core/train/methods';
 import type { PreparedS2ft } from '../../src/core/train/s2ft';
 import { defaultOptimizerSettings } from '../../src/core/train/optimizer';
 import { Trainer, type TrainSettings } from '../../src/core/train/trainer';
-import { useWasmBackend } from '../../scripts/pretrain/wasmBackend';
+import { initNodeBackend } from '../../src/cli/backend';
 import { blockMarkers, replaceMarkedBlock } from '../readme';
 import {
   claimsMarkdown,
@@ -150,7 +150,7 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const backend = await useWasmBackend();
+  const backend = await initNodeBackend();
   const dir = resolveModelDir('default');
   const loaded = await loadCheckpoint(await nodeDirectorySource(dir));
   if (!loaded.tokenizerJson) throw new Error(`${dir} has no tokenizer`);

@@ -134,9 +134,9 @@ def main():
     log(f"s2ft: {model_dir} ({config.model_type}, {args.dtype}, {device.type}): {params:,} trainable parameters; {len(stream.units)} units of <= {seq_len} tokens; "
         f"{steps} updates of {B} rows on {world} process(es), {micro} rows x {accum} micro-batches each")
 
-    losses = []
+    losses, step_cpu = [], []
     for step in range(steps):
-        start = time.time()
+        start, cpu_start = time.time(), time.process_time()
         ids, labels = stream.next_rows(B)                                     # every rank draws the same rows
         ids = torch.tensor(ids, device=device)                                # [B, T]
         labels = torch.tensor(labels, device=device)                          # [B, T]
@@ -166,6 +166,7 @@ def main():
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(loss)
+        step_cpu.append(time.process_time() - cpu_start)                      # this process's CPU time
         tokens = B * seq_len / max(time.time() - start, 1e-9)
         log(f"step {step + 1}: loss {loss:.4f}  lr {lr:.2e}  grad norm {grad_norm:.3f}  {tokens:.0f} tok/s")
 
@@ -181,7 +182,7 @@ def main():
             log(f"wrote PEFT LoRA adapter {args.peft_out}")
         if args.metrics:
             with open(args.metrics, "w") as f:
-                json.dump({"losses": losses, "processes": world}, f)
+                json.dump({"losses": losses, "step_cpu_seconds": step_cpu, "processes": world}, f)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

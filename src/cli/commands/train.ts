@@ -222,7 +222,7 @@ async function prepareFromFlags(
       prepared,
       output: 'peft-lora',
       write: async (out) => {
-        const files = await prepared.exportPeft(base.name);
+        const files = await prepared.exportPeft(base);
         await mkdir(out, { recursive: true });
         for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(out, name), bytes);
       },
