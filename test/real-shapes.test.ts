@@ -20,7 +20,7 @@ import { measurePeakBytes } from '../src/core/train/memory';
 import { ADAMW_DEFAULTS } from '../src/core/train/optimizer';
 import { prepareS2ft } from '../src/core/train/s2ft';
 import { Trainer } from '../src/core/train/trainer';
-import { useWasmBackend } from '../scripts/pretrain/wasmBackend';
+import { initNodeBackend } from '../src/cli/backend';
 import { CHECKPOINTS_DIR, REAL_SHAPES } from '../scripts/realShapes/shapes';
 import { writeRealShape } from '../scripts/realShapes/write';
 
@@ -28,7 +28,7 @@ const MiB = 2 ** 20;
 const T = 8;
 
 beforeAll(async () => {
-  await useWasmBackend();
+  await initNodeBackend();
 });
 
 describe.each(REAL_SHAPES.map((s) => [s.name, s] as const))('%s', (name, shape) => {
