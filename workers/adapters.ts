@@ -49,6 +49,8 @@ export interface BaseModel {
   model: LlamaModel;
   name: string;
   fingerprint: string;
+  /** The old, sampled kind, for adapters written before every weight was fingerprinted. */
+  sampledFingerprint?: string;
 }
 
 /** What generation runs with: weights, an optional linear, and what to free afterwards. */
