@@ -51,9 +51,15 @@ export interface StudioSettings {
   seed: number;
 }
 
+/**
+ * The first run, one click from opening: 20 S²FT steps on the number-words task ("seven
+ * harpoons =" → " 7"), short rows (16 tokens), a high learning rate, and evaluation and samples
+ * only before and after, so that it finishes in about two minutes on a CPU-emulated GPU and moves
+ * held-out exact match from 0% to over half (public/datasets/number-words/README.md).
+ */
 export const DEFAULT_SETTINGS: StudioSettings = {
   model: '',
-  dataset: 'toy-tasks/train',
+  dataset: 'number-words/train',
   validationFraction: 0.1,
   strategy: 'weight',
   pick: 'large',
@@ -69,18 +75,18 @@ export const DEFAULT_SETTINGS: StudioSettings = {
   upProj: false,
   selectionSeed: 0,
   method: 's2ft',
-  steps: 100,
-  lr: 1e-3,
-  warmup: 10,
+  steps: 20,
+  lr: 3e-2,
+  warmup: 0,
   batchSize: 8,
-  seqLen: 64,
+  seqLen: 16,
   optimizer: 'adamw',
   weightDecay: 0,
   gradClip: 1,
   loraRank: 8,
-  evalEvery: 10,
-  sampleEvery: 25,
-  sampleTokens: 24,
+  evalEvery: 0,
+  sampleEvery: 20,
+  sampleTokens: 4,
   seed: 0,
 };
 
