@@ -10,9 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { NODE_BACKEND } from '../src/cli/backend';
+import { describeBackend, initNodeBackend } from '../src/cli/backend';
 import type { ModelConfig } from '../src/core/model/types';
-import { useWasmBackend } from '../scripts/pretrain/wasmBackend';
 import { defaultModelConfig, WEIGHTS_DOMINATED } from './lib/configs';
 import { gradientCheck } from './lib/gradcheck';
 import { compareMethods, matmulFlopsPerSec } from './lib/compare';
@@ -35,19 +34,20 @@ const describe = (c: ModelConfig) =>
   `hidden ${c.hiddenSize}, ${c.numLayers} layers, ${c.numHeads}/${c.numKvHeads} heads, FFN ${c.intermediateSize}, vocab ${c.vocabSize}`;
 
 async function main(): Promise<void> {
-  const gradients = backendArg === 'cpu' ? null : await gradientCheck(NODE_BACKEND, useWasmBackend, log);
+  const gradients = backendArg === 'cpu' ? null : await gradientCheck('cpu', initNodeBackend, log);
   if (gradients) {
     const worst = Math.max(...Object.values(gradients.maxAbsDiff));
     if (!(worst <= gradients.tolerance))
       throw new Error(`wasm gradients differ from cpu by ${worst} > ${gradients.tolerance}`);
   } else {
-    await tf.setBackend(NODE_BACKEND);
+    await tf.setBackend('cpu');
   }
   const backend = tf.getBackend();
+  log(`backend ${await describeBackend()}`);
   const matmul = await matmulFlopsPerSec(quick ? 512 : 1024);
   log(`backend ${backend}: large matmul ${(matmul / 1e9).toFixed(2)} GFLOP/s`);
 
-  const memoryBackend = backend === NODE_BACKEND ? undefined : NODE_BACKEND;
+  const memoryBackend = backend === 'cpu' ? undefined : 'cpu';
   const steps = quick ? { warmup: 1, timed: 2 } : { warmup: 2, timed: 7 };
   const profiles: Record<string, Record<string, KernelSummary>> = {};
   const onProfile = (shape: string) =>

@@ -17,10 +17,10 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import { selectUnits } from '../src/core/s2ft/selection';
 import { nextTokenLabels } from '../src/core/train/loss';
 import { measurePeakBytes } from '../src/core/train/memory';
-import { ADAMW_DEFAULTS } from '../src/core/train/optimizer';
+import { trainConfig } from '../src/core/train/config';
 import { prepareS2ft } from '../src/core/train/s2ft';
 import { Trainer } from '../src/core/train/trainer';
-import { useWasmBackend } from '../scripts/pretrain/wasmBackend';
+import { initNodeBackend } from '../src/cli/backend';
 import { CHECKPOINTS_DIR, REAL_SHAPES } from '../scripts/realShapes/shapes';
 import { writeRealShape } from '../scripts/realShapes/write';
 
@@ -28,7 +28,7 @@ const MiB = 2 ** 20;
 const T = 8;
 
 beforeAll(async () => {
-  await useWasmBackend();
+  await initNodeBackend();
 });
 
 describe.each(REAL_SHAPES.map((s) => [s.name, s] as const))('%s', (name, shape) => {
@@ -55,17 +55,9 @@ describe.each(REAL_SHAPES.map((s) => [s.name, s] as const))('%s', (name, shape) 
         prepared,
         config,
         { next: () => batch },
-        {
-          steps: 1,
-          lr: 1e-3,
-          warmup: 0,
-          schedule: 'constant',
-          accumulation: 1,
-          gradClip: 0,
-          evalEvery: 0,
-          profileMemory: 'never',
-          optimizer: { ...ADAMW_DEFAULTS },
-        },
+        trainConfig({ steps: 1, lr: 1e-3, warmup: 0, schedule: 'constant', gradClip: 0, evalEvery: 0, batchSize: 1 }),
+        [],
+        { profileMemory: 'never' },
       );
       const step = await trainer.step();
       const after = await Promise.all(prepared.trainable.map((v) => v.data()));

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { modelDefaults, trainConfig } from '../../src/app/requests';
+import { modelDefaults } from '../../src/app/requests';
 import { DEFAULT_SETTINGS } from '../../src/app/settings';
 import { TOKENIZER_FILE, loadCheckpoint } from '../../src/core/io/checkpoint';
 import { nodeDirectorySource } from '../../src/core/io/nodeFiles';
@@ -18,9 +18,9 @@ import { BatchStream } from '../../src/core/train/batches';
 import { parseDataset } from '../../src/core/train/data';
 import { exactMatch } from '../../src/core/train/exactMatch';
 import { prepareMethod } from '../../src/core/train/methods';
+import { initNodeBackend } from '../../src/cli/backend';
+import { pickTrainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
-import { trainSettings } from '../../workers/trainingRun';
-import { useWasmBackend } from '../../scripts/pretrain/wasmBackend';
 
 const argv = process.argv.slice(2);
 const seeds = argv.includes('--seeds') ? Number(argv[argv.indexOf('--seeds') + 1]) : 5;
@@ -28,7 +28,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const pct = (m: { correct: number; total: number }) => `${((100 * m.correct) / m.total).toFixed(1)}%`;
 
 async function main(): Promise<void> {
-  const backend = await useWasmBackend();
+  const backend = await initNodeBackend();
   const loaded = await loadCheckpoint(await nodeDirectorySource(path.join(root, 'public/models/moby-llama-800k')));
   if (!loaded.tokenizerJson) throw new Error('the embedded model has no tokenizer');
   const tokenizer = loadTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, TOKENIZER_FILE);
@@ -59,7 +59,6 @@ async function main(): Promise<void> {
   );
   const after: number[] = [];
   for (let seed = 0; seed < seeds; seed++) {
-    const config = trainConfig({ ...s, seed }, [], 'first run');
     const stream = new BatchStream(train, {
       batchSize: s.batchSize,
       seqLen: s.seqLen,
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
       shuffle: true,
     });
     const prepared = prepareMethod(s.method, base, { selection, lora: { rank: s.loraRank, seed } });
-    const trainer = new Trainer(prepared, base.config, stream, trainSettings(config));
+    const trainer = new Trainer(prepared, base.config, stream, pickTrainConfig({ ...s, seed }));
     const t0 = performance.now();
     const result = await trainer.run();
     const m = await score(prepared.weights, prepared.linear);

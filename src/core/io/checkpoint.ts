@@ -38,7 +38,7 @@ import {
   type TensorSpec,
 } from './checkpointLayout';
 import { fileByteSource, missingFile, type FileSource } from './fileSource';
-import { ValueSampler, fingerprintSamples, sampleValues } from './fingerprint';
+import { WeightsFingerprinter } from './fingerprint';
 import { openSafetensors, writeSafetensors, type SafetensorsReader, type TensorEntry } from './safetensors';
 
 export const CONFIG_FILE = 'config.json';
@@ -75,8 +75,10 @@ export interface LoadedCheckpoint {
   weights: LlamaWeights;
   tokenizerJson: object | null;
   tokenizerConfig: object | null;
-  /** fingerprint.ts: identifies the base weights for adapters. */
+  /** fingerprint.ts: identifies the base weights for adapters (every weight hashed). */
   fingerprint: string;
+  /** The old kind (sampledFingerprint.ts), for adapters written before every weight was hashed. */
+  sampledFingerprint: string;
   name: string;
   /** Things a user should know that do not stop the load (no tokenizer, ignored tensors). */
   warnings: string[];
@@ -250,7 +252,8 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     );
 
   const made: tf.Tensor[] = [];
-  const samples = new Map<string, Float32Array>();
+  // Every value is hashed as it is read, in checkpointTensors' order (the order below).
+  const fingerprinter = await WeightsFingerprinter.start(config);
   const totalBytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, d) => a * d, 1), 0);
   let loadedBytes = 0;
   const keep = <T extends tf.Tensor>(name: string, tensor: T): T => {
@@ -259,26 +262,25 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     options.onProgress?.({ loadedBytes, totalBytes, tensor: name });
     return tensor;
   };
-  const vector = async (name: string): Promise<tf.Tensor1D> => {
+  const readWhole = async (name: string): Promise<Float32Array> => {
     const values = (await located.get(name)!.read(name)) as Float32Array;
-    samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor1d(values)); // [D] norm or [out] bias
+    fingerprinter.tensor(name);
+    fingerprinter.add(values);
+    return values;
   };
-  const matrix = async (name: string, shape: [number, number]): Promise<tf.Tensor2D> => {
-    const values = (await located.get(name)!.read(name)) as Float32Array;
-    samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor2d(values, shape)); // [out, in]
-  };
+  // [D] norm or [out] bias
+  const vector = async (name: string): Promise<tf.Tensor1D> => keep(name, tf.tensor1d(await readWhole(name)));
+  const matrix = async (name: string, shape: [number, number]): Promise<tf.Tensor2D> =>
+    keep(name, tf.tensor2d(await readWhole(name), shape)); // [out, in]
   const rowSharded = async (name: string): Promise<tf.Tensor2D[]> => {
     const { vocabSize: V, hiddenSize: D } = config;
-    const sampler = new ValueSampler(V * D);
+    fingerprinter.tensor(name);
     const shards: tf.Tensor2D[] = [];
     for (const [start, end] of rowShards(name, V, D, maxBufferBytes)) {
       const values = (await located.get(name)!.readRows(name, start, end)) as Float32Array;
-      sampler.add(values);
+      fingerprinter.add(values);
       shards.push(keep(name, tf.tensor2d(values, [end - start, D]))); // [V_i, D]
     }
-    samples.set(name, sampler.samples);
     return shards;
   };
 
@@ -305,7 +307,7 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
       weights,
       tokenizerJson,
       tokenizerConfig,
-      fingerprint: fingerprintSamples(config, samples),
+      ...fingerprinter.digest(),
       name: source.name,
       warnings,
     };

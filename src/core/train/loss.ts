@@ -7,6 +7,8 @@
  * products and every intermediate gradient), which at batch 16 × 128 tokens and a 1k vocabulary
  * is 120 MiB; this op keeps one, the softmax, and its gradient is the closed form
  *   d logits[n] = (softmax[n] − onehot(target[n])) · mask[n] / count · dy.
+ * Over a 49k vocabulary these [N, V] passes are the step's largest cost after the matmuls, so
+ * the forward takes two of them (bench/PROFILE.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { releasing, reshape } from '../model/fusedOps';
@@ -16,20 +18,24 @@ import { IGNORE_INDEX } from './batch';
 
 export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
   const [B, T, V] = logits.shape;
+  const N = B * T;
   const op = tf.customGrad((z, save) => {
-    const flat = (z as tf.Tensor3D).reshape([B * T, V]); // [N, V]
-    const target = labels.reshape([B * T]); // [N]
+    const flat = (z as tf.Tensor3D).reshape([N, V]); // [N, V]
+    const target = labels.reshape([N]); // [N]
     const mask = target.notEqual(IGNORE_INDEX).toFloat(); // [N]
     const safeTarget = target.maximum(0).toInt(); // [N] (ignored rows point at 0)
     const weight = tf.div(mask, mask.sum().maximum(1)); // [N] mask / count
-    const lse = tf.logSumExp(flat, 1); // [N]
-    // The target's logit by index into the flat logits (no [N, V] one-hot in the forward).
-    const flatIndex = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), safeTarget); // [N] n·V + target
-    const picked = tf.gather(flat.reshape([B * T * V]), flatIndex); // [N]
+    // Two passes over [N, V], both single kernels on every backend: the softmax and the argmax.
+    // log Σ exp z is read off the softmax at the row's largest logit m, where p = e^0 / Σ e^(z−m)
+    // ≥ 1/V never underflows: lse = m − log p[m]. (logSumExp and then exp(z − lse) take six passes.)
+    const probs = tf.softmax(flat); // [N, V]
+    const rowStart = tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')); // [N] n·V
+    const top = tf.add(rowStart, tf.argMax(flat, 1)); // [N] flat index of the row's largest logit
+    const flatLogits = flat.reshape([N * V]);
+    const largest = tf.gather(flatLogits, top); // [N] m
+    const lse = tf.sub(largest, tf.log(tf.gather(probs.reshape([N * V]), top))); // [N]
+    const picked = tf.gather(flatLogits, tf.add(rowStart, safeTarget)); // [N] the target's logit
     const loss = tf.sum(tf.mul(tf.sub(lse, picked), weight)) as tf.Scalar;
-    const shifted = tf.sub(flat, lse.expandDims(1)); // [N, V]
-    const probs = tf.exp(shifted); // [N, V]
-    shifted.dispose();
     // Saved tensors outlive this tidy; everything else above is freed when it returns.
     (save as tf.GradSaveFunc)([probs, safeTarget, weight]);
     return {
@@ -92,14 +98,28 @@ export function crossEntropyShards(parts: tf.Tensor2D[], labels: tf.Tensor2D): t
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [l, tgt, w] = saved as tf.Tensor1D[];
         const zSaved = saved.slice(3) as tf.Tensor2D[];
-        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here.
+        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here,
+        // one [N, V_s] step at a time with the previous one freed, so a shard's gradient costs
+        // two [N, V_s] buffers at once: the logits, then each step's input and output.
         return releasing(dy, saved, () => {
-          const scale = tf.mul(w, dy).expandDims(1); // [N, 1]
-          const shifted = l.expandDims(1); // [N, 1]
+          const scale = tf.mul(w, dy); // [N]
+          const rows = tf.range(0, N, 1, 'int32'); // [N]
           return zSaved.map((z, s) => {
-            // tf.oneHot gives a zero row for an index outside [0, V_s): targets in other shards.
-            const oneHot = tf.oneHot(tf.sub(tgt, tf.scalar(offsets[s], 'int32')), widths[s]); // [N, V_s]
-            return tf.mul(tf.sub(tf.exp(tf.sub(z, shifted)), oneHot), scale) as tf.Tensor2D; // [N, V_s]
+            const local = tf.sub(tgt, tf.scalar(offsets[s], 'int32')); // [N]
+            const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
+            const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
+            const shifted = tf.sub(z, l.expandDims(1)); // [N, V_s]
+            z.dispose();
+            const probs = tf.exp(shifted); // [N, V_s]
+            shifted.dispose();
+            const scaled = tf.mul(probs, scale.expandDims(1)); // [N, V_s]  p · mask / count · dy
+            probs.dispose();
+            // Minus scale at each row's target when it lies in this shard (a sparse one-hot).
+            const at = tf.stack([rows, safe], 1); // [N, 2]
+            const update = tf.sub(tf.gatherND(scaled, at), tf.mul(scale, inShard)); // [N]
+            const grad = tf.tensorScatterUpdate(scaled, at, update) as tf.Tensor2D; // [N, V_s]
+            scaled.dispose();
+            return grad;
           });
         });
       },
