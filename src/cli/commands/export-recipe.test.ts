@@ -2,18 +2,23 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint } from '../../core/io/checkpoint';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../core/model/init';
 import { randomIds, tinyConfig } from '../../core/model/testing/tinyModels';
 import { Flags, parseArgs } from '../args';
+import { initNodeBackend } from '../backend';
 import { run } from './export-recipe';
 
 const exportRecipe = (argv: string[]) =>
   run({ flags: new Flags(parseArgs(argv, new Set()).flags), json: true, log: () => {} });
 
 describe('export-recipe', () => {
+  beforeAll(async () => {
+    await initNodeBackend(); // the command's own backend, before the test makes its model
+  });
+
   it('writes S²FT recipes only', async () => {
     await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--method', 'lora', '--out', 'o'])).rejects.toThrow(
       /S²FT recipes only; --method lora/,
