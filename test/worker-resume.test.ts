@@ -3,7 +3,8 @@
 // for every method. A run on a model from the user's files asks for the same files again.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MethodName, TrainEvent } from '../workers/api';
+import type { MethodName } from '../src/core/train/method';
+import type { TrainEvent } from '../workers/api';
 import { memoryCheckpointStore } from '../workers/checkpoints';
 import { asFiles, checkpointFiles, fixtureConfig, makeStudio, readyStudio, trainConfig } from './workerFixtures';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import { describeBackend, initNodeBackend } from '../../src/cli/backend';
-import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
+import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
 import { cpuMs, prepareOn, randomFeed, sync } from '../lib/compare';
 import { SMOLLM2_135M } from '../lib/configs';
@@ -31,17 +31,14 @@ function matmulRole(kernel: string, inputs: tf.NamedTensorInfoMap): string | nul
 
 await initNodeBackend();
 const { prepared, release } = await prepareOn('s2ft', config, 0, 8);
-const trainer = new Trainer(prepared, config, randomFeed(config.vocabSize, B, T, 0), {
-  steps: 10,
-  lr: 1e-4,
-  warmup: 0,
-  schedule: 'constant',
-  accumulation: 1,
-  gradClip: 1,
-  evalEvery: 0,
-  profileMemory: 'never',
-  optimizer: { ...ADAMW_DEFAULTS },
-});
+const trainer = new Trainer(
+  prepared,
+  config,
+  randomFeed(config.vocabSize, B, T, 0),
+  trainConfig({ steps: 10, lr: 1e-4, schedule: 'constant', batchSize: B }),
+  [],
+  { profileMemory: 'never' },
+);
 const step = async () => {
   await trainer.step();
   await sync(prepared.trainable[0]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataSummary, PreviewToken } from '../../workers/api';
 import { tinyConfig } from '../core/model/testing/tinyModels';
-import { modelDefaults, samplePrompts, selectConfig, trainConfig } from './requests';
+import { modelDefaults, samplePrompts, selectConfig } from './requests';
 import { DEFAULT_SETTINGS } from './settings';
 
 const tokens = (spec: [string, boolean][]): PreviewToken[] => spec.map(([text, target], id) => ({ id, text, target }));
@@ -42,11 +42,6 @@ describe('requests', () => {
       rank: 16,
     });
     expect(selectConfig(DEFAULT_SETTINGS).budget).toEqual({ kind: 'perLayer', heads: 1, channels: 32 });
-  });
-
-  it('keeps warm-up below the step count and alpha at twice the rank', () => {
-    const config = trainConfig({ ...DEFAULT_SETTINGS, steps: 5, warmup: 10, loraRank: 4 }, ['p'], 'run');
-    expect(config).toMatchObject({ steps: 5, warmup: 4, loraRank: 4, loraAlpha: 8, samplePrompts: ['p'], name: 'run' });
   });
 
   it('fills per-model defaults only where the person left the default', () => {

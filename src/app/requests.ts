@@ -1,8 +1,8 @@
 /**
- * Turns the settings record into the worker's request objects, and fills per-model defaults:
- * the only place the two vocabularies meet.
+ * The selection request from the settings record, per-model defaults and the sample prompts.
+ * (The training fields go to the worker as they are: both speak the core's TrainConfig.)
  */
-import type { DataSummary, SelectConfig, TrainConfig } from '../../workers/api';
+import type { DataSummary, SelectConfig } from '../../workers/api';
 import type { ModelConfig } from '../core/model/types';
 import { DEFAULT_SETTINGS, type StudioSettings } from './settings';
 
@@ -19,30 +19,6 @@ export function selectConfig(s: StudioSettings): SelectConfig {
     budget,
     modules: { oProj: s.oProj, downProj: s.downProj, vProj: s.vProj, upProj: s.upProj },
     seed: s.selectionSeed,
-  };
-}
-
-export function trainConfig(s: StudioSettings, samplePrompts: string[], name: string): TrainConfig {
-  return {
-    method: s.method,
-    lr: s.lr,
-    steps: s.steps,
-    batchSize: s.batchSize,
-    seqLen: s.seqLen,
-    optimizer: s.optimizer,
-    warmup: Math.min(s.warmup, s.steps - 1),
-    schedule: 'linear',
-    gradClip: s.gradClip,
-    weightDecay: s.weightDecay,
-    evalEvery: s.evalEvery,
-    sampleEvery: s.sampleEvery,
-    samplePrompts,
-    sampleTokens: s.sampleTokens,
-    loraRank: s.loraRank,
-    loraAlpha: 2 * s.loraRank,
-    seed: s.seed,
-    checkpointEvery: Math.max(1, Math.min(25, Math.floor(s.steps / 4))),
-    name,
   };
 }
 

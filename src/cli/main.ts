@@ -19,12 +19,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   generate: {
     summary: 'generate text with a model and optional adapters',
     usage:
-      'generate --model DIR [--adapter FILE]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
+      'generate --model DIR [--adapter PATH]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
     module: 'generate',
   },
   eval: {
     summary: 'mean next-token loss and perplexity on a dataset',
-    usage: 'eval --model DIR [--adapter FILE]... --data FILE [--seq-len T] [--json]',
+    usage: 'eval --model DIR [--adapter PATH]... --data FILE [--seq-len T] [--json]',
     module: 'eval',
   },
   train: {
@@ -35,8 +35,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   fuse: {
     summary: 'fuse adapters into the base weights and write a checkpoint',
-    usage: 'fuse --model DIR --adapter FILE [--adapter FILE ...] [--weights w1,w2,...] --out DIR',
+    usage: 'fuse --model DIR --adapter PATH [--adapter PATH ...] [--weights w1,w2,...] --out DIR',
     module: 'fuse',
+  },
+  'export-peft': {
+    summary: 'write the PEFT LoRA folder of a native S²FT adapter',
+    usage: 'export-peft --adapter FILE --out DIR [--json]',
+    module: 'export-peft',
   },
   'export-recipe': {
     summary: 'write a PyTorch/torchrun recipe of the same run',

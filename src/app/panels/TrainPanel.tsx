@@ -3,7 +3,9 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import type { TrainPhase } from '../../../workers/api';
 import { downloadRecipe, pauseTraining, resumeTraining, startTraining, stopTraining } from '../actions/train';
 import { forgettingRows, lossRows, stepRows } from '../chartData';
-import { NumberField, SelectField } from '../components/fields';
+import { METHOD_NAMES } from '../../core/train/method';
+import { OPTIMIZER_NAMES } from '../../core/train/optimizerSettings';
+import { labelled, NumberField, SelectField } from '../components/fields';
 import { MetricChart, type Series } from '../components/MetricChart';
 import { errorMessage } from '../errorMessage';
 import { formatDuration } from '../format';
@@ -11,11 +13,12 @@ import { useStudio, type LiveRun } from '../store';
 import { PanelIntro } from './PanelIntro';
 import { SmokeTest } from './SmokeTest';
 
-const METHODS = [
-  { value: 's2ft', label: 'S²FT (selected heads and channels)' },
-  { value: 'lora', label: 'LoRA' },
-  { value: 'full', label: 'Full fine-tuning' },
-] as const;
+const METHODS = labelled(METHOD_NAMES, {
+  s2ft: 'S²FT (selected heads and channels)',
+  lora: 'LoRA',
+  full: 'Full fine-tuning',
+});
+const OPTIMIZERS = labelled(OPTIMIZER_NAMES, { adamw: 'AdamW', sgd: 'SGD' });
 
 const ACTIVE: readonly TrainPhase[] = ['loading', 'compiling', 'training', 'paused'];
 
@@ -71,16 +74,13 @@ export function TrainPanel() {
           field="seqLen"
           label="Sequence length"
           disabled={running}
-          hint="Tokens per sequence; longer rows are cut."
+          hint="Tokens per sequence (0: chosen from the data); longer rows are cut."
         />
         <SelectField
           field="optimizer"
           label="Optimizer"
           disabled={running}
-          options={[
-            { value: 'adamw', label: 'AdamW' },
-            { value: 'sgd', label: 'SGD' },
-          ]}
+          options={OPTIMIZERS}
           hint="AdamW (the paper's choice) or plain SGD."
         />
         <NumberField

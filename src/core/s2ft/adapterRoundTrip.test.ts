@@ -13,7 +13,7 @@ import { forward } from '../model/llama';
 import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import type { Batch } from '../train/batch';
 import { nextTokenLabels } from '../train/loss';
-import { ADAMW_DEFAULTS } from '../train/optimizer';
+import { trainConfig } from '../train/config';
 import { prepareS2ft } from '../train/s2ft';
 import { Trainer } from '../train/trainer';
 import { adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo } from './adapter';
@@ -50,16 +50,7 @@ describe('S²FT adapter round trip', () => {
       method,
       config,
       { next: () => batch },
-      {
-        steps: 3,
-        lr: 2e-2,
-        warmup: 0,
-        schedule: 'constant',
-        optimizer: { ...ADAMW_DEFAULTS },
-        accumulation: 1,
-        gradClip: 0,
-        evalEvery: 0,
-      },
+      trainConfig({ steps: 3, lr: 2e-2, schedule: 'constant', gradClip: 0 }),
     );
     const { history } = await trainer.run();
     trainer.dispose();
@@ -68,7 +59,7 @@ describe('S²FT adapter round trip', () => {
     const ids = tf.tensor2d(rows, [B, T], 'int32');
     const trained = forward({ config, weights: method.weights }, ids, { linear: method.linear }); // [B, T, V]
     const plain = forward({ config, weights: trainedBase }, ids);
-    const fingerprint = await fingerprintModel(config, trainedBase);
+    const fingerprint = (await fingerprintModel(config, trainedBase)).fingerprint;
     const info: AdapterInfo = {
       baseModel: { name: 'tiny-llama', fingerprint },
       targetModules: ['o_proj', 'down_proj', 'v_proj', 'up_proj'],
@@ -81,7 +72,7 @@ describe('S²FT adapter round trip', () => {
     // A fresh load of the same base: new tensors, same values.
     const freshBase = initWeights(config, 5);
     const adapter = decodeS2ftAdapter(bytes, 'trained.safetensors');
-    const freshFingerprint = await fingerprintModel(config, freshBase);
+    const freshFingerprint = (await fingerprintModel(config, freshBase)).fingerprint;
     checkAdapterFitsModel(
       adapter,
       config,
@@ -117,7 +108,7 @@ describe('S²FT adapter round trip', () => {
 
     // A base with other weights (same shapes) is refused, naming both models.
     const otherBase = initWeights(config, 6);
-    const otherFingerprint = await fingerprintModel(config, otherBase);
+    const otherFingerprint = (await fingerprintModel(config, otherBase)).fingerprint;
     expect(otherFingerprint).not.toBe(fingerprint);
     let refusal: unknown;
     try {
