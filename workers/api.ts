@@ -145,6 +145,8 @@ export interface BuiltinDatasetEntry {
   bytes: number;
   rows?: number;
   description: string;
+  /** A held-out split (path under /datasets/) used as validation instead of a share of the rows. */
+  validation?: string;
 }
 
 export type DataSource =
@@ -193,6 +195,8 @@ export interface DataSummary {
   /** The first broken lines, each message starting "line N: ". */
   errors: { line: number; message: string }[];
   preview: PreviewRow[];
+  /** The first rows of a separate validation file (a built-in test split), when there is one. */
+  validationPreview?: PreviewRow[];
   /** .txt files are packed into windows; .jsonl rows are one example each. */
   packed: boolean;
 }
@@ -334,6 +338,12 @@ export interface EvalPoint {
   heldoutLoss: number | null;
   /** heldoutLoss − its value at step 0 (positive = forgetting). */
   forgetting: number | null;
+  /**
+   * Validation rows whose greedy answer is exactly right (src/core/train/exactMatch.ts), over the
+   * first MAX_EXACT_MATCH_ROWS of them; null for packed text or without a validation split.
+   * Absent in runs saved before it existed.
+   */
+  exactMatch?: { correct: number; total: number } | null;
 }
 
 export interface SampleGeneration {
