@@ -163,23 +163,26 @@ function SelectionDetails({ summary }: { summary: SelectionSummary }) {
         parameters, {formatPercent(p.s2ft, p.full)} of the model.
       </p>
       <div className="row">
-        <dl className="bars card" data-testid="trainable-params">
-          {bars.map(([name, n]) => (
-            <div key={name} className="bar-row">
-              <dt>{name}</dt>
-              <dd>
-                <span className="bar-track">
-                  <span
-                    className="bar"
-                    style={{ width: `${Math.max(0.5, (100 * Math.log10(1 + n)) / Math.log10(1 + p.full))}%` }}
-                  />
-                </span>
-                {formatCount(n)}
-              </dd>
-            </div>
-          ))}
+        <div>
+          <dl className="bars card" data-testid="trainable-params">
+            {bars.map(([name, n]) => (
+              <div key={name} className="bar-row">
+                <dt>{name}</dt>
+                <dd>
+                  <span className="bar-track">
+                    <span
+                      className="bar"
+                      style={{ width: `${Math.max(0.5, (100 * Math.log10(1 + n)) / Math.log10(1 + p.full))}%` }}
+                    />
+                  </span>
+                  {formatCount(n)}
+                </dd>
+              </div>
+            ))}
+          </dl>
+          {/* Outside the list: a <dl> holds only name/value groups. */}
           <p className="muted">Bars on a log scale.</p>
-        </dl>
+        </div>
         <button
           type="button"
           onClick={() => downloadBytes('selection.json', summary.selectionFile, 'application/json')}
