@@ -73,13 +73,57 @@ export const QWEN25_05B: RealShape = {
   },
 };
 
-export const REAL_SHAPES: readonly RealShape[] = [SMOLLM2_135M, QWEN25_05B];
+const GEMMA3_LAYER_TYPES = Array.from({ length: 18 }, (_, i) =>
+  (i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention',
+);
+
+export const GEMMA3_270M: RealShape = {
+  name: 'gemma-3-270m',
+  sharded: false,
+  config: {
+    _sliding_window_pattern: 6,
+    architectures: ['Gemma3ForCausalLM'],
+    attention_bias: false,
+    attention_dropout: 0.0,
+    attn_logit_softcapping: null,
+    final_logit_softcapping: null,
+    head_dim: 256,
+    hidden_activation: 'gelu_pytorch_tanh',
+    hidden_size: 640,
+    initializer_range: 0.02,
+    intermediate_size: 2048,
+    layer_types: GEMMA3_LAYER_TYPES,
+    max_position_embeddings: 32768,
+    model_type: 'gemma3_text',
+    num_attention_heads: 4,
+    num_hidden_layers: 18,
+    num_key_value_heads: 1,
+    pad_token_id: 0,
+    query_pre_attn_scalar: 256,
+    rms_norm_eps: 1e-6,
+    rope_local_base_freq: 10000.0,
+    rope_scaling: null,
+    rope_theta: 1000000.0,
+    sliding_window: 512,
+    torch_dtype: 'bfloat16',
+    use_bidirectional_attention: false,
+    use_cache: true,
+    vocab_size: 262144,
+    ...SYNTHETIC_SPECIAL_IDS,
+  },
+};
+
+export const REAL_SHAPES: readonly RealShape[] = [SMOLLM2_135M, QWEN25_05B, GEMMA3_270M];
 
 /** A real shape's width and vocabulary with fewer layers: what CPU-emulated WebGPU trains in CI time. */
 export function withLayers(shape: RealShape, layers: number): RealShape {
   return {
     name: `${shape.name}-${layers}layers`,
     sharded: shape.sharded,
-    config: { ...shape.config, num_hidden_layers: layers },
+    config: {
+      ...shape.config,
+      num_hidden_layers: layers,
+      ...(Array.isArray(shape.config.layer_types) ? { layer_types: shape.config.layer_types.slice(0, layers) } : {}),
+    },
   };
 }

@@ -6,7 +6,7 @@
  *
  * Values: linears and embedding uniform with the config's initializer_range as standard
  * deviation (HF initialises normal; the distribution does not matter for shape tests), biases
- * the same, norm weights 1.
+ * the same, norm weights the identity (1; 0 for Gemma, whose RMSNorm scales by 1 + w).
  */
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ function groupTensors(specs: TensorSpec[], sharded: boolean): TensorSpec[][] {
 }
 
 /** One safetensors file, streamed: header, then each tensor's BF16 bytes. */
-async function writeShard(path: string, specs: TensorSpec[], seed: number, std: number): Promise<void> {
+async function writeShard(path: string, specs: TensorSpec[], seed: number, std: number, norm: number): Promise<void> {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let offset = 0;
   for (const spec of specs) {
@@ -62,7 +62,7 @@ async function writeShard(path: string, specs: TensorSpec[], seed: number, std: 
       const chunk = new Float32Array(CHUNK);
       for (let done = 0, n = sizeOf(spec); done < n; done += CHUNK) {
         const part = chunk.subarray(0, Math.min(CHUNK, n - done));
-        for (let i = 0; i < part.length; i++) part[i] = isNorm ? 1 : (2 * random() - 1) * half;
+        for (let i = 0; i < part.length; i++) part[i] = isNorm ? norm : (2 * random() - 1) * half;
         await file.write(encodeBf16(part));
       }
     }
@@ -83,7 +83,8 @@ export async function writeRealShape(shape: RealShape, dir: string, seed = 0): P
     groups.length === 1
       ? ['model.safetensors']
       : groups.map((_, i) => `model-${pad(i + 1)}-of-${pad(groups.length)}.safetensors`);
-  for (let i = 0; i < groups.length; i++) await writeShard(join(dir, names[i]), groups[i], seed, std);
+  for (let i = 0; i < groups.length; i++)
+    await writeShard(join(dir, names[i]), groups[i], seed, std, config.modelType === 'gemma3_text' ? 0 : 1);
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   if (groups.length > 1) {
     const weightMap = Object.fromEntries(groups.flatMap((g, i) => g.map((s) => [s.name, names[i]])));
