@@ -24,7 +24,13 @@ import type { Selection } from '../src/core/s2ft/types';
 import type { TrainConfig } from '../src/core/train/config';
 import type { MethodName } from '../src/core/train/method';
 
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** How the wasm backend runs: SIMD, and its thread count (workers/wasmBackend.ts says why one). */
+export interface WasmFeatures {
+  simd: boolean;
+  threads: number;
+}
 
 /** A faster backend that was tried and not used, with the reason in plain words. */
 export interface BackendRefusal {
@@ -55,6 +61,8 @@ export interface BackendInfo {
   refused: BackendRefusal[];
   /** Present whenever the browser handed out a WebGPU adapter, even if tfjs then refused it. */
   adapter: GpuAdapterSummary | null;
+  /** Present when the backend is wasm. */
+  wasm?: WasmFeatures;
 }
 
 export interface SmokeTrainProgress {

@@ -90,7 +90,7 @@ export function exportRecipe(
   });
 }
 
-/** Runs an exported recipe's train.py for `steps` updates on one CPU thread: per-update CPU ms and losses. */
+/** Runs an exported recipe's train.py (CPU: no CUDA here) on one thread: per-update CPU ms and losses. */
 export function runRecipe(recipeDir: string, steps: number): { stepCpuMs: number[]; losses: number[] } {
   const metrics = path.join(recipeDir, 'metrics.json');
   execFileSync(PYTHON, ['train.py', '--steps', String(steps), '--metrics', metrics], {

@@ -18,6 +18,7 @@ import { referenceForward } from '../../core/model/testing/referenceLlama';
 import { tinyConfig, toRefWeights } from '../../core/model/testing/tinyModels';
 import type { LlamaWeights } from '../../core/model/types';
 import { handPairs, handPeftFiles } from '../../core/peft/testing/handPeft';
+import { parseSafetensors } from '../../core/io/safetensors';
 import { encodeS2ftAdapter, type S2ftAdapter } from '../../core/s2ft/adapter';
 import { exportPeftLora, peftZip } from '../../core/s2ft/peft';
 import { randomAdapter } from '../../core/s2ft/testing/randomAdapter';
@@ -49,26 +50,42 @@ function cli(...args: string[]) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
-/** Mean next-token cross-entropy in float64 of W + Σ w·ΔW (LoRA on q_proj, scaling 3/2; S²FT blocks). */
-function referenceLoss(loraWeight: number, nativeWeight: number): number {
+type RefWeights = ReturnType<typeof toRefWeights>;
+const FIELD = {
+  q_proj: 'q',
+  k_proj: 'k',
+  v_proj: 'v',
+  o_proj: 'o',
+  gate_proj: 'gate',
+  up_proj: 'up',
+  down_proj: 'down',
+} as const;
+
+/** W[layer][module] += scaling · B·A in float64 (A [r, in], B [out, r]). */
+function addLora(
+  ref: RefWeights,
+  layer: number,
+  module: keyof typeof FIELD,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  r: number,
+  scaling: number,
+): void {
+  const W = ref.layers[layer][FIELD[module]];
+  const inDim = A.length / r;
+  const out = B.length / r;
+  for (let o = 0; o < out; o++)
+    for (let i = 0; i < inDim; i++) {
+      let sum = 0;
+      for (let k = 0; k < r; k++) sum += B[o * r + k] * A[k * inDim + i];
+      W[o * inDim + i] += scaling * sum;
+    }
+}
+
+/** Mean next-token cross-entropy over `rows` in float64, after `edit` changes the reference weights. */
+function referenceLossWith(edit: (ref: RefWeights) => void): number {
   const ref = toRefWeights(weights);
-  for (const [l, p] of lora.entries()) {
-    const W = ref.layers[l].q;
-    for (let o = 0; o < 32; o++)
-      for (let i = 0; i < 32; i++)
-        W[o * 32 + i] += loraWeight * 1.5 * (p.B[o * 2] * p.A[i] + p.B[o * 2 + 1] * p.A[32 + i]);
-  }
-  const field = { o_proj: 'o', down_proj: 'down', v_proj: 'v', up_proj: 'up' } as const;
-  for (const b of native.blocks) {
-    const W = ref.layers[b.layer][field[b.module]];
-    const inDim = b.module === 'down_proj' ? config.intermediateSize : config.hiddenSize;
-    const [r, c] = b.shape;
-    for (let i = 0; i < r; i++)
-      for (let j = 0; j < c; j++) {
-        const at = b.axis === 'columns' ? i * inDim + b.indices[j] : b.indices[i] * inDim + j;
-        W[at] += nativeWeight * b.delta[i * c + j];
-      }
-  }
+  edit(ref);
   let sum = 0;
   let tokens = 0;
   const V = config.vocabSize;
@@ -82,6 +99,23 @@ function referenceLoss(loraWeight: number, nativeWeight: number): number {
     }
   }
   return sum / tokens;
+}
+
+/** The loss of W + Σ w·ΔW: the hand-made LoRA (q_proj, scaling 3/2) and the native S²FT blocks. */
+function referenceLoss(loraWeight: number, nativeWeight: number): number {
+  return referenceLossWith((ref) => {
+    lora.forEach((p, l) => addLora(ref, l, 'q_proj', p.A, p.B, 2, loraWeight * 1.5));
+    for (const b of native.blocks) {
+      const W = ref.layers[b.layer][FIELD[b.module]];
+      const inDim = b.module === 'down_proj' ? config.intermediateSize : config.hiddenSize;
+      const [r, c] = b.shape;
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) {
+          const at = b.axis === 'columns' ? i * inDim + b.indices[j] : b.indices[i] * inDim + j;
+          W[at] += nativeWeight * b.delta[i * c + j];
+        }
+    }
+  });
 }
 
 beforeAll(async () => {
@@ -157,6 +191,58 @@ describe('PEFT LoRA adapters in eval and fuse', () => {
     const want = referenceLoss(0.5, 2);
     console.log(`fused 0.5·LoRA + 2·S²FT: loss ${e.json().loss}, float64 ${want}`);
     expect(Math.abs((e.json().loss as number) - want)).toBeLessThan(1e-5);
+  });
+});
+
+describe('train --method lora', () => {
+  it('its folder loads in eval as W + (alpha / r)·B·A read straight from the written tensors', () => {
+    const out = path.join(dir, 'trained-lora');
+    const data = path.join(dir, 'data.jsonl');
+    const t = cli(
+      'train',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--method',
+      'lora',
+      '--lora-rank',
+      '2',
+      '--lora-alpha',
+      '3',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.5',
+      '--steps',
+      '2',
+      '--batch-size',
+      '2',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(t.code, t.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8')) as {
+      r: number;
+      lora_alpha: number;
+    };
+    const st = parseSafetensors(new Uint8Array(readFileSync(path.join(out, 'adapter_model.safetensors'))));
+    const want = referenceLossWith((ref) => {
+      for (const name of st.tensors.keys()) {
+        const m = /^base_model\.model\.model\.layers\.(\d+)\.\w+\.(\w+)\.lora_A\.weight$/.exec(name);
+        if (!m) continue;
+        const B = st.read(name.replace('lora_A', 'lora_B'));
+        addLora(ref, Number(m[1]), m[2] as keyof typeof FIELD, st.read(name), B, cfg.r, cfg.lora_alpha / cfg.r);
+      }
+    });
+    const e = cli('eval', '--model', model, '--adapter', out, '--data', data, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const got = e.json().loss as number;
+    console.log(`train --method lora output: eval loss ${got}, float64 ${want}, base ${referenceLossWith(() => {})}`);
+    expect(Math.abs(got - want)).toBeLessThan(1e-5);
+    expect(Math.abs(got - referenceLossWith(() => {}))).toBeGreaterThan(1e-4); // training moved it
+    expect(e.stderr).not.toMatch(/note:/); // it records this base's fingerprint
   });
 });
 
