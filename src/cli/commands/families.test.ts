@@ -86,7 +86,8 @@ describe.each([
   { family: 'qwen3', json: QWEN3_NEW_LAYOUT },
   { family: 'gemma3_text', json: GEMMA3_NEW_LAYOUT },
 ])('$family through the command line', ({ family, json }) => {
-  it('info, generate, eval and train work and agree with the float64 reference', async () => {
+  // Six CLI processes: minutes on the shared machine.
+  it('info, generate, eval and train work and agree with the float64 reference', { timeout: 600_000 }, async () => {
     const dir = path.join(tmp, family);
     const ref = await writeFamily(dir, json, null);
     const { parseConfig } = await import('../../core/model/config');
@@ -155,29 +156,35 @@ describe.each([
     expect(adapted.code, adapted.stderr).toBe(0);
   });
 
-  it('refuses an unknown config.json key and stops a looping chat template, exit 2 with one line each', async () => {
-    const dir = path.join(tmp, `${family}-hostile`);
-    const looping = { ...tinyTokenizerConfig(), chat_template: '{% for i in range(10**9) %}x{% endfor %}' };
-    await writeFamily(dir, json, looping);
-    const messages = path.join(tmp, 'chat.jsonl');
-    writeFileSync(
-      messages,
-      JSON.stringify({
-        messages: [
-          { role: 'user', content: 'hi' },
-          { role: 'assistant', content: 'yo' },
-        ],
-      }) + '\n',
-    );
-    const ev = cli('eval', '--model', dir, '--data', messages);
-    expect(ev.code).toBe(2);
-    expect(ev.stderr.trim().split('\n')).toHaveLength(1);
-    expect(ev.stderr).toMatch(/tokenizer_config\.json: chat_template was stopped after 0\.5 s/);
+  it(
+    'refuses an unknown config.json key and stops a looping chat template, exit 2 with one line each',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const dir = path.join(tmp, `${family}-hostile`);
+      const looping = { ...tinyTokenizerConfig(), chat_template: '{% for i in range(10**9) %}x{% endfor %}' };
+      await writeFamily(dir, json, looping);
+      const messages = path.join(tmp, 'chat.jsonl');
+      writeFileSync(
+        messages,
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'yo' },
+          ],
+        }) + '\n',
+      );
+      const ev = cli('eval', '--model', dir, '--data', messages);
+      expect(ev.code).toBe(2);
+      expect(ev.stderr.trim().split('\n')).toHaveLength(1);
+      expect(ev.stderr).toMatch(/tokenizer_config\.json: chat_template was stopped after 0\.5 s/);
 
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...json, logit_scale: 0.5 }));
-    const info = cli('info', '--model', dir);
-    expect(info.code).toBe(2);
-    expect(info.stderr.trim().split('\n')).toHaveLength(1);
-    expect(info.stderr).toMatch(/config\.json: logit_scale 0\.5 is not supported/);
-  });
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...json, logit_scale: 0.5 }));
+      const info = cli('info', '--model', dir);
+      expect(info.code).toBe(2);
+      expect(info.stderr.trim().split('\n')).toHaveLength(1);
+      expect(info.stderr).toMatch(/config\.json: logit_scale 0\.5 is not supported/);
+    },
+  );
 });

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareS2ft } from '../train/s2ft';
-import { crossEntropy } from '../train/loss';
+import { causalLmLoss, crossEntropy } from '../train/loss';
 import type { Selection } from '../s2ft/types';
 import { generate } from './generate';
 import { disposeWeights } from './init';
@@ -53,6 +53,17 @@ describe.each(FAMILY_CASES)('$name', ({ name, json }) => {
     const d = relDiff(logits, ref);
     console.log(`[${name}] logits max rel diff vs float64 reference = ${d.toExponential(2)} (tol ${TOL})`);
     expect(d).toBeLessThanOrEqual(TOL);
+    // Training's loss reads the logits in lm_head shards: the same soft-capped logits.
+    const [sharded, joined] = tf.tidy(() => {
+      const x = tf.tensor2d(ids, [2, 8], 'int32');
+      const labels = tf.tensor2d(
+        ids.map((r) => [...r.slice(1), r[0]]),
+        [2, 8],
+        'int32',
+      );
+      return [causalLmLoss(model, x, labels).dataSync()[0], crossEntropy(forward(model, x), labels).dataSync()[0]];
+    });
+    expect(Math.abs(sharded - joined)).toBeLessThan(1e-6);
 
     // Greedy with the KV cache (positions past the window, each new token one step) vs the reference's argmax.
     const prompt = ids[0].slice(0, 4);

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { gegluTanh, scaleBy, softcap } from './familyOps';
 import { groupedAttention, reshape, residualAdd, rmsNorm, swiglu, transpose } from './fusedOps';
 import { applyRope, ropeFormula, ropeInvFreq, ropeTables } from './rope';
 import { tinyConfig } from './testing/tinyModels';
@@ -118,6 +119,50 @@ describe('fused ops match plain autodiff', () => {
       [q, k, v],
     );
     expect(d).toBeLessThanOrEqual(TOL);
+    // gemma3_text: scores soft-capped to c·tanh(s / c) before the mask.
+    const c = 1.5;
+    const cappedPlain = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => {
+      const scores = tf.matMul(qq.reshape([B, Hkv, R, T, hd]), repeat(kk), false, true); // [B, Hkv, R, T, S]
+      const capped = tf.mul(tf.tanh(tf.div(tf.mul(scores, 0.3), c)), c);
+      return tf.matMul(tf.softmax(tf.add(capped, mask), -1), repeat(vv)).reshape([B, Hkv, R * T, hd]);
+    };
+    const dc = compare(
+      'groupedAttention soft-capped',
+      (qq, kk, vv) => groupedAttention(qq as tf.Tensor4D, kk as tf.Tensor4D, vv as tf.Tensor4D, mask, R, 0.3, c),
+      cappedPlain,
+      [q, k, v],
+    );
+    expect(dc).toBeLessThanOrEqual(TOL);
+  });
+
+  it('gegluTanh, softcap and scaleBy (qwen3 / gemma3_text ops)', () => {
+    const gate = tf.randomNormal([12, 20], 0, 2, 'float32', 3);
+    const up = tf.randomNormal([12, 20], 0, 1, 'float32', 4);
+    const geluTanh = (g: tf.Tensor) =>
+      tf.mul(
+        tf.mul(0.5, g),
+        tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(g, tf.mul(0.044715, tf.pow(g, 3)))))),
+      );
+    const d1 = compare(
+      'gegluTanh',
+      (g, u) => gegluTanh(g as tf.Tensor2D, u as tf.Tensor2D),
+      (g, u) => tf.mul(geluTanh(g), u),
+      [gate, up],
+    );
+    const x = tf.randomNormal([6, 10], 0, 4, 'float32', 5);
+    const d2 = compare(
+      'softcap',
+      (a) => softcap(a, 3),
+      (a) => tf.mul(tf.tanh(tf.div(a, 3)), 3),
+      [x],
+    );
+    const d3 = compare(
+      'scaleBy',
+      (a) => scaleBy(a, 25.3),
+      (a) => tf.mul(a, 25.3),
+      [x],
+    );
+    expect(Math.max(d1, d2, d3)).toBeLessThanOrEqual(TOL);
   });
 
   it('applyRope: the rotation and its transpose, with offset tables', () => {

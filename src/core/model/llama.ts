@@ -138,6 +138,17 @@ export function lmHeadShards(weights: LlamaWeights, h: tf.Tensor2D, linear: Line
   return shards.map((w) => linear(h, w, null, { layer, module: 'lm_head' })); // [N, V_s] each
 }
 
+/**
+ * The model's logits in the lm_head's row shards, soft-capped shard by shard where the family caps
+ * them (gemma3_text final_logit_softcapping; elementwise, so the same as capping the joined logits).
+ * h [N, D] → [N, V_s] each
+ */
+export function logitShards(model: LlamaModel, h: tf.Tensor2D, linear: LinearFn): tf.Tensor2D[] {
+  const parts = lmHeadShards(model.weights, h, linear, model.config.numLayers); // [N, V_s] each
+  const cap = model.config.finalLogitSoftcapping;
+  return cap === undefined ? parts : parts.map((p) => softcap(p, cap));
+}
+
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w, over the last axis (one fused op, see fusedOps.ts). */
 export { rmsNorm };
 

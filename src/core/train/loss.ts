@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { releasing, reshape } from '../model/fusedOps';
-import { defaultLinear, forwardHidden, lmHeadShards } from '../model/llama';
+import { defaultLinear, forwardHidden, logitShards } from '../model/llama';
 import type { LinearFn, LlamaModel } from '../model/types';
 import { IGNORE_INDEX } from './batch';
 
@@ -137,7 +137,7 @@ export function causalLmLoss(model: LlamaModel, ids: tf.Tensor2D, labels: tf.Ten
     const h = forwardHidden(model, ids, { linear }); // [B, T, D]
     const [B, T, D] = h.shape;
     const flat = reshape<tf.Rank.R2>(h, [B * T, D]); // [N, D]
-    const parts = lmHeadShards(model.weights, flat, linear ?? defaultLinear, model.config.numLayers); // [N, V_s] each
+    const parts = logitShards(model, flat, linear ?? defaultLinear); // [N, V_s] each
     return crossEntropyShards(parts, labels); // scalar
   });
 }
