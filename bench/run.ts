@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { NODE_BACKEND } from '../src/cli/backend';
+import { NODE_BACKEND } from '../src/cli/lib/backend';
 import type { ModelConfig } from '../src/core/model/types';
 import { useWasmBackend } from '../scripts/pretrain/wasmBackend';
 import { defaultModelConfig, WEIGHTS_DOMINATED } from './lib/configs';

@@ -1,4 +1,5 @@
 /** The results file of one benchmark run, and its Markdown report (pure; shared by Node and browser). */
+import type { Machine } from '../../src/core/claims';
 import type { ServingPoint, SwitchPoint } from './switching';
 import { barChart } from './svg';
 import {
@@ -13,16 +14,6 @@ import {
   type ShapeResult,
   type TargetCheck,
 } from './stats';
-
-export interface Machine {
-  os: string;
-  cpus: number;
-  cpuModel: string;
-  node: string | null;
-  browser: string | null;
-  backend: string;
-  date: string;
-}
 
 export interface BenchResults {
   name: string;

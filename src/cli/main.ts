@@ -2,7 +2,7 @@
  * `npm run cli -- <command> [flags]`: the studio's core from the command line.
  * User errors exit with status 2 and one line on stderr; anything else is a bug (status 1).
  */
-import { Flags, parseArgs } from './args';
+import { Flags, parseArgs } from './lib/args';
 import type { CommandRun } from './command';
 import { isUserError } from '../core/errors';
 

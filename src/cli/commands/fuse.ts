@@ -14,10 +14,10 @@ import { nodeDirectorySource, writeFilesToDirectory } from '../../core/io/nodeFi
 import type { LlamaWeights, ModelConfig } from '../../core/model/types';
 import { checkAdapterFitsModel, decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
 import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
-import { initNodeBackend } from '../backend';
-import { readUserBytes } from '../files';
+import { initNodeBackend } from '../lib/backend';
+import { readUserBytes } from '../lib/files';
 import type { CommandRun } from '../command';
-import { modelDirFlag } from '../modelArg';
+import { modelDirFlag } from '../lib/modelArg';
 
 /** Files of a checkpoint directory that are not weights and travel with them unchanged. */
 const COMPANION_FILES = [

@@ -1,7 +1,7 @@
 /**
  * `train`: fine-tune a checkpoint on a dataset with S²FT, LoRA or full fine-tuning and write what
  * was learned to --out:
- *   s2ft  the native S²FT adapter file (.safetensors, DESIGN.md "Adapter file (native)"), with the
+ *   s2ft  the native S²FT adapter file (.safetensors, ARCHITECTURE.md "File formats"), with the
  *         base model's name and fingerprint, the selection strategy and seed, and the training
  *         settings in its metadata
  *   lora  a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
@@ -14,8 +14,9 @@
  *   update; must divide the batch size)   --weight-decay 0   --grad-clip 1.0 (global norm, as the HF
  *   Trainer; 0 = off)   --warmup 0   --schedule linear|cosine|constant (linear)   --seed 0
  *   --eval-every 0 (N > 0 holds out --val-fraction 0.1 of the data and evaluates every N updates)
- *   --seq-len 0 (chosen from the data): .txt data is packed into windows of 128 tokens; .jsonl rows are one example each
- *   and the default is the longest row minus one (capped at 1024), so nothing is cut off.
+ *   --seq-len 0 (chosen from the data): .txt data is packed into windows of 128 tokens; .jsonl
+ *   rows are one example each and the default is the longest row minus one (capped at 1024), so
+ *   nothing is cut off.
  *   S²FT: --selection FILE, or --strategy random|weight|activation|product|gradient (random)
  *   [--pick large|small] [--allocation uniform|global] with --heads-per-layer N
  *   --channels-per-layer N, or --match-lora-rank R (default: match --lora-rank, 8).
@@ -38,12 +39,12 @@ import type { PreparedMethod } from '../../core/train/method';
 import type { StepMetrics } from '../../core/train/metrics';
 import { prepareS2ft } from '../../core/train/s2ft';
 import { Trainer } from '../../core/train/trainer';
-import type { Flags } from '../args';
-import { readUserText } from '../files';
+import type { Flags } from '../lib/args';
+import { readUserText } from '../lib/files';
 import type { CommandRun } from '../command';
-import { loadCliModel, type CliModel } from '../modelArg';
-import { calibrationBatches, chooseSelection } from '../selectionFlags';
-import { trainConfigFromFlags } from '../trainFlags';
+import { loadCliModel, type CliModel } from '../lib/modelArg';
+import { calibrationBatches, chooseSelection } from '../lib/selectionFlags';
+import { trainConfigFromFlags } from '../lib/trainFlags';
 import { writeModelDirectory } from './fuse';
 
 /** Every training flag, checked before anything is loaded. */
