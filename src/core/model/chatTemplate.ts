@@ -19,7 +19,7 @@ export function readChatTemplate(config: Record<string, unknown>): Template | nu
   if (raw === undefined || raw === null) return null;
   let source: unknown = raw;
   if (Array.isArray(raw)) {
-    const named = raw.find((t: unknown) => (t as { name?: unknown })?.name === 'default');
+    const named: unknown = (raw as unknown[]).find((t) => (t as { name?: unknown } | null)?.name === 'default');
     source = (named as { template?: unknown } | undefined)?.template;
   }
   if (typeof source !== 'string')
