@@ -4,7 +4,8 @@
  *
  *  1. python unit tests (recipe/tests): the partial-backprop Functions against autograd, and the
  *     recipe's LLaMA forward against the studio's logits on checkpoints the studio wrote
- *     (GQA + q/k/v biases + tied embeddings; llama3 RoPE scaling);
+ *     (GQA + q/k/v biases + tied embeddings; llama3 RoPE scaling), and its learning-rate schedules
+ *     (linear, cosine, constant, with and without warm-up) against the studio's;
  *  2. export-recipe → `torchrun --nproc_per_node 2` on CPU (gloo) for a few AdamW steps → the
  *     adapter decodes in the studio and fits the base model's fingerprint; its PEFT form equals
  *     the studio's PEFT export of the same adapter;
@@ -15,110 +16,25 @@
  * skipped and says why. The embedded default model (public/models/<name>/) is used for (2) when
  * it exists; otherwise a tiny checkpoint written by the studio.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Flags, parseArgs } from '../src/cli/lib/args';
 import { EMBEDDED_MODELS_DIR, resolveModelDir } from '../src/cli/lib/modelArg';
-import { loadCheckpoint, writeCheckpoint } from '../src/core/io/checkpoint';
-import { nodeDirectorySource, writeFilesToDirectory } from '../src/core/io/nodeFiles';
+import { loadCheckpoint } from '../src/core/io/checkpoint';
+import { nodeDirectorySource } from '../src/core/io/nodeFiles';
 import { parseSafetensors } from '../src/core/io/safetensors';
-import { initWeights, disposeWeights } from '../src/core/model/init';
+import { disposeWeights } from '../src/core/model/init';
 import { forward } from '../src/core/model/llama';
 import { randomIds, tinyConfig } from '../src/core/model/testing/tinyModels';
-import type { ModelConfig } from '../src/core/model/types';
 import { BatchStream } from '../src/core/train/batches';
-import { checkAdapterFitsModel, decodeS2ftAdapter, type S2ftAdapter } from '../src/core/s2ft/adapter';
+import { learningRate, type ScheduleKind } from '../src/core/train/schedule';
+import { checkAdapterFitsModel } from '../src/core/s2ft/adapter';
 import { exportPeftLora, PEFT_WEIGHTS_FILE } from '../src/core/s2ft/peft';
 import { writeSelectionFile } from '../src/core/s2ft/selectionFile';
 import type { Selection } from '../src/core/s2ft/types';
-
-/**
- * `torchrun --nproc_per_node 2` through the python that has torch, on a free port. `-r 1 -t 1` (redirect stdout
- * to a log and tee it back) works around Debian 12's torch 1.13 on Python 3.11, whose torchrun
- * fails with "'NoneType' object has no attribute 'get'" at the default `-r 0 -t 0`.
- */
-function torchrun2(): string[] {
-  // A free port per launch: torchrun's default 29500 collides with any other run on the machine.
-  const port = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})',
-    ],
-    { encoding: 'utf8' },
-  ).stdout.trim();
-  return ['-m', 'torch.distributed.run', '-r', '1', '-t', '1', '--master_port', port, '--nproc_per_node', '2'];
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** A python that imports torch: $PYTHON, python3 on PATH, or Debian's /usr/bin/python3. */
-function findPython(): string | null {
-  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-  return (
-    candidates.find(
-      (py) => spawnSync(py, ['-c', 'import torch, torch.distributed.run'], { stdio: 'ignore' }).status === 0,
-    ) ?? null
-  );
-}
-
-const python = findPython();
-if (!python) {
-  console.log(
-    'recipe tests SKIPPED: no python3 with torch found ($PYTHON, python3, /usr/bin/python3); ' +
-      "install Debian's python3-torch (apt-get install -y python3-torch) to run them",
-  );
-}
-
-function sh(cmd: string, args: string[], cwd = ROOT, env: Record<string, string> = {}): string {
-  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${out}`);
-  return out;
-}
-
-/** Runs a CLI command module in-process, as `npm run cli -- <command> ...` would. */
-async function cli(command: 'export-recipe' | 'train', argv: string[]): Promise<Record<string, unknown>> {
-  const mod = (await import(`../src/cli/commands/${command}.ts`)) as {
-    run: (ctx: unknown) => Promise<Record<string, unknown>>;
-  };
-  const flags = new Flags(parseArgs(argv, new Set(['json'])).flags);
-  return mod.run({ flags, json: true, log: () => {} });
-}
-
-/** Writes a random-weight checkpoint with the studio's writer; returns its directory. */
-async function studioCheckpoint(dir: string, config: ModelConfig, seed: number): Promise<string> {
-  const weights = initWeights(config, seed, { std: 0.1 });
-  await writeFilesToDirectory(dir, await writeCheckpoint(config, weights));
-  disposeWeights(weights);
-  return dir;
-}
-
-function writeRows(file: string, rows: number[][]): void {
-  writeFileSync(file, rows.map((r) => JSON.stringify({ input_ids: r })).join('\n') + '\n');
-}
-
-/** max |a − b| / max |b| over all blocks of two adapters with the same layout. */
-function relDiff(a: S2ftAdapter, b: S2ftAdapter): number {
-  expect(a.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`)).toEqual(
-    b.blocks.map((x) => `${x.layer}.${x.module}:${Array.from(x.indices)}`),
-  );
-  let diff = 0,
-    scale = 0;
-  a.blocks.forEach((blk, i) =>
-    blk.delta.forEach((v, j) => {
-      diff = Math.max(diff, Math.abs(v - b.blocks[i].delta[j]));
-      scale = Math.max(scale, Math.abs(b.blocks[i].delta[j]));
-    }),
-  );
-  expect(scale).toBeGreaterThan(0);
-  return diff / scale;
-}
+import { cli, python, readAdapter, relDiff, ROOT, sh, studioCheckpoint, torchrun2, writeRows } from './testing/harness';
 
 /** The studio's batches (packed and not, shuffled across epochs) for data.py to reproduce. */
 function batchCases(): unknown[] {
@@ -139,7 +55,21 @@ function batchCases(): unknown[] {
   });
 }
 
-const readAdapter = (file: string) => decodeS2ftAdapter(new Uint8Array(readFileSync(file)), file);
+/** The studio's learning rate of every update of a few runs, for train.py's learning_rate to reproduce. */
+function scheduleCases(): unknown[] {
+  const kinds: ScheduleKind[] = ['linear', 'cosine', 'constant'];
+  return kinds.flatMap((kind) =>
+    [
+      { peak: 3e-3, warmup: 0, total: 5 },
+      { peak: 0.5, warmup: 3, total: 10 },
+      { peak: 1e-4, warmup: 2, total: 2 },
+    ].map((s) => ({
+      ...s,
+      kind,
+      rates: Array.from({ length: s.total }, (_, step) => learningRate(step, { ...s, kind })),
+    })),
+  );
+}
 
 describe.skipIf(!python)('PyTorch scale-out recipe', () => {
   const py = python as string;
@@ -203,6 +133,7 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     }
     writeFileSync(path.join(fixture, 'forward.json'), JSON.stringify(forwardCases));
     writeFileSync(path.join(fixture, 'batches.json'), JSON.stringify(batchCases()));
+    writeFileSync(path.join(fixture, 'schedules.json'), JSON.stringify(scheduleCases()));
     const out = sh(py, ['-m', 'unittest', 'discover', '-v', '-s', 'recipe/tests'], ROOT, { RECIPE_FIXTURE: fixture });
     console.log(out);
     expect(out).toMatch(/OK/);
@@ -268,12 +199,9 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     ])
       expect(existsSync(path.join(out, f)), f).toBe(true);
 
-    const log = sh(
-      py,
-      [...torchrun2(), 'train.py', '--device', 'cpu', '--peft-out', 'peft', '--metrics', 'metrics.json'],
-      out,
-      { OMP_NUM_THREADS: '1' },
-    );
+    const log = sh(py, [...torchrun2(), 'train.py', '--peft-out', 'peft', '--metrics', 'metrics.json'], out, {
+      OMP_NUM_THREADS: '1',
+    });
     console.log(
       `${defaultDir ? `embedded default ${defaultDir}` : 'tiny studio checkpoint (no embedded default yet)'}:\n${log}`,
     );
@@ -327,8 +255,8 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     await cli('train', [...flags, '--out', studioOut]);
     const recipe = path.join(tmp, 'sgd-recipe');
     await cli('export-recipe', [...flags, '--out', recipe]);
-    sh(py, ['train.py', '--device', 'cpu', '--out', 'one.safetensors'], recipe);
-    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'], recipe, {
+    sh(py, ['train.py', '--out', 'one.safetensors'], recipe);
+    sh(py, [...torchrun2(), 'train.py', '--out', 'two.safetensors'], recipe, {
       OMP_NUM_THREADS: '1',
     });
 
@@ -384,8 +312,8 @@ describe.skipIf(!python)('PyTorch scale-out recipe', () => {
     await cli('train', [...flags, '--out', studioOut]);
     const recipe = path.join(tmp, 'multi-recipe');
     await cli('export-recipe', [...flags, '--out', recipe]);
-    sh(py, ['train.py', '--device', 'cpu', '--out', 'one.safetensors'], recipe);
-    sh(py, [...torchrun2(), 'train.py', '--device', 'cpu', '--out', 'two.safetensors'], recipe, {
+    sh(py, ['train.py', '--out', 'one.safetensors'], recipe);
+    sh(py, [...torchrun2(), 'train.py', '--out', 'two.safetensors'], recipe, {
       OMP_NUM_THREADS: '1',
     });
     const studio = readAdapter(studioOut);

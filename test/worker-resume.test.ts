@@ -96,7 +96,7 @@ describe('resumeTraining', () => {
 
     const second = await makeStudio({ store, seed: 99 });
     await expect(second.session.resumeTraining(saved.runId, () => undefined)).rejects.toThrow(
-      /trained on "my-model" \(fingerprint [0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/,
+      /trained on "my-model" \(fingerprint xxh64:[0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/,
     );
     await second.session.loadModel({ kind: 'files', files });
     const resumed = await second.session.resumeTraining(saved.runId, () => undefined);

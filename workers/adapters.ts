@@ -18,7 +18,7 @@ import {
 import { exportPeftLora, peftZip } from '../src/core/s2ft/peft';
 import { combineUpdates } from '../src/core/s2ft/fuse';
 import { ServingWeights } from '../src/core/s2ft/servingWeights';
-import type { AdapterBlock } from '../src/core/s2ft/types';
+import type { AdapterBlock, BlockModule } from '../src/core/s2ft/types';
 import { prepareLora, type LoraOptions } from '../src/core/train/lora';
 import type { AdapterSummary, ExportedFile } from './api';
 
@@ -49,6 +49,8 @@ export interface BaseModel {
   model: LlamaModel;
   name: string;
   fingerprint: string;
+  /** The old, sampled kind, for adapters written before every weight was fingerprinted. */
+  sampledFingerprint?: string;
 }
 
 /** What generation runs with: weights, an optional linear, and what to free afterwards. */
@@ -139,7 +141,9 @@ export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[],
   ).map(({ layer, module, axis, indices, update }): AdapterBlock => {
     const [rows, cols] = base.model.weights.layers[layer].linear[module].shape;
     const k = indices.length;
-    return { layer, module, axis, indices, delta: update, shape: axis === 'columns' ? [rows, k] : [k, cols] };
+    const shape: [number, number] = axis === 'columns' ? [rows, k] : [k, cols];
+    // Every part is an S²FT adapter's block, so the module is one S²FT trains.
+    return { layer, module: module as BlockModule, axis, indices, delta: update, shape };
   });
   const first = entries[0].adapter.info;
   const info: AdapterInfo = {
@@ -169,7 +173,7 @@ export async function exportAdapterFile(
       lora.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(entry.trainable[i], v.shape))));
       return {
         fileName: `${stem}-peft-lora.zip`,
-        bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel.name))),
+        bytes: toArrayBuffer(peftZip(await lora.exportPeft(entry.baseModel))),
       };
     } finally {
       lora.dispose();

@@ -25,7 +25,13 @@ import type { Selection } from '../src/core/s2ft/types';
 import type { TrainConfig } from '../src/core/train/config';
 import type { MethodName } from '../src/core/train/method';
 
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** How the wasm backend runs: SIMD, and its thread count (workers/wasmBackend.ts says why one). */
+export interface WasmFeatures {
+  simd: boolean;
+  threads: number;
+}
 
 /** A faster backend that was tried and not used, with the reason in plain words. */
 export interface BackendRefusal {
@@ -56,6 +62,8 @@ export interface BackendInfo {
   refused: BackendRefusal[];
   /** Present whenever the browser handed out a WebGPU adapter, even if tfjs then refused it. */
   adapter: GpuAdapterSummary | null;
+  /** Present when the backend is wasm. */
+  wasm?: WasmFeatures;
 }
 
 export interface SmokeTrainProgress {
@@ -146,6 +154,8 @@ export interface BuiltinDatasetEntry {
   bytes: number;
   rows?: number;
   description: string;
+  /** A held-out split (path under /datasets/) used as validation instead of a share of the rows. */
+  validation?: string;
 }
 
 export type DataSource =
@@ -194,6 +204,8 @@ export interface DataSummary {
   /** The first broken lines, each message starting "line N: ". */
   errors: { line: number; message: string }[];
   preview: PreviewRow[];
+  /** The first rows of a separate validation file (a built-in test split), when there is one. */
+  validationPreview?: PreviewRow[];
   /** .txt files are packed into windows; .jsonl rows are one example each. */
   packed: boolean;
 }
@@ -335,6 +347,12 @@ export interface EvalPoint {
   heldoutLoss: number | null;
   /** heldoutLoss − its value at step 0 (positive = forgetting). */
   forgetting: number | null;
+  /**
+   * Validation rows whose greedy answer is exactly right (src/core/train/exactMatch.ts), over the
+   * first MAX_EXACT_MATCH_ROWS of them; null for packed text or without a validation split.
+   * Absent in runs saved before it existed.
+   */
+  exactMatch?: { correct: number; total: number } | null;
 }
 
 export interface SampleGeneration {

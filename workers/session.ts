@@ -197,7 +197,7 @@ export class StudioSession implements SessionApi {
     if (!record)
       throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
     const { summary } = record;
-    if (!this.loaded || this.loaded.fingerprint !== summary.modelFingerprint) {
+    if (!this.loaded || !isModel(this.loaded, summary.modelFingerprint)) {
       if (summary.modelSource.kind === 'files') {
         const loaded = this.loaded
           ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded`
@@ -219,7 +219,7 @@ export class StudioSession implements SessionApi {
       );
       this.releaseModelState();
       this.loaded = loaded;
-      if (this.loaded?.fingerprint !== summary.modelFingerprint) {
+      if (!isModel(this.loaded, summary.modelFingerprint)) {
         throw new UserError(
           'wrong-model',
           `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`,
@@ -478,7 +478,12 @@ export class StudioSession implements SessionApi {
 
   private baseModel(): BaseModel | null {
     return this.loaded
-      ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint }
+      ? {
+          model: this.loaded.model,
+          name: this.loaded.name,
+          fingerprint: this.loaded.fingerprint,
+          sampledFingerprint: this.loaded.sampledFingerprint,
+        }
       : null;
   }
 
@@ -524,4 +529,9 @@ export class StudioSession implements SessionApi {
       return null;
     }
   }
+}
+
+/** A run saved before every weight was fingerprinted records the old, sampled kind. */
+function isModel(loaded: LoadedModel, fingerprint: string): boolean {
+  return fingerprint === loaded.fingerprint || fingerprint === loaded.sampledFingerprint;
 }

@@ -12,6 +12,7 @@ import type { Selection } from '../src/core/s2ft/types';
 import type { Batch } from '../src/core/train/batch';
 import { BatchStream, makeBatches, type BatchOptions } from '../src/core/train/batches';
 import type { TokenizedExample } from '../src/core/train/data';
+import { exactMatch } from '../src/core/train/exactMatch';
 import { prepareMethod, type AnyPreparedMethod } from '../src/core/train/methods';
 import type { StepMetrics } from '../src/core/train/metrics';
 import { checkpointInterval, loraAlpha } from '../src/core/train/config';
@@ -32,6 +33,8 @@ import { deviceMemory } from './deviceMemory';
 
 /** Evaluation and the forgetting meter use at most this many batches (they run every evalEvery steps). */
 export const MAX_EVAL_BATCHES = 8;
+/** Exact match scores at most this many validation rows (one forward pass of rows). */
+export const MAX_EXACT_MATCH_ROWS = 64;
 
 export interface RunInputs {
   runId: string;
@@ -145,11 +148,23 @@ export class TrainingRun {
         const evalLoss = validation.length > 0 ? (await t.evaluate(validation)).loss : null;
         const heldoutLoss = heldout.length > 0 ? (await t.evaluate(heldout)).loss : null;
         if (step === 0) baseline = heldoutLoss;
+        const rows = this.inputs.data.validation.slice(0, MAX_EXACT_MATCH_ROWS);
+        const exact =
+          !this.inputs.data.packed && rows.length > 0
+            ? await exactMatch({ config: model.config, weights: prepared.weights }, rows, {
+                linear: prepared.linear,
+                eosTokenId: this.inputs.data.eosTokenId,
+                // The validation loss's shape: its GPU kernels are compiled already.
+                batchSize: config.batchSize,
+                seqLen: config.seqLen,
+              })
+            : null;
         const point: EvalPoint = {
           step,
           evalLoss,
           heldoutLoss,
           forgetting: heldoutLoss !== null && baseline !== null ? heldoutLoss - baseline : null,
+          exactMatch: exact !== null && exact.total > 0 ? exact : null,
         };
         history.evals.push(point);
         onEvent({ kind: 'eval', runId, point });

@@ -41,7 +41,7 @@ import { prepareMethod } from '../../src/core/train/methods';
 import type { PreparedS2ft } from '../../src/core/train/s2ft';
 import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
-import { useWasmBackend } from '../../scripts/pretrain/wasmBackend';
+import { initNodeBackend } from '../../src/cli/lib/backend';
 import { blockMarkers, replaceMarkedBlock } from '../readme';
 import {
   claimsMarkdown,
@@ -139,7 +139,7 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const backend = await useWasmBackend();
+  const backend = await initNodeBackend();
   const dir = resolveModelDir('default');
   const loaded = await loadCheckpoint(await nodeDirectorySource(dir));
   if (!loaded.tokenizerJson) throw new Error(`${dir} has no tokenizer`);

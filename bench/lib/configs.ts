@@ -25,6 +25,20 @@ export const WEIGHTS_DOMINATED: ModelConfig = {
   eosTokenIds: [0],
 };
 
+/** SmolLM2-135M's shape (its config.json): 30 layers, hidden 576, GQA 9/3 heads, vocab 49 152, tied. */
+export const SMOLLM2_135M: ModelConfig = {
+  ...WEIGHTS_DOMINATED,
+  vocabSize: 49152,
+  hiddenSize: 576,
+  intermediateSize: 1536,
+  numLayers: 30,
+  numHeads: 9,
+  numKvHeads: 3,
+  headDim: 64,
+  ropeTheta: 100000,
+  maxPositionEmbeddings: 8192,
+};
+
 /** The embedded default model's config (public/models/<name>/config.json), else the pretraining recipe's shape. */
 export function defaultModelConfig(): { config: ModelConfig; source: string } {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'public', 'models');

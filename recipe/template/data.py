@@ -180,19 +180,17 @@ def make_units(examples, seq_len, pack, eos_token_id):
 class BatchStream:
     """An endless sequence of rows across epochs, in the studio's seeded order."""
 
-    def __init__(self, examples, seq_len, seed, pack, eos_token_id, shuffle=True):
+    def __init__(self, examples, seq_len, seed, pack, eos_token_id):
         self.units = make_units(examples, seq_len, pack, eos_token_id)
         self.seq_len = seq_len
         self.seed = seed
-        self.shuffle = shuffle
         self.pad_id = eos_token_id if eos_token_id is not None else 0
         self.epoch = 0
         self.index = 0
         self.order = self.epoch_order(0)
 
     def epoch_order(self, epoch):
-        n = len(self.units)
-        return permutation(n, mix_seed(self.seed, epoch)) if self.shuffle else list(range(n))
+        return permutation(len(self.units), mix_seed(self.seed, epoch))
 
     def next_rows(self, count):
         """(input_ids, labels) as lists of `count` rows of T ints each."""

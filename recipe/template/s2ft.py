@@ -1,4 +1,4 @@
-"""S2FT (Structured Sparse Fine-Tuning, NeurIPS 2024) on a frozen LlamaForCausalLM.
+"""S2FT (Structured Sparse Fine-Tuning, NeurIPS 2024) on a frozen causal LM of model.py (any of its families).
 
 Selected attention heads train their o_proj input COLUMNS, selected FFN channels their down_proj
 input columns (optionally: selected kv heads their v_proj output ROWS, channels their up_proj rows).

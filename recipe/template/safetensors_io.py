@@ -39,14 +39,12 @@ def read_header(path):
     return header, metadata, 8 + n
 
 
-def load_file(path, names=None):
-    """{name: tensor} for every tensor (or only `names`), plus the metadata dict."""
+def load_file(path):
+    """{name: tensor} for every tensor, plus the metadata dict."""
     header, metadata, start = read_header(path)
     out = {}
     with open(path, "rb") as f:
         for name, info in header.items():
-            if names is not None and name not in names:
-                continue
             if info["dtype"] not in DTYPES:
                 raise SafetensorsError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
             begin, end = info["data_offsets"]

@@ -1,9 +1,11 @@
 """Train the studio's S2FT run on PyTorch: one process, torchrun on many GPUs, or many machines.
 
-    python train.py                                    # one GPU (or the CPU)
-    torchrun --nproc_per_node N train.py               # N processes on one machine
-    torchrun --nnodes M --node_rank R --nproc_per_node N \
-             --master_addr HOST --master_port 29500 train.py
+    python3 train.py                                          # one GPU (or the CPU)
+    torchrun -r 1 -t 1 --nproc_per_node N train.py            # N processes on one machine
+    torchrun -r 1 -t 1 --nnodes M --node_rank R --nproc_per_node N \
+        --rdzv_backend c10d --rdzv_endpoint HOST0:PORT --rdzv_id ID train.py   # on each of M machines
+
+(README.md: the exact commands, tested as written.)
 
 Settings come from run.json and selection.json (written by the studio's export-recipe); flags
 override a few of them. One update takes `batch_size` rows from the studio's seeded data order and
@@ -17,6 +19,7 @@ import contextlib
 import json
 import math
 import os
+import socket
 import sys
 import time
 
@@ -37,20 +40,16 @@ class RunError(ValueError):
     """Settings that cannot run; the message says which and why."""
 
 
-def parse_args(argv=None):
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--run", default=os.path.join(HERE, "run.json"), help="run settings (default: run.json next to this file)")
     p.add_argument("--model", help="HF checkpoint directory (default: run.json model.path)")
-    p.add_argument("--data", help="dataset .jsonl/.txt (default: run.json data.path)")
     p.add_argument("--out", help="adapter file to write (default: run.json out)")
     p.add_argument("--peft-out", help="also write the PEFT LoRA form into this directory")
     p.add_argument("--steps", type=int, help="override the number of updates")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
                    help="dtype of the frozen base weights and activations (deltas stay float32)")
-    p.add_argument("--fsdp", action="store_true", help="shard the frozen model over the GPUs (torch >= 2.1, CUDA)")
     p.add_argument("--metrics", help="write the per-update losses as JSON here (rank 0)")
-    return p.parse_args(argv)
+    return p.parse_args()
 
 
 def resolve(path, base):
@@ -79,9 +78,10 @@ def make_optimizer(params, settings, lr):
     raise RunError(f"run.json: training.optimizer.kind {settings['kind']!r} is not adamw or sgd")
 
 
-def setup_distributed(device_flag):
-    """(rank, world size, device). torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; plain python is rank 0 of 1."""
-    use_cuda = torch.cuda.is_available() if device_flag == "auto" else device_flag == "cuda"
+def setup_distributed():
+    """(rank, world size, device). torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; plain python is rank 0 of 1.
+    A GPU when there is one (CUDA_VISIBLE_DEVICES= hides them), else the CPU."""
+    use_cuda = torch.cuda.is_available()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
@@ -92,51 +92,35 @@ def setup_distributed(device_flag):
     return int(os.environ.get("RANK", "0")), world, device
 
 
-def check_fsdp(device):
-    major, minor = (int(v) for v in torch.__version__.split(".")[:2])
-    if device.type != "cuda" or (major, minor) < (2, 1):
-        raise RunError(f"--fsdp needs CUDA and torch >= 2.1 (this is torch {torch.__version__} on {device.type}); use DDP")
-
-
-def wrap(model, world, device, fsdp):
+def wrap(model, world, device):
+    """DDP over all processes: every process holds the whole frozen model; only the deltas' gradients are
+    all-reduced (README: why data parallel is the engine for S2FT)."""
     if world == 1:
         return model
-    if not fsdp:
-        return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    from model import DecoderLayer
-    from torch.distributed.fsdp import FullyShardedDataParallel
-    from torch.distributed.fsdp.wrap import ModuleWrapPolicy
-    # Each decoder layer is one FSDP unit of frozen weights; the root holds embedding, head and the
-    # trainable deltas (mixed requires_grad needs use_orig_params).
-    return FullyShardedDataParallel(model, auto_wrap_policy=ModuleWrapPolicy({DecoderLayer}),
-                                    use_orig_params=True, device_id=device)
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    run_dir = os.path.dirname(os.path.abspath(args.run))
-    with open(args.run) as f:
+def main():
+    args = parse_args()
+    with open(os.path.join(HERE, "run.json")) as f:
         run = json.load(f)
     training = run["training"]
     steps = args.steps or training["steps"]
-    rank, world, device = setup_distributed(args.device)
-    if args.fsdp:
-        check_fsdp(device)
-    fsdp = args.fsdp and world > 1
+    rank, world, device = setup_distributed()
     log = print if rank == 0 else (lambda *a, **k: None)
     torch.manual_seed(training["seed"])
 
-    model_dir = args.model or resolve(run["model"]["path"], run_dir)
+    model_dir = args.model or resolve(run["model"]["path"], HERE)
     model = load_model(model_dir, dtype=getattr(torch, args.dtype)).to(device)
     config = model.config
-    selection = read_selection(resolve(run["selection"]["path"], run_dir), config)
+    selection = read_selection(resolve(run["selection"]["path"], HERE), config)
     lm = S2ftLM(model, selection)
     trainable = [p for p in lm.parameters() if p.requires_grad]
 
     data = run["data"]
     tokenizer_path = os.path.join(model_dir, "tokenizer.json")
     tokenizer = Tokenizer(tokenizer_path, data["eos_token_id"]) if data.get("needs_tokenizer") else None
-    examples = load_examples(args.data or resolve(data["path"], run_dir), config.vocab_size, tokenizer)
+    examples = load_examples(resolve(data["path"], HERE), config.vocab_size, tokenizer)
     seq_len = training["seq_len"]
     stream = BatchStream(examples, seq_len, training["seed"], data["pack"], data["eos_token_id"])
 
@@ -144,15 +128,15 @@ def main(argv=None):
     if B % (world * accum) != 0:
         raise RunError(f"run.json: batch_size {B} must be a multiple of processes x grad_accum = {world} x {accum}")
     micro = B // (world * accum)
-    ddp = wrap(lm, world, device, fsdp)
+    ddp = wrap(lm, world, device)
     optimizer = make_optimizer(trainable, training["optimizer"], training["lr"])
     params = sum(p.numel() for p in trainable)
-    log(f"s2ft: {params:,} trainable parameters; {len(stream.units)} units of <= {seq_len} tokens; "
+    log(f"s2ft: {model_dir} ({config.model_type}, {args.dtype}, {device.type}): {params:,} trainable parameters; {len(stream.units)} units of <= {seq_len} tokens; "
         f"{steps} updates of {B} rows on {world} process(es), {micro} rows x {accum} micro-batches each")
 
-    losses = []
+    losses, step_cpu = [], []
     for step in range(steps):
-        start = time.time()
+        start, cpu_start = time.time(), time.process_time()
         ids, labels = stream.next_rows(B)                                     # every rank draws the same rows
         ids = torch.tensor(ids, device=device)                                # [B, T]
         labels = torch.tensor(labels, device=device)                          # [B, T]
@@ -165,14 +149,14 @@ def main(argv=None):
             token_sum = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[rows].reshape(-1),
                                         ignore_index=IGNORE_INDEX, reduction="sum")
             last = i == accum - 1
-            sync = ddp.no_sync() if world > 1 and not last and not fsdp else contextlib.nullcontext()
+            sync = ddp.no_sync() if world > 1 and not last else contextlib.nullcontext()
             with sync:
                 (token_sum * (world / count)).backward()                      # DDP divides by world
             local_sum += token_sum.detach()
         if world > 1:
             dist.all_reduce(local_sum)
         loss = float(local_sum) / count
-        grad_norm = float(clip(ddp, trainable, training["grad_clip"], fsdp))
+        grad_norm = float(clip(trainable, training["grad_clip"]))
         if not (math.isfinite(loss) and math.isfinite(grad_norm)):
             raise FloatingPointError(f"update {step + 1}: loss {loss} / gradient norm {grad_norm} is not finite; "
                                      "lower the learning rate")
@@ -182,39 +166,31 @@ def main(argv=None):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(loss)
+        step_cpu.append(time.process_time() - cpu_start)                      # this process's CPU time
         tokens = B * seq_len / max(time.time() - start, 1e-9)
         log(f"step {step + 1}: loss {loss:.4f}  lr {lr:.2e}  grad norm {grad_norm:.3f}  {tokens:.0f} tok/s")
 
-    blocks = full_blocks(ddp, lm) if fsdp else lm.s2ft.blocks()
+    blocks = lm.s2ft.blocks()
     if rank == 0:
-        out = args.out or resolve(run["out"], run_dir)
+        out = args.out or resolve(run["out"], HERE)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         record = dict(training, steps=steps, processes=world, engine="pytorch")
         write_s2ft_adapter(out, blocks, config, run["model"], run["selection"]["info"], record)
-        log(f"wrote S2FT adapter {out}")
+        log(f"wrote S2FT adapter {out} on {socket.gethostname()}")
         if args.peft_out:
             write_peft_lora(args.peft_out, blocks, config, run["model"]["name"])
             log(f"wrote PEFT LoRA adapter {args.peft_out}")
         if args.metrics:
             with open(args.metrics, "w") as f:
-                json.dump({"losses": losses, "processes": world}, f)
+                json.dump({"losses": losses, "step_cpu_seconds": step_cpu, "processes": world}, f)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
 
 
-def clip(ddp, trainable, max_norm, fsdp):
+def clip(trainable, max_norm):
     """Global gradient norm, clipped to max_norm when > 0 (torch's rule, as the studio's trainer)."""
-    if fsdp:
-        return ddp.clip_grad_norm_(max_norm if max_norm > 0 else float("inf"))
     return torch.nn.utils.clip_grad_norm_(trainable, max_norm if max_norm > 0 else float("inf"))
-
-
-def full_blocks(fsdp_model, lm):
-    """The deltas gathered from their shards (FSDP)."""
-    from torch.distributed.fsdp import FullyShardedDataParallel
-    with FullyShardedDataParallel.summon_full_params(fsdp_model, writeback=False):
-        return lm.s2ft.blocks()
 
 
 if __name__ == "__main__":

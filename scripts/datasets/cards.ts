@@ -19,6 +19,8 @@ export interface DatasetIndexEntry {
   rows?: number; // .jsonl only
   description: string;
   card: string; // README.md of the dataset
+  /** A held-out split the studio uses as this file's validation set instead of a random share of its rows. */
+  validation?: string;
 }
 
 export function datasetCard(facts: CardFacts, files: DatasetIndexEntry[]): string {

@@ -8,6 +8,7 @@ import { trainBpe } from '../bpe/train';
 import { isHeldOutChapter, joinChapters, splitMobyDick } from '../corpus/mobyDick';
 import { buildDatasets, DEFAULT_SEED, type BuiltDatasets } from './build';
 import { generateTasks, key, taskWords, toJsonl, type TaskRow } from './instructionTask';
+import { generateNumberWords, NUMBER_WORDS, TEST_THINGS, TRAIN_THINGS } from './numberWords';
 
 const SHIPPED = join(import.meta.dirname, '../../public/datasets');
 const small = { train: 40, test: 10, shifted: 10 };
@@ -31,6 +32,31 @@ function answer(row: TaskRow): string {
       throw new Error(`unknown task ${row.task}`);
   }
 }
+
+describe('number words', () => {
+  const { train, test } = generateNumberWords(DEFAULT_SEED);
+  /** "seven harpoons =" → 7, read back without the generator's tables. */
+  const count = (prompt: string) =>
+    ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'].indexOf(prompt.split(' ')[0]) + 1;
+  const thing = (prompt: string) => prompt.split(' ')[1].replace(/s$/, '');
+
+  it('answer every prompt with its number in digits, "one" with a singular thing', () => {
+    for (const r of [...train, ...test]) {
+      expect(r.completion, r.prompt).toBe(` ${count(r.prompt)}`);
+      expect(r.prompt.endsWith('s =')).toBe(count(r.prompt) !== 1);
+    }
+  });
+
+  it('train on every pair once and test on things never trained on, every number equally often', () => {
+    expect(new Set(train.map((r) => r.prompt)).size).toBe(NUMBER_WORDS.length * TRAIN_THINGS.length);
+    const trained = new Set(train.map((r) => thing(r.prompt)));
+    expect(test.every((r) => !trained.has(thing(r.prompt)))).toBe(true);
+    expect(new Set(test.map((r) => thing(r.prompt))).size).toBe(TEST_THINGS.length);
+    const perNumber = new Map<number, number>();
+    for (const r of test) perNumber.set(count(r.prompt), (perNumber.get(count(r.prompt)) ?? 0) + 1);
+    expect([...perNumber.values()]).toEqual(NUMBER_WORDS.map(() => (3 * TEST_THINGS.length) / NUMBER_WORDS.length));
+  });
+});
 
 describe('toy instruction tasks', () => {
   const words = taskWords(joinChapters(splitMobyDick().train));

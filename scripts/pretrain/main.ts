@@ -11,7 +11,7 @@ import { renderModelCard } from './card';
 import { pretrain } from './pretrain';
 import { FULL_RECIPE, QUICK_RECIPE } from './recipe';
 import { readReport } from './report';
-import { useWasmBackend } from './wasmBackend';
+import { initNodeBackend } from '../../src/cli/lib/backend';
 
 const USAGE =
   'usage: npm run pretrain -- [--quick] [--out DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--card-only]';
@@ -46,7 +46,7 @@ if (values['card-only']) {
   writeFileSync(join(out, 'README.md'), renderModelCard(readReport(out)));
   console.log(`wrote ${join(out, 'README.md')}`);
 } else {
-  if (values.backend === 'wasm') await useWasmBackend();
+  if (values.backend === 'wasm') await initNodeBackend();
   else if (values.backend === 'cpu') await tf.setBackend('cpu');
   else {
     console.error(`--backend must be wasm or cpu, got "${values.backend}"\n${USAGE}`);

@@ -26,6 +26,22 @@ describe('requests', () => {
     expect(samplePrompts(data(false, [row, row, other]))).toEqual(['Add 2+2:', 'Name it']);
   });
 
+  it('takes held-out prompts from a separate validation file when there is one', () => {
+    const train = tokens([
+      ['seen', false],
+      [' 1', true],
+    ]);
+    const held = (word: string) =>
+      tokens([
+        [word, false],
+        [' =', false],
+        [' 2', true],
+      ]);
+    const summary = data(false, [train]);
+    summary.validationPreview = data(false, [held('a'), held('b'), held('c'), held('d')]).preview;
+    expect(samplePrompts(summary)).toEqual(['a =', 'b =', 'c =']);
+  });
+
   it('takes the opening tokens of packed text', () => {
     const row = tokens(Array.from({ length: 20 }, (_, i) => [`w${i} `, true] as [string, boolean]));
     expect(samplePrompts(data(true, [row]))).toEqual([Array.from({ length: 12 }, (_, i) => `w${i} `).join('')]);
@@ -45,11 +61,11 @@ describe('requests', () => {
   });
 
   it('fills per-model defaults only where the person left the default', () => {
-    const config = tinyConfig({ numHeads: 16, intermediateSize: 512, maxPositionEmbeddings: 32 });
-    expect(modelDefaults(config, DEFAULT_SETTINGS)).toEqual({ headsPerLayer: 2, channelsPerLayer: 32, seqLen: 32 });
+    const config = tinyConfig({ numHeads: 16, intermediateSize: 512, maxPositionEmbeddings: 8 });
+    expect(modelDefaults(config, DEFAULT_SETTINGS)).toEqual({ headsPerLayer: 2, channelsPerLayer: 32, seqLen: 8 });
     expect(modelDefaults(config, { ...DEFAULT_SETTINGS, headsPerLayer: 3 })).toEqual({
       channelsPerLayer: 32,
-      seqLen: 32,
+      seqLen: 8,
     });
   });
 });

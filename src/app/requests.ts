@@ -43,11 +43,13 @@ const SPECIAL_TOKEN = /^<\|?[^<>\s]+\|?>$/;
 
 /**
  * Prompts for the sample generations: the prompt part (tokens that do not count in the loss) of
- * the first preview rows, or the opening tokens of a plain-text file.
+ * the first rows of the separate validation file when there is one (prompts the run never trains
+ * on), else of the training file, or the opening tokens of a plain-text file.
  */
-export function samplePrompts(data: DataSummary, count = 2): string[] {
+export function samplePrompts(data: DataSummary, count = 3): string[] {
   const prompts: string[] = [];
-  for (const row of data.preview) {
+  const rows = data.validationPreview?.length ? data.validationPreview : data.preview;
+  for (const row of rows) {
     // Special tokens such as <s> are the tokenizer's to add; as prompt text they would be doubled.
     const tokens = row.tokens.filter((t, i) => !(i === 0 && SPECIAL_TOKEN.test(t.text)));
     const firstTarget = tokens.findIndex((t) => t.target);

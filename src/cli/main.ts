@@ -5,6 +5,7 @@
 import { Flags, parseArgs } from './lib/args';
 import type { CommandRun } from './command';
 import { isUserError } from '../core/errors';
+import { describeBackend, initNodeBackend } from './lib/backend';
 
 interface CommandSpec {
   summary: string;
@@ -18,12 +19,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   generate: {
     summary: 'generate text with a model and optional adapters',
     usage:
-      'generate --model DIR [--adapter FILE]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
+      'generate --model DIR [--adapter PATH]... (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]',
     module: 'generate',
   },
   eval: {
     summary: 'mean next-token loss and perplexity on a dataset',
-    usage: 'eval --model DIR [--adapter FILE]... --data FILE [--seq-len T] [--json]',
+    usage: 'eval --model DIR [--adapter PATH]... --data FILE [--seq-len T] [--json]',
     module: 'eval',
   },
   train: {
@@ -34,8 +35,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   fuse: {
     summary: 'fuse adapters into the base weights and write a checkpoint',
-    usage: 'fuse --model DIR --adapter FILE [--adapter FILE ...] [--weights w1,w2,...] --out DIR',
+    usage: 'fuse --model DIR --adapter PATH [--adapter PATH ...] [--weights w1,w2,...] --out DIR',
     module: 'fuse',
+  },
+  'export-peft': {
+    summary: 'write the PEFT LoRA folder of a native S²FT adapter',
+    usage: 'export-peft --adapter FILE --out DIR [--json]',
+    module: 'export-peft',
   },
   'export-recipe': {
     summary: 'write a PyTorch/torchrun recipe of the same run',
@@ -45,7 +51,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   bench: { summary: 'benchmarks (see bench/)', usage: 'bench', module: 'bench' },
 };
 
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'quick']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'quick', 'verbose']);
 
 function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -56,7 +62,7 @@ function helpText(): string {
     'Commands:',
     ...lines,
     '',
-    "Run `npm run cli -- <command> --help` for a command's flags.",
+    "Run `npm run cli -- <command> --help` for a command's flags. --verbose prints the tfjs backend on stderr.",
   ].join('\n');
 }
 
@@ -94,6 +100,10 @@ async function main(argv: string[]): Promise<number> {
   if (!run) {
     console.error(`error: "${parsed.command}" is not built yet in this version of the studio.`);
     return 2;
+  }
+  if (flags.boolean('verbose')) {
+    await initNodeBackend();
+    console.error(`backend: tfjs ${await describeBackend()}`);
   }
   const json = flags.boolean('json');
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);

@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, toHfConfig } from '../../src/core/model/config';
 import { tinyConfig } from '../../src/core/model/testing/tinyModels';
-import type { ModelConfig } from '../../src/core/model/types';
+import { INERT_CONFIG_KEYS } from '../../src/core/model/configKeys';
+import { FAMILIES } from '../../src/core/model/family';
+import type { ModelConfig, ModelType } from '../../src/core/model/types';
+import { UserError } from '../../src/core/errors';
 import { Tally, hostileValue, jsonOp, mutateJson, preview, runOne, serialize } from './harness';
 
 const FIELDS = [
@@ -33,13 +36,23 @@ const FIELDS = [
   'use_sliding_window',
   'quantization_config',
   'partial_rotary_factor',
+  'layer_types',
+  'rope_parameters',
+  'query_pre_attn_scalar',
+  'sliding_window_pattern',
+  'rope_local_base_freq',
+  'attn_logit_softcapping',
+  'final_logit_softcapping',
+  'hidden_activation',
+  'use_bidirectional_attention',
+  'attention_dropout',
   '__proto__',
   'constructor',
 ];
 
 const validConfig = fc
   .record({
-    modelType: fc.constantFrom('llama' as const, 'mistral' as const, 'qwen2' as const),
+    modelType: fc.constantFrom(...(Object.keys(FAMILIES) as ModelType[])),
     llama3: fc.boolean(),
     tie: fc.boolean(),
   })
@@ -48,6 +61,15 @@ const validConfig = fc
       modelType,
       tieWordEmbeddings: tie,
       attentionBias: modelType === 'qwen2',
+      ...(modelType === 'gemma3_text'
+        ? {
+            layerTypes: ['sliding_attention', 'full_attention'],
+            slidingWindow: 4,
+            localRopeTheta: 100,
+            queryPreAttnScalar: 6,
+            attnLogitSoftcapping: 50,
+          }
+        : {}),
       ropeScaling: llama3
         ? { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 }
         : null,
@@ -95,7 +117,10 @@ function checkParsed(c: ModelConfig): void {
   expect(c.numHeads % c.numKvHeads).toBe(0);
   expect(Number.isFinite(c.rmsNormEps) && c.rmsNormEps > 0).toBe(true);
   expect(Number.isFinite(c.ropeTheta) && c.ropeTheta > 0).toBe(true);
-  expect(['llama', 'mistral', 'qwen2']).toContain(c.modelType);
+  expect(Object.keys(FAMILIES)).toContain(c.modelType);
+  if (c.layerTypes) expect(c.layerTypes).toHaveLength(c.numLayers);
+  for (const v of [c.slidingWindow, c.localRopeTheta, c.queryPreAttnScalar, c.attnLogitSoftcapping])
+    if (v !== undefined) expect(Number.isFinite(v) && v > 0).toBe(true);
   for (const id of c.eosTokenIds) expect(Number.isSafeInteger(id) && id >= 0).toBe(true);
 }
 
@@ -124,5 +149,35 @@ describe('config.json parser under malformed input', () => {
     expect(tally.count('accepted')).toBeGreaterThan(100);
     expect(tally.count('refused:bad-file')).toBeGreaterThan(500);
     expect(tally.count('refused:unsupported')).toBeGreaterThan(100);
+  });
+});
+
+describe('no silent field', () => {
+  it('refuses any key the parser neither reads nor lists as inert, naming it and its value', () => {
+    const known = new Set([...FIELDS, ...INERT_CONFIG_KEYS]);
+    let refused = 0;
+    fc.assert(
+      fc.property(
+        validConfig,
+        fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !known.has(k) && k !== '__proto__'),
+        fc.oneof(fc.integer(), fc.boolean(), fc.string({ maxLength: 8 })),
+        (text, key, value) => {
+          const json = { ...(JSON.parse(text) as Record<string, unknown>), [key]: value };
+          let error: unknown;
+          try {
+            parseConfig(json);
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(UserError);
+          expect((error as UserError).message).toBe(
+            `config.json: ${key} ${JSON.stringify(value)} is not supported: the studio does not know how it changes the model's computation`,
+          );
+          refused++;
+        },
+      ),
+      { numRuns: 300, seed: 14 },
+    );
+    console.log(`unknown keys refused: ${refused}/300`);
   });
 });

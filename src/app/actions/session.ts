@@ -46,6 +46,8 @@ export async function openSession(): Promise<void> {
   const { modelSource, dataSource, settings } = useStudio.getState();
   if (!(await loadModel(modelSource ?? builtinSource(defaultModel())))) return;
   // Model, data and a first selection ready: "Start training" works the moment the page is up.
-  if (await (dataSource ? loadData(dataSource) : loadBuiltinData(settings.dataset))) await runSelection();
+  // A built-in reloads by name (settings.dataset follows it), which brings its validation split along.
+  const reload = dataSource?.kind === 'file' ? loadData(dataSource) : loadBuiltinData(settings.dataset);
+  if (await reload) await runSelection();
   await findInterruptedRuns();
 }

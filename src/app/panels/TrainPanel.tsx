@@ -10,8 +10,8 @@ import { MetricChart, type Series } from '../components/MetricChart';
 import { errorMessage } from '../errorMessage';
 import { formatDuration } from '../format';
 import { useStudio, type LiveRun } from '../store';
+import { BeforeAfter } from './BeforeAfter';
 import { PanelIntro } from './PanelIntro';
-import { SmokeTest } from './SmokeTest';
 
 const METHODS = labelled(METHOD_NAMES, {
   s2ft: 'S²FT (selected heads and channels)',
@@ -136,9 +136,7 @@ export function TrainPanel() {
           <RunControls live={live} />
           <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
         </div>
-        {!canStart && !running && (
-          <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>
-        )}
+        {!canStart && !running && <StartBlocker />}
       </form>
       {scaleOutMessage && (
         <p
@@ -150,8 +148,32 @@ export function TrainPanel() {
         </p>
       )}
       {live && <LiveView live={live} />}
-      <SmokeTest />
     </>
+  );
+}
+
+const BLOCKERS = {
+  model: { what: 'a model', action: 'Open Model' },
+  data: { what: 'training data', action: 'Open Data' },
+  selection: { what: 'selected units for S²FT', action: 'Select units' },
+} as const;
+
+/** Why "Start training" is disabled, with the step that enables it. */
+function StartBlocker() {
+  // A string from the selector, so the store hands back the same value while nothing changes.
+  const panel = useStudio((s) =>
+    s.model.status !== 'ready' ? 'model' : s.data.status !== 'ready' ? 'data' : 'selection',
+  );
+  const busy = useStudio((s) => s.model.status === 'busy' || s.data.status === 'busy' || s.selection.status === 'busy');
+  const setActivePanel = useStudio((s) => s.setActivePanel);
+  const { what, action } = BLOCKERS[panel];
+  return (
+    <p className="muted" data-testid="start-blocker">
+      {busy ? `Preparing ${what}…` : `Start needs ${what}.`}{' '}
+      <button type="button" onClick={() => setActivePanel(panel)}>
+        {action}
+      </button>
+    </p>
   );
 }
 
@@ -273,6 +295,7 @@ function LiveView({ live }: { live: LiveRun }) {
           {live.error.message}
         </p>
       )}
+      <BeforeAfter live={drawn} />
       <div className="charts">
         <MetricChart testId="chart-loss" title="Loss" data={losses} allowLog series={LOSS_SERIES} />
         <MetricChart testId="chart-lr" title="Learning rate" data={rows} series={LR_SERIES} />

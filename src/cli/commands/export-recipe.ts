@@ -93,6 +93,12 @@ export const run: CommandRun = async ({ flags, log }) => {
       pack: shouldPack(dataset),
       eosTokenId: dataset.eosTokenId,
     };
+    // The studio's batching refuses data no update could learn from (every target beyond --seq-len): here,
+    // with its message, rather than after the folder has been copied to the training machine.
+    new BatchStream(
+      { examples: data.examples, eosTokenId: data.eosTokenId },
+      { batchSize: options.config.batchSize, seqLen, seed: options.config.seed, pack: data.pack, shuffle: true },
+    );
   }
   const calibration = (): Batch[] => {
     if (data.kind !== 'tokens') {
@@ -128,7 +134,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   const encoder = new TextEncoder();
   await writeFilesToDirectory(options.out, new Map([...files].map(([name, text]) => [name, encoder.encode(text)])));
   log(`wrote the PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
-  log(`  cd ${options.out} && torchrun --nproc_per_node N train.py     # writes ${ADAPTER_FILE}`);
+  log(`  cd ${options.out} && python3 train.py     # writes ${ADAPTER_FILE}; its README.md: many GPUs and machines`);
   return {
     out: options.out,
     files: [...files.keys()],

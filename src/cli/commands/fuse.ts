@@ -1,9 +1,9 @@
 /**
- * `fuse --model DIR --adapter FILE [--adapter FILE ...] [--weights w1,w2,...] --out DIR`:
- * adds Σ_k w_k · ΔW_k of native S²FT adapters into the base weights (paper §6, adapter fusion)
+ * `fuse --model DIR --adapter PATH [--adapter PATH ...] [--weights w1,w2,...] --out DIR`:
+ * adds Σ_k w_k · ΔW_k of native S²FT and PEFT LoRA adapters into the base weights (paper §6, adapter fusion)
  * and writes a complete HF checkpoint directory: config.json, model.safetensors (F32) and the
  * base directory's tokenizer files, copied as they are. Weights default to 1 each. Every adapter
- * must have been trained on this base model (its fingerprint is checked).
+ * must fit this base model (its fingerprint is checked where it records one).
  */
 import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,12 +12,10 @@ import { UserError } from '../../core/errors';
 import { loadCheckpoint, writeCheckpoint } from '../../core/io/checkpoint';
 import { nodeDirectorySource, writeFilesToDirectory } from '../../core/io/nodeFiles';
 import type { LlamaWeights, ModelConfig } from '../../core/model/types';
-import { checkAdapterFitsModel, decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
 import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
 import { initNodeBackend } from '../lib/backend';
-import { readUserBytes } from '../lib/files';
 import type { CommandRun } from '../command';
-import { modelDirFlag } from '../lib/modelArg';
+import { modelDirFlag, readAdapters } from '../lib/modelArg';
 
 /** Files of a checkpoint directory that are not weights and travel with them unchanged. */
 const COMPANION_FILES = [
@@ -60,14 +58,8 @@ export const run: CommandRun = async ({ flags, log }) => {
 
   const loaded = await loadCheckpoint(await nodeDirectorySource(dir));
   for (const w of loaded.warnings) log(`warning: ${loaded.name}: ${w}`);
-  const base = { name: loaded.name, fingerprint: loaded.fingerprint };
-  const adapters = await Promise.all(
-    adapterFiles.map(async (file, i) => {
-      const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
-      checkAdapterFitsModel(adapter, loaded.config, base, file);
-      return { adapter, weight: weights[i] };
-    }),
-  );
+  const { adapters, notes } = await readAdapters(adapterFiles, weights, loaded);
+  for (const note of notes) log(`note: ${note}`);
   const fused = fuseAdapters(loaded.weights, adapters);
   await writeModelDirectory(out, { dir, config: loaded.config }, fused);
   releaseReplacedWeights(loaded.weights, fused);

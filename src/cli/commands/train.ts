@@ -1,7 +1,7 @@
 /**
  * `train`: fine-tune a checkpoint on a dataset with S²FT, LoRA or full fine-tuning and write what
  * was learned to --out:
- *   s2ft  the native S²FT adapter file (.safetensors, ARCHITECTURE.md "File formats"), with the
+ *   s2ft  the native S²FT adapter file (.safetensors, DESIGN.md "Adapter file (native)"), with the
  *         base model's name and fingerprint, the selection strategy and seed, and the training
  *         settings in its metadata
  *   lora  a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
@@ -14,9 +14,8 @@
  *   update; must divide the batch size)   --weight-decay 0   --grad-clip 1.0 (global norm, as the HF
  *   Trainer; 0 = off)   --warmup 0   --schedule linear|cosine|constant (linear)   --seed 0
  *   --eval-every 0 (N > 0 holds out --val-fraction 0.1 of the data and evaluates every N updates)
- *   --seq-len 0 (chosen from the data): .txt data is packed into windows of 128 tokens; .jsonl
- *   rows are one example each and the default is the longest row minus one (capped at 1024), so
- *   nothing is cut off.
+ *   --seq-len 0 (chosen from the data): .txt data is packed into windows of 128 tokens; .jsonl rows are one example
+ *   each and the default is the longest row minus one (capped at 1024), so nothing is cut off.
  *   S²FT: --selection FILE, or --strategy random|weight|activation|product|gradient (random)
  *   [--pick large|small] [--allocation uniform|global] with --heads-per-layer N
  *   --channels-per-layer N, or --match-lora-rank R (default: match --lora-rank, 8).
@@ -189,7 +188,7 @@ async function prepareFromFlags(
       prepared,
       output: 'peft-lora',
       write: async (out) => {
-        const files = await prepared.exportPeft(base.name);
+        const files = await prepared.exportPeft(base);
         await mkdir(out, { recursive: true });
         for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(out, name), bytes);
       },

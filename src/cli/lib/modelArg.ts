@@ -10,9 +10,9 @@ import { TOKENIZER_FILE, loadCheckpoint, type LoadedCheckpoint } from '../../cor
 import { nodeDirectorySource } from '../../core/io/nodeFiles';
 import { loadTokenizer, type TextTokenizer } from '../../core/model/tokenizer';
 import type { LlamaModel } from '../../core/model/types';
-import { checkAdapterFitsModel, decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
-import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
-import { readUserBytes } from './files';
+import { adapterBlocks } from '../../core/peft/anyAdapter';
+import { fuseAdapters, releaseReplacedWeights, type WeightedAdapter } from '../../core/s2ft/fuse';
+import { readAdapterArg } from './adapterArg';
 import type { Flags } from './args';
 import { initNodeBackend } from './backend';
 
@@ -45,8 +45,10 @@ export interface CliModel extends LoadedCheckpoint {
   model: LlamaModel;
   /** null when the directory has no tokenizer.json (token-id work only). */
   tokenizer: TextTokenizer | null;
-  /** The native S²FT adapters fused into `model` (by `--adapter`). */
+  /** The adapters fused into `model` (by `--adapter`). */
   adapters: string[];
+  /** One-line notes about the adapters (old fingerprint kind, ...), printed by printLoadWarnings. */
+  adapterNotes: string[];
 }
 
 /**
@@ -63,23 +65,45 @@ export async function loadCliModel(flags: Flags): Promise<CliModel> {
   const tokenizer = loaded.tokenizerJson
     ? loadTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, `${loaded.name}/${TOKENIZER_FILE}`)
     : null;
+  const weighted = await readAdapters(adapterFiles, Array<number>(adapterFiles.length).fill(1), loaded);
   let weights = loaded.weights;
-  if (adapterFiles.length > 0) {
-    const base = { name: loaded.name, fingerprint: loaded.fingerprint };
-    const adapters = await Promise.all(
-      adapterFiles.map(async (file) => {
-        const adapter = decodeS2ftAdapter(await readUserBytes(file, 'adapter file', MAX_ADAPTER_BYTES), file);
-        checkAdapterFitsModel(adapter, loaded.config, base, file);
-        return { adapter, weight: 1 };
-      }),
-    );
-    const fused = fuseAdapters(weights, adapters);
+  if (weighted.adapters.length > 0) {
+    const fused = fuseAdapters(weights, weighted.adapters);
     releaseReplacedWeights(weights, fused);
     weights = fused;
   }
-  return { ...loaded, weights, dir, model: { config: loaded.config, weights }, tokenizer, adapters: adapterFiles };
+  return {
+    ...loaded,
+    weights,
+    dir,
+    model: { config: loaded.config, weights },
+    tokenizer,
+    adapters: adapterFiles,
+    adapterNotes: weighted.notes,
+  };
 }
 
-export function printLoadWarnings(loaded: Pick<LoadedCheckpoint, 'name' | 'warnings'>): void {
+/**
+ * `--adapter` paths (native S²FT or PEFT LoRA, see adapterArg.ts) with their fusion weights,
+ * each checked against the loaded model.
+ */
+export async function readAdapters(
+  files: string[],
+  weights: number[],
+  loaded: Pick<LoadedCheckpoint, 'config' | 'name' | 'fingerprint' | 'sampledFingerprint'>,
+): Promise<{ adapters: WeightedAdapter[]; notes: string[] }> {
+  const base = { name: loaded.name, fingerprint: loaded.fingerprint, sampledFingerprint: loaded.sampledFingerprint };
+  const notes: string[] = [];
+  const adapters: WeightedAdapter[] = [];
+  for (const [i, file] of files.entries()) {
+    const update = adapterBlocks(await readAdapterArg(file), loaded.config, base);
+    notes.push(...update.notes);
+    adapters.push({ adapter: update, weight: weights[i] });
+  }
+  return { adapters, notes };
+}
+
+export function printLoadWarnings(loaded: Pick<CliModel, 'name' | 'warnings' | 'adapterNotes'>): void {
   for (const w of loaded.warnings) console.error(`warning: ${loaded.name}: ${w}`);
+  for (const note of loaded.adapterNotes) console.error(`note: ${note}`);
 }

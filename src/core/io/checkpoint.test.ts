@@ -108,8 +108,10 @@ describe('writeCheckpoint → loadCheckpoint', () => {
     expect(diff).toBe(0);
     expect(loaded.config).toEqual(llama);
     expect(loaded.name).toBe('tiny');
-    expect(loaded.fingerprint).toMatch(/^[0-9a-f]{16}$/);
-    expect(loaded.fingerprint).toBe(await fingerprintModel(llama, base));
+    expect(loaded.fingerprint).toMatch(/^xxh64:[0-9a-f]{16}$/);
+    const fromMemory = await fingerprintModel(llama, base);
+    expect(loaded.fingerprint).toBe(fromMemory.fingerprint);
+    expect(loaded.sampledFingerprint).toBe(fromMemory.sampledFingerprint);
     expect(loaded.tokenizerJson).toBeNull();
     expect(loaded.warnings).toEqual([
       expect.stringMatching(/^no tokenizer\.json: the model loads for token-id work only/),
@@ -158,7 +160,7 @@ describe('writeCheckpoint → loadCheckpoint', () => {
     const loaded = await loadCheckpoint(memorySource('f16', await writeCheckpoint(llama, base, { dtype: 'F16' })));
     const want = Array.from(base.layers[0].linear.o_proj.dataSync(), (v) => f16BitsToF32(f32ToF16Bits(v)));
     expect(Array.from(loaded.weights.layers[0].linear.o_proj.dataSync())).toEqual(want);
-    expect(loaded.fingerprint).not.toBe(await fingerprintModel(llama, base));
+    expect(loaded.fingerprint).not.toBe((await fingerprintModel(llama, base)).fingerprint);
     disposeWeights(loaded.weights);
   });
 
@@ -173,7 +175,7 @@ describe('writeCheckpoint → loadCheckpoint', () => {
     const joined = tf.concat(loaded.weights.embedTokens); // [V, D]
     expect(joined.shape).toEqual([50, 16]);
     expect(tf.max(tf.abs(tf.sub(whole, joined))).dataSync()[0]).toBe(0);
-    expect(loaded.fingerprint).toBe(await fingerprintModel(llama, base));
+    expect(loaded.fingerprint).toBe((await fingerprintModel(llama, base)).fingerprint);
     tf.dispose([whole, joined]);
     disposeWeights(loaded.weights);
   });

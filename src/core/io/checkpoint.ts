@@ -16,6 +16,7 @@ import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { biasedModules, estimateMemoryBytes, parseConfig, toHfConfig } from '../model/config';
 import { linearShape } from '../model/init';
+import { extraNorms } from '../model/family';
 import {
   MODULE_NAMES,
   linearWeightName,
@@ -32,11 +33,12 @@ import {
   inputLayernormName,
   namedWeights,
   postAttentionLayernormName,
+  extraNormName,
   rowShards,
   type TensorSpec,
 } from './checkpointLayout';
 import { fileByteSource, missingFile, type FileSource } from './fileSource';
-import { ValueSampler, fingerprintSamples, sampleValues } from './fingerprint';
+import { WeightsFingerprinter } from './fingerprint';
 import { openSafetensors, writeSafetensors, type SafetensorsReader, type TensorEntry } from './safetensors';
 
 export const CONFIG_FILE = 'config.json';
@@ -45,9 +47,14 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 /**
- * A default that fits every WebGPU adapter's maxStorageBufferBindingSize (128 MiB minimum is 2^27; most allow 2^28+).
+ * WebGPU's default limits, which every adapter grants: maxStorageBufferBindingSize 128 MiB (2^27)
+ * and maxBufferSize 256 MiB. A tensor is bound whole, so the smaller one bounds each tensor.
  */
-export const DEFAULT_MAX_BUFFER_BYTES = 256 * 2 ** 20;
+export const WEBGPU_DEFAULT_LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+export const DEFAULT_MAX_BUFFER_BYTES = Math.min(
+  WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize,
+  WEBGPU_DEFAULT_LIMITS.maxBufferSize,
+);
 
 export interface LoadProgress {
   loadedBytes: number; // float32 bytes of the tensors made so far
@@ -68,8 +75,10 @@ export interface LoadedCheckpoint {
   weights: LlamaWeights;
   tokenizerJson: object | null;
   tokenizerConfig: object | null;
-  /** fingerprint.ts: identifies the base weights for adapters. */
+  /** fingerprint.ts: identifies the base weights for adapters (every weight hashed). */
   fingerprint: string;
+  /** The old kind (sampledFingerprint.ts), for adapters written before every weight was hashed. */
+  sampledFingerprint: string;
   name: string;
   /** Things a user should know that do not stop the load (no tokenizer, ignored tensors). */
   warnings: string[];
@@ -243,7 +252,8 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     );
 
   const made: tf.Tensor[] = [];
-  const samples = new Map<string, Float32Array>();
+  // Every value is hashed as it is read, in checkpointTensors' order (the order below).
+  const fingerprinter = await WeightsFingerprinter.start(config);
   const totalBytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, d) => a * d, 1), 0);
   let loadedBytes = 0;
   const keep = <T extends tf.Tensor>(name: string, tensor: T): T => {
@@ -252,26 +262,25 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     options.onProgress?.({ loadedBytes, totalBytes, tensor: name });
     return tensor;
   };
-  const vector = async (name: string): Promise<tf.Tensor1D> => {
+  const readWhole = async (name: string): Promise<Float32Array> => {
     const values = (await located.get(name)!.read(name)) as Float32Array;
-    samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor1d(values)); // [D] norm or [out] bias
+    fingerprinter.tensor(name);
+    fingerprinter.add(values);
+    return values;
   };
-  const matrix = async (name: string, shape: [number, number]): Promise<tf.Tensor2D> => {
-    const values = (await located.get(name)!.read(name)) as Float32Array;
-    samples.set(name, sampleValues([values]));
-    return keep(name, tf.tensor2d(values, shape)); // [out, in]
-  };
+  // [D] norm or [out] bias
+  const vector = async (name: string): Promise<tf.Tensor1D> => keep(name, tf.tensor1d(await readWhole(name)));
+  const matrix = async (name: string, shape: [number, number]): Promise<tf.Tensor2D> =>
+    keep(name, tf.tensor2d(await readWhole(name), shape)); // [out, in]
   const rowSharded = async (name: string): Promise<tf.Tensor2D[]> => {
     const { vocabSize: V, hiddenSize: D } = config;
-    const sampler = new ValueSampler(V * D);
+    fingerprinter.tensor(name);
     const shards: tf.Tensor2D[] = [];
     for (const [start, end] of rowShards(name, V, D, maxBufferBytes)) {
       const values = (await located.get(name)!.readRows(name, start, end)) as Float32Array;
-      sampler.add(values);
+      fingerprinter.add(values);
       shards.push(keep(name, tf.tensor2d(values, [end - start, D]))); // [V_i, D]
     }
-    samples.set(name, sampler.samples);
     return shards;
   };
 
@@ -281,12 +290,14 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     for (let i = 0; i < config.numLayers; i++) {
       const inputLayernorm = await vector(inputLayernormName(i));
       const postAttentionLayernorm = await vector(postAttentionLayernormName(i));
+      const norms: LayerWeights['norms'] = {};
+      for (const { name } of extraNorms(config)) norms[name] = await vector(extraNormName(i, name));
       const linear = {} as Record<ModuleName, tf.Tensor2D>;
       for (const m of MODULE_NAMES)
         linear[m] = await matrix(`${linearWeightName(i, m)}.weight`, linearShape(config, m));
       const bias: LayerWeights['bias'] = {};
       for (const m of biasedModules(config)) bias[m] = await vector(`${linearWeightName(i, m)}.bias`);
-      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias });
+      layers.push({ inputLayernorm, postAttentionLayernorm, linear, bias, norms });
     }
     const norm = await vector(FINAL_NORM);
     const lmHead = config.tieWordEmbeddings ? null : await rowSharded(LM_HEAD);
@@ -296,7 +307,7 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
       weights,
       tokenizerJson,
       tokenizerConfig,
-      fingerprint: fingerprintSamples(config, samples),
+      ...fingerprinter.digest(),
       name: source.name,
       warnings,
     };

@@ -5,9 +5,16 @@
  */
 import { UserError } from '../errors';
 import { biasedModules } from '../model/config';
+import { extraNorms } from '../model/family';
 import { linearShape } from '../model/init';
 import type * as tf from '@tensorflow/tfjs';
-import { MODULE_NAMES, linearWeightName, type LlamaWeights, type ModelConfig } from '../model/types';
+import {
+  MODULE_NAMES,
+  linearWeightName,
+  type ExtraNormName,
+  type LlamaWeights,
+  type ModelConfig,
+} from '../model/types';
 
 export const EMBED_TOKENS = 'model.embed_tokens.weight';
 export const FINAL_NORM = 'model.norm.weight';
@@ -20,6 +27,8 @@ export interface TensorSpec {
 
 export const inputLayernormName = (layer: number) => `model.layers.${layer}.input_layernorm.weight`;
 export const postAttentionLayernormName = (layer: number) => `model.layers.${layer}.post_attention_layernorm.weight`;
+/** A family's extra norm (q/k norms, Gemma's feed-forward norms): `model.layers.3.self_attn.q_norm.weight`. */
+export const extraNormName = (layer: number, norm: ExtraNormName) => `model.layers.${layer}.${norm}.weight`;
 
 /** Every tensor the model needs, in canonical order. A tied model has no lm_head.weight. */
 export function checkpointTensors(config: ModelConfig): TensorSpec[] {
@@ -28,6 +37,7 @@ export function checkpointTensors(config: ModelConfig): TensorSpec[] {
   const biased = biasedModules(config);
   for (let i = 0; i < config.numLayers; i++) {
     specs.push({ name: inputLayernormName(i), shape: [D] }, { name: postAttentionLayernormName(i), shape: [D] });
+    for (const { name, size } of extraNorms(config)) specs.push({ name: extraNormName(i, name), shape: [size] });
     for (const m of MODULE_NAMES)
       specs.push({ name: `${linearWeightName(i, m)}.weight`, shape: linearShape(config, m) });
     for (const m of biased) specs.push({ name: `${linearWeightName(i, m)}.bias`, shape: [linearShape(config, m)[0]] });
@@ -47,6 +57,10 @@ export function namedWeights(config: ModelConfig, weights: LlamaWeights): Map<st
   weights.layers.forEach((layer, i) => {
     named.set(inputLayernormName(i), [layer.inputLayernorm]);
     named.set(postAttentionLayernormName(i), [layer.postAttentionLayernorm]);
+    for (const { name } of extraNorms(config)) {
+      const norm = layer.norms?.[name];
+      if (norm) named.set(extraNormName(i, name), [norm]);
+    }
     for (const m of MODULE_NAMES) named.set(`${linearWeightName(i, m)}.weight`, [layer.linear[m]]);
     for (const m of biasedModules(config)) {
       const bias = layer.bias[m];

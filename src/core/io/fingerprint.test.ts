@@ -1,35 +1,19 @@
+import { xxhash64 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { tinyConfig } from '../model/testing/tinyModels';
 import { checkpointTensors } from './checkpointLayout';
-import { FINGERPRINT_SAMPLES, Fnv1a64, fingerprintWeights, sampleValues } from './fingerprint';
+import { FINGERPRINT_PREFIX, WeightsFingerprinter, fingerprintArrays, isSampledFingerprint } from './fingerprint';
+import { configEssentials } from './sampledFingerprint';
 
-describe('Fnv1a64', () => {
-  // Published FNV-1a 64-bit test vectors (Fowler/Noll/Vo reference code).
-  it.each([
-    ['', 'cbf29ce484222325'],
-    ['a', 'af63dc4c8601ec8c'],
-    ['foobar', '85944171f73967e8'],
-  ])('hashes %j to %s', (text, hex) => {
-    expect(new Fnv1a64().updateText(text).hex()).toBe(hex);
-  });
-
-  it('matches a BigInt reference on 1000 pseudo-random bytes', () => {
-    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 2654435761) >>> 24);
-    let h = 0xcbf29ce484222325n;
-    for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
-    expect(new Fnv1a64().update(bytes).hex()).toBe(h.toString(16).padStart(16, '0'));
-  });
-});
-
-describe('fingerprintWeights', () => {
+describe('fingerprint (every weight)', () => {
   const config = tinyConfig({
-    vocabSize: 10,
+    vocabSize: 64,
     hiddenSize: 8,
     intermediateSize: 12,
     numHeads: 2,
     numKvHeads: 1,
     headDim: 4,
-    numLayers: 1,
+    numLayers: 2,
   });
   const arrays = () =>
     new Map(
@@ -39,31 +23,51 @@ describe('fingerprintWeights', () => {
       }),
     );
 
-  it('samples the same values from chunks as from the whole tensor', () => {
-    const whole = Float32Array.from({ length: 5000 }, (_, i) => i);
-    const chunks = [whole.subarray(0, 1234), whole.subarray(1234, 1235), whole.subarray(1235)];
-    const samples = sampleValues(chunks);
-    expect(samples.length).toBe(FINGERPRINT_SAMPLES);
-    expect(Array.from(samples)).toEqual(Array.from(sampleValues([whole])));
-    expect(Array.from(samples.subarray(0, 3))).toEqual([0, 4, 9]); // ⌊k·5000/1024⌋
+  it('equals one xxh64 over the whole byte stream, whatever the chunking', async () => {
+    const named = arrays();
+    const { fingerprint, sampledFingerprint } = await fingerprintArrays(config, named);
+    // Independent computation: the stream laid out in one buffer, hashed in one call.
+    const encoder = new TextEncoder();
+    const parts: Uint8Array[] = [encoder.encode(configEssentials(config))];
+    for (const { name, shape } of checkpointTensors(config)) {
+      const values = named.get(name)!;
+      parts.push(encoder.encode(`${name}[${shape.join(',')}]`), new Uint8Array(values.buffer.slice(0)));
+    }
+    const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (stream.set(p, at), at + p.length), 0);
+    expect(fingerprint).toBe(FINGERPRINT_PREFIX + (await xxhash64(stream)));
+    expect(isSampledFingerprint(fingerprint)).toBe(false);
+    expect(isSampledFingerprint(sampledFingerprint)).toBe(true);
+    console.log(`fingerprint ${fingerprint} over ${stream.length} bytes; sampled ${sampledFingerprint}`);
+
+    const embed = named.get('model.embed_tokens.weight')!;
+    const split = new Map<string, Float32Array | Float32Array[]>(named);
+    split.set('model.embed_tokens.weight', [embed.subarray(0, 24), embed.subarray(24, 25), embed.subarray(25)]);
+    expect((await fingerprintArrays(config, split)).fingerprint).toBe(fingerprint);
+    expect((await fingerprintArrays({ ...config, ropeTheta: 500000 }, named)).fingerprint).toBe(fingerprint);
   });
 
-  it('is stable, independent of embedding splits, and changes with a sampled weight or the config', () => {
-    const named = arrays();
-    const fp = fingerprintWeights(config, named);
-    console.log(`fingerprint of the tiny test weights: ${fp}`);
-    expect(fingerprintWeights(config, arrays())).toBe(fp);
-    const embed = named.get('model.embed_tokens.weight') as Float32Array;
-    const split = new Map<string, Float32Array | Float32Array[]>(named);
-    split.set('model.embed_tokens.weight', [embed.subarray(0, 24), embed.subarray(24)]);
-    expect(fingerprintWeights(config, split)).toBe(fp);
+  it('changes when any single weight of any tensor changes by 1e-3', async () => {
+    const { fingerprint } = await fingerprintArrays(config, arrays());
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const seen = new Set([fingerprint]);
+    for (const { name } of checkpointTensors(config)) {
+      const changed = arrays();
+      const values = changed.get(name)!;
+      values[next() % values.length] += 1e-3;
+      seen.add((await fingerprintArrays(config, changed)).fingerprint);
+    }
+    expect(seen.size).toBe(checkpointTensors(config).length + 1);
+  });
 
-    const changed = arrays();
-    (changed.get('model.layers.0.mlp.down_proj.weight') as Float32Array)[0] += 1e-6;
-    expect(fingerprintWeights(config, changed)).not.toBe(fp);
-    expect(fingerprintWeights({ ...config, ropeTheta: 500000 }, named)).toBe(fp); // rope does not change weights
-    expect(() => fingerprintWeights({ ...config, numLayers: 2 }, named)).toThrow(
-      /no values for tensor "model.layers.1.input_layernorm.weight"/,
-    );
+  it('refuses tensors out of order, short or long (a loader bug)', async () => {
+    const f = await WeightsFingerprinter.start(config);
+    expect(() => f.tensor('model.norm.weight')).toThrow(/expected "model.embed_tokens.weight"/);
+    const g = await WeightsFingerprinter.start(config);
+    g.tensor('model.embed_tokens.weight');
+    expect(() => g.add(new Float32Array(64 * 8 + 1))).toThrow(/more values/);
+    g.add(new Float32Array(10));
+    expect(() => g.tensor('model.layers.0.input_layernorm.weight')).toThrow(/502 values short/);
   });
 });

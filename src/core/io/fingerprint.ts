@@ -1,131 +1,120 @@
 /**
- * A short, stable identity of a model's base weights, so an adapter can tell whether it is being
- * applied to the model it was trained on.
+ * A model's identity, so that an adapter can tell whether it is being applied to the weights it
+ * was made for. Every value of every weight counts:
  *
- *   fingerprint = FNV-1a-64( config essentials
- *                            ‖ for each tensor of checkpointTensors(config), in that order:
- *                                name ‖ shape ‖ up to 1024 float32 values at evenly spaced indices )
+ *   fingerprint = "xxh64:" ‖ hex( xxh64( config essentials
+ *                                        ‖ for each tensor of checkpointTensors(config), in that order:
+ *                                            name[shape] ‖ its float32 values, little-endian ) )
  *
- * Sampled value k of a tensor with n values is the one at flat index ⌊k·n/min(n,1024)⌋. The same
- * weights give the same fingerprint whatever the file's dtype (values are compared after the
- * upcast to float32), its sharding, or the embedding's split into GPU buffers.
+ * xxh64 comes from hash-wasm (WebAssembly, embedded in the package: it runs in Node and in a Web
+ * Worker with no request). The loader feeds each tensor's values once, as it reads them, so there
+ * is no second pass over the weights. Values are hashed after the upcast to float32, so the same
+ * weights give the same fingerprint whatever the file's dtype (F16 and BF16 upcast exactly), its
+ * sharding, or the embedding's split into GPU buffers.
+ *
+ * The same walk also collects the old, sampled fingerprint (sampledFingerprint.ts), so adapters
+ * written before this one still find their model.
  */
+import { createXXHash64, type IHasher } from 'hash-wasm';
 import type { LlamaWeights, ModelConfig } from '../model/types';
-import { checkpointTensors, namedWeights } from './checkpointLayout';
+import { checkpointTensors, namedWeights, type TensorSpec } from './checkpointLayout';
+import { ValueSampler, configEssentials, fingerprintSamples } from './sampledFingerprint';
 
-export const FINGERPRINT_SAMPLES = 1024;
+export const FINGERPRINT_PREFIX = 'xxh64:';
 
-/** 64-bit FNV-1a, kept in two 32-bit halves so that it runs without BigInt. */
-export class Fnv1a64 {
-  private hi = 0xcbf29ce4;
-  private lo = 0x84222325;
+/** Both identities of one model's weights. */
+export interface ModelFingerprints {
+  /** Every weight hashed (FINGERPRINT_PREFIX + 16 hex digits). */
+  fingerprint: string;
+  /** The old kind: 1024 sampled values per tensor (16 hex digits). */
+  sampledFingerprint: string;
+}
 
-  update(bytes: Uint8Array): this {
-    let { hi, lo } = this;
-    for (let i = 0; i < bytes.length; i++) {
-      lo ^= bytes[i];
-      // h · (2^40 + 0x1b3) mod 2^64: the 2^40 term moves lo into hi shifted by 8.
-      const low = (lo >>> 0) * 0x1b3;
-      const carry = Math.floor(low / 4294967296);
-      hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
-      lo = low >>> 0;
-    }
-    this.hi = hi;
-    this.lo = lo;
-    return this;
-  }
-
-  updateText(text: string): this {
-    return this.update(new TextEncoder().encode(text));
-  }
-
-  hex(): string {
-    return (this.hi >>> 0).toString(16).padStart(8, '0') + (this.lo >>> 0).toString(16).padStart(8, '0');
-  }
+/** True for a fingerprint of the old, sampled kind. */
+export function isSampledFingerprint(fingerprint: string): boolean {
+  return !fingerprint.startsWith(FINGERPRINT_PREFIX);
 }
 
 /**
- * Collects a tensor's sampled values while its row-contiguous chunks go by, so a large embedding
- * read in pieces is never held whole just to be fingerprinted.
+ * Hashes the tensors of checkpointTensors(config) as they go by: `tensor(name)` opens the next one
+ * (they must come in that order), `add(values)` takes its row-contiguous chunks.
  */
-export class ValueSampler {
-  readonly samples: Float32Array;
-  private seen = 0;
-  private next = 0;
+export class WeightsFingerprinter {
+  private readonly specs: TensorSpec[];
+  private readonly samples = new Map<string, Float32Array>();
+  private index = -1;
+  private remaining = 0;
+  private sampler: ValueSampler | null = null;
 
-  constructor(private readonly total: number) {
-    this.samples = new Float32Array(Math.min(total, FINGERPRINT_SAMPLES));
+  private constructor(
+    private readonly config: ModelConfig,
+    private readonly hasher: IHasher,
+  ) {
+    this.specs = checkpointTensors(config);
+    hasher.init();
+    hasher.update(configEssentials(config));
   }
 
-  add(chunk: ArrayLike<number>): void {
-    const count = this.samples.length;
-    while (this.next < count) {
-      const index = Math.floor((this.next * this.total) / count);
-      if (index >= this.seen + chunk.length) break;
-      this.samples[this.next++] = chunk[index - this.seen];
-    }
-    this.seen += chunk.length;
+  static async start(config: ModelConfig): Promise<WeightsFingerprinter> {
+    return new WeightsFingerprinter(config, await createXXHash64());
   }
-}
 
-/** The sampled values of a tensor given as row-contiguous chunks (one chunk if unsplit). */
-export function sampleValues(chunks: ArrayLike<number>[]): Float32Array {
-  const sampler = new ValueSampler(chunks.reduce((total, c) => total + c.length, 0));
-  for (const chunk of chunks) sampler.add(chunk);
-  return sampler.samples;
-}
-
-/** The fingerprint from each tensor's samples (as sampleValues returns them), keyed by HF name. */
-export function fingerprintSamples(config: ModelConfig, samples: ReadonlyMap<string, Float32Array>): string {
-  const hash = new Fnv1a64();
-  const {
-    modelType,
-    vocabSize,
-    hiddenSize,
-    intermediateSize,
-    numLayers,
-    numHeads,
-    numKvHeads,
-    headDim,
-    tieWordEmbeddings,
-  } = config;
-  hash.updateText(
-    JSON.stringify({
-      modelType,
-      vocabSize,
-      hiddenSize,
-      intermediateSize,
-      numLayers,
-      numHeads,
-      numKvHeads,
-      headDim,
-      tieWordEmbeddings,
-    }),
-  );
-  for (const { name, shape } of checkpointTensors(config)) {
-    const values = samples.get(name);
-    if (!values) throw new Error(`fingerprint: no values for tensor "${name}"`);
-    hash.updateText(`${name}[${shape.join(',')}]`);
-    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  tensor(name: string): void {
+    this.closeTensor();
+    const spec = this.specs[++this.index];
+    if (spec?.name !== name) throw new Error(`fingerprint: got tensor "${name}", expected "${spec?.name}"`);
+    this.remaining = spec.shape.reduce((n, d) => n * d, 1);
+    this.sampler = new ValueSampler(this.remaining);
+    this.hasher.update(`${name}[${spec.shape.join(',')}]`);
   }
-  return hash.hex();
+
+  add(values: Float32Array): void {
+    if (!this.sampler || values.length > this.remaining)
+      throw new Error(`fingerprint: more values than tensor "${this.specs[this.index]?.name}" holds`);
+    this.remaining -= values.length;
+    this.sampler.add(values);
+    this.hasher.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+
+  digest(): ModelFingerprints {
+    this.closeTensor();
+    if (this.index !== this.specs.length - 1)
+      throw new Error(`fingerprint: tensor "${this.specs[this.index + 1].name}" was never given`);
+    return {
+      fingerprint: FINGERPRINT_PREFIX + this.hasher.digest('hex'),
+      sampledFingerprint: fingerprintSamples(this.config, this.samples),
+    };
+  }
+
+  private closeTensor(): void {
+    if (!this.sampler) return;
+    const name = this.specs[this.index].name;
+    if (this.remaining !== 0) throw new Error(`fingerprint: tensor "${name}" is ${this.remaining} values short`);
+    this.samples.set(name, this.sampler.samples);
+    this.sampler = null;
+  }
 }
 
 /**
- * Fingerprint of weights held as arrays: every tensor of checkpointTensors(config) by its HF name,
+ * Fingerprints of weights held as arrays: every tensor of checkpointTensors(config) by its HF name,
  * as one Float32Array or as row-contiguous chunks (e.g. embedding shards).
  */
-export function fingerprintWeights(
+export async function fingerprintArrays(
   config: ModelConfig,
-  namedArrays: ReadonlyMap<string, Float32Array | Float32Array[]>,
-): string {
-  const samples = new Map<string, Float32Array>();
-  for (const [name, arrays] of namedArrays) samples.set(name, sampleValues(Array.isArray(arrays) ? arrays : [arrays]));
-  return fingerprintSamples(config, samples);
+  named: ReadonlyMap<string, Float32Array | Float32Array[]>,
+): Promise<ModelFingerprints> {
+  const fingerprinter = await WeightsFingerprinter.start(config);
+  for (const { name } of checkpointTensors(config)) {
+    const arrays = named.get(name);
+    if (!arrays) throw new Error(`fingerprint: no values for tensor "${name}"`);
+    fingerprinter.tensor(name);
+    for (const chunk of Array.isArray(arrays) ? arrays : [arrays]) fingerprinter.add(chunk);
+  }
+  return fingerprinter.digest();
 }
 
-/** Fingerprint of a model in tfjs tensors (reads every weight back from the backend once). */
-export async function fingerprintModel(config: ModelConfig, weights: LlamaWeights): Promise<string> {
+/** Fingerprints of a model in tfjs tensors (reads every weight back from the backend once). */
+export async function fingerprintModel(config: ModelConfig, weights: LlamaWeights): Promise<ModelFingerprints> {
   const tensors = namedWeights(config, weights);
   const named = new Map<string, Float32Array[]>();
   for (const { name, shape } of checkpointTensors(config)) {
@@ -134,8 +123,8 @@ export async function fingerprintModel(config: ModelConfig, weights: LlamaWeight
       name,
       pieces
         ? await Promise.all(pieces.map(async (t) => (await t.data()) as Float32Array))
-        : [new Float32Array(shape[0])],
+        : [new Float32Array(shape[0])], // a bias the weights leave out stands for zeros
     );
   }
-  return fingerprintWeights(config, named);
+  return fingerprintArrays(config, named);
 }

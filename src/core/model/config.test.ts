@@ -104,6 +104,85 @@ const mistral: Record<string, unknown> = {
   eos_token_id: 2,
 };
 
+// Qwen3-0.6B as written by transformers 4.51, and Gemma-3-270M by 4.55 (abridged: no field left out changes the model).
+const qwen3: Record<string, unknown> = {
+  architectures: ['Qwen3ForCausalLM'],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+  head_dim: 128,
+  hidden_act: 'silu',
+  hidden_size: 1024,
+  initializer_range: 0.02,
+  intermediate_size: 3072,
+  max_position_embeddings: 40960,
+  max_window_layers: 28,
+  model_type: 'qwen3',
+  num_attention_heads: 16,
+  num_hidden_layers: 28,
+  num_key_value_heads: 8,
+  rms_norm_eps: 1e-6,
+  rope_scaling: null,
+  rope_theta: 1000000,
+  sliding_window: null,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  transformers_version: '4.51.0',
+  use_cache: true,
+  use_sliding_window: false,
+  vocab_size: 151936,
+};
+const gemma3: Record<string, unknown> = {
+  _sliding_window_pattern: 6,
+  architectures: ['Gemma3ForCausalLM'],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  attn_logit_softcapping: null,
+  bos_token_id: 2,
+  eos_token_id: 1,
+  final_logit_softcapping: null,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 640,
+  initializer_range: 0.02,
+  intermediate_size: 2048,
+  layer_types: Array.from({ length: 18 }, (_, i) => ((i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention')),
+  max_position_embeddings: 32768,
+  model_type: 'gemma3_text',
+  num_attention_heads: 4,
+  num_hidden_layers: 18,
+  num_key_value_heads: 1,
+  pad_token_id: 0,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_local_base_freq: 10000.0,
+  rope_scaling: null,
+  rope_theta: 1000000.0,
+  sliding_window: 512,
+  torch_dtype: 'bfloat16',
+  transformers_version: '4.55.0.dev0',
+  use_bidirectional_attention: false,
+  use_cache: true,
+  vocab_size: 262144,
+};
+/** Gemma-3-270M as transformers 5 writes it: rope_parameters per layer type, dtype. */
+const { rope_theta: _t, rope_local_base_freq: _l, rope_scaling: _s, torch_dtype: _d, ...gemma3Rest } = gemma3;
+const gemma3v5: Record<string, unknown> = {
+  ...gemma3Rest,
+  dtype: 'bfloat16',
+  rope_parameters: {
+    full_attention: { rope_type: 'default', rope_theta: 1000000.0 },
+    sliding_attention: { rope_type: 'default', rope_theta: 10000.0 },
+  },
+};
+/** Llama 3.2 as transformers 5 writes it: rope_parameters holds theta and the llama3 scaling. */
+const { rope_theta: _t2, rope_scaling: llama32Scaling, ...llama32Rest } = llama32;
+const llama32v5: Record<string, unknown> = {
+  ...llama32Rest,
+  rope_parameters: { ...(llama32Scaling as object), rope_theta: 500000 },
+};
+
 describe('parseConfig', () => {
   it('reads SmolLM2-135M', () => {
     const c = parseConfig(smolLM2);
@@ -156,6 +235,34 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads qwen3 and gemma3_text, gemma in both layouts alike', () => {
+    expect(parseConfig(qwen3)).toMatchObject({ modelType: 'qwen3', headDim: 128, tieWordEmbeddings: true });
+    const g = parseConfig(gemma3);
+    expect(g).toMatchObject({
+      modelType: 'gemma3_text',
+      headDim: 256,
+      ropeTheta: 1e6,
+      localRopeTheta: 10000,
+      slidingWindow: 512,
+      queryPreAttnScalar: 256,
+      tieWordEmbeddings: true,
+    });
+    expect(g.attnLogitSoftcapping).toBeUndefined();
+    expect(g.layerTypes?.filter((t) => t === 'full_attention')).toHaveLength(3);
+    expect(parseConfig(gemma3v5)).toEqual(g);
+    // The older pattern field gives the same layer types as the list.
+    const { layer_types: _lt, ...patterned } = gemma3;
+    expect(parseConfig(patterned).layerTypes).toEqual(g.layerTypes);
+    expect(parseConfig({ ...gemma3, final_logit_softcapping: 30 }).finalLogitSoftcapping).toBe(30);
+  });
+
+  it('honours llama3 rope scaling in the transformers 5 layout (rope_parameters)', () => {
+    expect(parseConfig(llama32v5)).toEqual(parseConfig(llama32));
+    expect(parseConfig(llama32v5).ropeScaling).toMatchObject({ type: 'llama3', factor: 32 });
+    // Old fields beside the new object are accepted when they agree.
+    expect(parseConfig({ ...llama32v5, rope_theta: 500000 }).ropeTheta).toBe(500000);
+  });
+
   it('accepts a mistral sliding window that never binds', () => {
     expect(parseConfig(mistral).modelType).toBe('mistral');
     expect(parseConfig({ ...mistral, sliding_window: 32768 }).maxPositionEmbeddings).toBe(32768);
@@ -169,7 +276,7 @@ describe('parseConfig', () => {
       'another model_type',
       { ...smolLM2, model_type: 'gpt2' },
       'unsupported',
-      'config.json: model_type "gpt2" is not supported (supported: llama, mistral, qwen2)',
+      'config.json: model_type "gpt2" is not supported (supported: llama, mistral, qwen2, qwen3, gemma3_text)',
     ],
     [
       'another architecture',
@@ -298,6 +405,84 @@ describe('parseConfig', () => {
       'bad-file',
       'config.json: rms_norm_eps must be a positive number, got -1',
     ],
+    [
+      'an unknown key',
+      { ...smolLM2, use_magic: true },
+      'unsupported',
+      "config.json: use_magic true is not supported: the studio does not know how it changes the model's computation",
+    ],
+    [
+      'a gemma field on a llama',
+      { ...smolLM2, query_pre_attn_scalar: 64 },
+      'unsupported',
+      "config.json: query_pre_attn_scalar 64 is not supported: the studio does not know how it changes the model's computation",
+    ],
+    [
+      'attention dropout',
+      { ...qwen3, attention_dropout: 0.1 },
+      'unsupported',
+      'config.json: attention_dropout 0.1 is not supported (the studio trains without dropout)',
+    ],
+    [
+      'bidirectional gemma (EmbeddingGemma)',
+      { ...gemma3, use_bidirectional_attention: true },
+      'unsupported',
+      'config.json: use_bidirectional_attention true is not supported (causal attention only (EmbeddingGemma is not a causal LM))',
+    ],
+    [
+      'another gemma activation',
+      { ...gemma3, hidden_activation: 'gelu' },
+      'unsupported',
+      'config.json: hidden_activation "gelu" is not supported (only "gelu_pytorch_tanh")',
+    ],
+    [
+      'gemma linear rope scaling (Gemma 3 4B+)',
+      { ...gemma3, rope_scaling: { rope_type: 'linear', factor: 8 } },
+      'unsupported',
+      'config.json: rope_scaling of type "linear" is not supported (only "llama3" or none)',
+    ],
+    [
+      'qwen3 sliding layers',
+      { ...qwen3, layer_types: Array.from({ length: 28 }, () => 'sliding_attention') },
+      'unsupported',
+      'config.json: layer_types ["sliding_attention","sliding_attention","sliding_attention","sliding_attention","sliding_attention… is not supported for model_type "qwen3" (full attention only)',
+    ],
+    [
+      'layer_types of the wrong length',
+      { ...gemma3, layer_types: ['full_attention'] },
+      'bad-file',
+      'config.json: layer_types must list "full_attention" or "sliding_attention" for each of the 18 layers, got ["full_attention"]',
+    ],
+    [
+      'an unknown key inside rope_parameters',
+      { ...llama32v5, rope_parameters: { rope_type: 'default', rope_theta: 10000, beta_fast: 32 } },
+      'unsupported',
+      "config.json: rope_parameters.beta_fast 32 is not supported: the studio does not know how it changes the model's computation",
+    ],
+    [
+      'yarn in the new layout',
+      { ...llama32v5, rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4 } },
+      'unsupported',
+      'config.json: rope_parameters of type "yarn" is not supported (only "llama3" or none)',
+    ],
+    [
+      'rope_theta disagreeing with rope_parameters',
+      { ...llama32v5, rope_theta: 10000 },
+      'bad-file',
+      'config.json: rope_theta 10000 disagrees with rope_parameters (rope_theta 500000)',
+    ],
+    [
+      'gemma rope_parameters without the sliding entry',
+      { ...gemma3v5, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 1e6 } } },
+      'bad-file',
+      'config.json: rope_parameters.sliding_attention is missing',
+    ],
+    [
+      'a nanotron interleaved rotation',
+      { ...smolLM2, rope_interleaved: true },
+      'unsupported',
+      'config.json: rope_interleaved true is not supported (rotate-half RoPE only)',
+    ],
   ];
 
   it.each(refused)('refuses %s', (_what, json, code, message) => {
@@ -325,6 +510,11 @@ describe('toHfConfig', () => {
     ['Llama 3.2', llama32],
     ['Mistral', mistral],
     ['llama with attention_bias', { ...smolLM2, attention_bias: true }],
+    ['Qwen3', qwen3],
+    ['Gemma 3', gemma3],
+    ['Gemma 3, transformers 5 layout', gemma3v5],
+    ['Gemma 3 with soft-caps', { ...gemma3, attn_logit_softcapping: 50, final_logit_softcapping: 30 }],
+    ['Llama 3.2, transformers 5 layout', llama32v5],
   ])('round-trips %s', (_name, json) => {
     const config = parseConfig(json);
     const hf = JSON.parse(JSON.stringify(toHfConfig(config)));
@@ -345,6 +535,8 @@ describe('countParameters', () => {
     ['Qwen2.5-0.5B', qwen25, 494_032_768],
     ['TinyLlama-1.1B', tinyLlama, 1_100_048_384],
     ['Llama-3.2-1B', llama32, 1_235_814_400],
+    ['Qwen3-0.6B', qwen3, 596_049_920],
+    ['Gemma-3-270M', gemma3, 268_098_176],
   ])('%s has its published parameter count', (name, json, expected) => {
     const config = parseConfig(json);
     expect(countParameters(config)).toBe(expected);

@@ -122,11 +122,13 @@ export function residualAdd<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>)
 }
 
 /**
- * Grouped-query attention softmax(q kᵀ · scale + mask) v as one op that saves q, k, v and the mask
- * and recomputes the probabilities in its backward, as FlashAttention does: autodiff would keep
+ * Grouped-query attention softmax(cap(q kᵀ · scale) + mask) v as one op that saves q, k, v and the
+ * mask and recomputes the probabilities in its backward, as FlashAttention does: autodiff would keep
  * the [B, Hkv, R·T, S] scores and probabilities of every layer (4 MiB a layer at 16 × 128 tokens,
- * for every method alike) for one extra q kᵀ and softmax per layer. Backward, with p recomputed:
- *   dv = pᵀ dy,  dp = dy vᵀ,  ds = scale · p ⊙ (dp − Σ_last dp ⊙ p),  dq = ds k,  dk = dsᵀ q.
+ * for every method alike) for one extra q kᵀ and softmax per layer. cap(s) = c·tanh(s / c) with
+ * gemma3_text's attn_logit_softcapping c, else the identity. Backward, with p recomputed:
+ *   dv = pᵀ dy,  dp = dy vᵀ,  ds = scale · cap′ ⊙ p ⊙ (dp − Σ_last dp ⊙ p),  dq = ds k,  dk = dsᵀ q,
+ * where cap′ = 1 − tanh²(s / c).
  * q [B, Hkv, R·T, hd] (query head h = g·R + r in group g, rows r·T + t), k, v [B, Hkv, S, hd],
  * mask [T, S] (additive, −∞ where hidden; a constant, zero gradient) → [B, Hkv, R·T, hd]
  */
@@ -137,15 +139,26 @@ export function groupedAttention(
   mask: tf.Tensor2D,
   R: number,
   scale: number,
+  softcap: number | null = null,
 ): tf.Tensor4D {
   const [B, Hkv, RT] = q.shape;
   const [T, S] = mask.shape;
-  /** softmax(q kᵀ · scale + mask), each [.., R·T, S] temporary freed once used.  → [B, Hkv, R·T, S] */
+  /** tanh(q kᵀ · scale / c) when soft-capped, else null.  → [B, Hkv, R, T, S] */
+  const capTanh = (qq: tf.Tensor, kk: tf.Tensor): tf.Tensor | null =>
+    softcap === null
+      ? null
+      : tf.tidy(() => tf.tanh(tf.mul(tf.matMul(qq, kk, false, true).reshape([B, Hkv, R, T, S]), scale / softcap)));
+  /** softmax(cap(q kᵀ · scale) + mask), each [.., R·T, S] temporary freed once used.  → [B, Hkv, R·T, S] */
   const probabilities = (qq: tf.Tensor, kk: tf.Tensor, m: tf.Tensor): tf.Tensor4D =>
     tf.tidy(() => {
-      const scores = tf.matMul(qq, kk, false, true); // [B, Hkv, R·T, S]
-      const scaled = tf.mul(scores.reshape([B, Hkv, R, T, S]), scale); // mask broadcasts over [B, Hkv, R]
-      scores.dispose();
+      const t = capTanh(qq, kk);
+      let scaled: tf.Tensor; // mask broadcasts over [B, Hkv, R]
+      if (t !== null && softcap !== null) scaled = tf.mul(t, softcap);
+      else {
+        const scores = tf.matMul(qq, kk, false, true); // [B, Hkv, R·T, S]
+        scaled = tf.mul(scores.reshape([B, Hkv, R, T, S]), scale);
+        scores.dispose();
+      }
       const masked = tf.add(scaled, m);
       scaled.dispose();
       return tf.softmax(masked, -1).reshape([B, Hkv, RT, S]) as tf.Tensor4D;
@@ -166,8 +179,14 @@ export function groupedAttention(
           dp.dispose();
           const pInner = tf.mul(p, tf.sum(dpp, -1, true)); // p · Σ dp ⊙ p
           p.dispose();
-          const diff = tf.sub(dpp, pInner);
+          let diff = tf.sub(dpp, pInner);
           tf.dispose([dpp, pInner]);
+          const t = capTanh(qs, ks);
+          if (t !== null) {
+            const capped = tf.mul(diff.reshape([B, Hkv, R, T, S]), tf.sub(1, tf.square(t))).reshape([B, Hkv, RT, S]);
+            tf.dispose([diff, t]);
+            diff = capped;
+          }
           const ds = tf.mul(diff, scale); // [B, Hkv, R·T, S]
           diff.dispose();
           return [tf.matMul(ds, ks), tf.matMul(ds, qs, true, false), dv, tf.zerosLike(ms)]; // dq, dk, dv, d mask

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { biasedModules } from './config';
+import { extraNorms } from './family';
 import { MODULE_NAMES, type LayerWeights, type LlamaWeights, type ModelConfig, type ModuleName } from './types';
 
 export interface InitOptions {
@@ -56,11 +57,14 @@ export function initWeights(config: ModelConfig, seed: number, options: InitOpti
     for (const m of MODULE_NAMES) linear[m] = normal<tf.Rank.R2>(linearShape(config, m));
     const bias: LayerWeights['bias'] = {};
     for (const m of biasedModules(config)) bias[m] = normal<tf.Rank.R1>([linearShape(config, m)[0]]);
+    const norms: LayerWeights['norms'] = {};
+    for (const { name, size } of extraNorms(config)) norms[name] = tf.ones([size]);
     layers.push({
       inputLayernorm: tf.ones([config.hiddenSize]),
       postAttentionLayernorm: tf.ones([config.hiddenSize]),
       linear,
       bias,
+      norms,
     });
   }
   return {
@@ -75,7 +79,7 @@ export function initWeights(config: ModelConfig, seed: number, options: InitOpti
 export function weightTensors(weights: LlamaWeights): tf.Tensor[] {
   const out: tf.Tensor[] = [...weights.embedTokens];
   for (const layer of weights.layers) {
-    out.push(layer.inputLayernorm, layer.postAttentionLayernorm);
+    out.push(layer.inputLayernorm, layer.postAttentionLayernorm, ...Object.values(layer.norms ?? {}));
     for (const m of MODULE_NAMES) {
       out.push(layer.linear[m]);
       const b = layer.bias[m];

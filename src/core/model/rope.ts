@@ -7,16 +7,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { releasing } from './fusedOps';
-import type { ModelConfig } from './types';
+import type { LayerType, ModelConfig } from './types';
 
 const f32 = Math.fround;
 
-/** inv_freq[i] = 1 / theta^(2i/hd), i < hd/2, then llama3-scaled when configured. [hd/2] */
-export function ropeInvFreq(config: ModelConfig): Float32Array {
+/**
+ * inv_freq[i] = 1 / theta^(2i/hd), i < hd/2, then llama3-scaled when configured. Sliding layers
+ * of a model with a local base (gemma3_text) use plain RoPE on that base. [hd/2]
+ */
+export function ropeInvFreq(config: ModelConfig, kind: LayerType = 'full_attention'): Float32Array {
+  const localTheta = kind === 'sliding_attention' ? config.localRopeTheta : undefined;
+  const local = localTheta !== undefined;
+  const theta = localTheta ?? config.ropeTheta;
   const hd = config.headDim;
   const invFreq = new Float32Array(hd / 2);
-  for (let i = 0; i < hd / 2; i++) invFreq[i] = f32(1 / f32(Math.pow(config.ropeTheta, f32((2 * i) / hd))));
-  const s = config.ropeScaling;
+  for (let i = 0; i < hd / 2; i++) invFreq[i] = f32(1 / f32(Math.pow(theta, f32((2 * i) / hd))));
+  const s = local ? null : config.ropeScaling;
   if (s === null) return invFreq;
   // HF `_compute_llama3_parameters`: keep high frequencies, divide low ones by `factor`,
   // interpolate smoothly in between.

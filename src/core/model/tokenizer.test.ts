@@ -1,4 +1,5 @@
 /** The tokenizer wrapper on a hand-built byte-level BPE tokenizer.json and a ChatML template. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from './tokenizer';
 import { CHATML_TEMPLATE, tinyTokenizerConfig, tinyTokenizerJson, tinyVocab } from './testing/tinyTokenizer';
@@ -85,5 +86,103 @@ describe('loadTokenizer', () => {
     const t = loadTokenizer(tinyTokenizerJson(), null);
     expect(t.bosTokenId).toBeNull();
     expect(t.encode('hello', { addSpecialTokens: false })).toEqual([tinyVocab.hello]);
+  });
+});
+
+describe('tokenizer_config.json: no silent field', () => {
+  const base = tinyTokenizerConfig() as Record<string, unknown>;
+  const load = (extra: Record<string, unknown>, bos = true) =>
+    loadTokenizer(tinyTokenizerJson({ bos }), { ...base, ...extra });
+
+  it('accepts what real checkpoints write (Gemma 3, Qwen3, TinyLlama keys) when it agrees with tokenizer.json', () => {
+    const gemmaLike = {
+      add_bos_token: true,
+      add_eos_token: false,
+      added_tokens_decoder: {},
+      boi_token: '<start_of_image>',
+      extra_special_tokens: { image_token: '<image_soft_token>' },
+      model_max_length: 1e30,
+      padding_side: 'left',
+      processor_class: 'Gemma3Processor',
+      sp_model_kwargs: {},
+      spaces_between_special_tokens: false,
+      tokenizer_class: 'GemmaTokenizer',
+      use_default_system_prompt: false,
+      legacy: false,
+    };
+    expect(load(gemmaLike).encode('hello')).toEqual([0, tinyVocab.hello]);
+    const qwenLike = { add_bos_token: false, add_prefix_space: false, split_special_tokens: false, errors: 'replace' };
+    expect(load({ ...qwenLike, bos_token: null }, false).encode('hello')).toEqual([tinyVocab.hello]);
+  });
+
+  // [what, extra fields, tokenizer.json adds BOS, message]
+  const refused: [string, Record<string, unknown>, boolean, string][] = [
+    [
+      'an unknown key',
+      { do_magic: 1 },
+      true,
+      'tokenizer_config.json: do_magic 1 is not supported (the studio does not know how it changes tokenization)',
+    ],
+    [
+      'add_bos_token false over a post-processor that adds it',
+      { add_bos_token: false },
+      true,
+      "tokenizer_config.json: add_bos_token false is not supported (tokenizer.json's post-processor adds that token, and transformers would rebuild it)",
+    ],
+    [
+      'add_bos_token true over one that does not',
+      { add_bos_token: true },
+      false,
+      "tokenizer_config.json: add_bos_token true is not supported (tokenizer.json's post-processor does not add that token, and transformers would rebuild it)",
+    ],
+    [
+      'add_eos_token true',
+      { add_eos_token: true },
+      true,
+      "tokenizer_config.json: add_eos_token true is not supported (tokenizer.json's post-processor does not add that token, and transformers would rebuild it)",
+    ],
+    [
+      'split_special_tokens',
+      { split_special_tokens: true },
+      true,
+      'tokenizer_config.json: split_special_tokens true is not supported (special tokens are always matched whole)',
+    ],
+    [
+      'add_prefix_space',
+      { add_prefix_space: true },
+      true,
+      "tokenizer_config.json: add_prefix_space true is not supported (tokenizer.json's pre-tokenizer is used as it is)",
+    ],
+  ];
+  it.each(refused)('refuses %s, naming the key and its value', (_what, extra, bos, message) => {
+    expect(() => load(extra, bos)).toThrow(message);
+  });
+
+  it('refuses any unknown key, whatever its name and value (fuzzed)', () => {
+    const known = new Set([...Object.keys(base), 'add_bos_token', 'add_eos_token', 'split_special_tokens']);
+    let refusedCount = 0;
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !known.has(k) && k !== '__proto__'),
+        fc.oneof(fc.integer(), fc.boolean(), fc.string({ maxLength: 8 })),
+        (key, value) => {
+          let error: unknown;
+          try {
+            load({ [key]: value });
+          } catch (e) {
+            error = e;
+          }
+          // A real key with its default value (e.g. legacy, errors) may load; anything else is refused by name.
+          if (error === undefined) return;
+          expect((error as Error).message).toContain(
+            `tokenizer_config.json: ${key} ${JSON.stringify(value)} is not supported`,
+          );
+          refusedCount++;
+        },
+      ),
+      { numRuns: 200, seed: 14 },
+    );
+    console.log(`unknown tokenizer_config keys refused: ${refusedCount}/200`);
+    expect(refusedCount).toBeGreaterThan(190);
   });
 });

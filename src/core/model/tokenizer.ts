@@ -7,6 +7,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors';
 import { renderChatTemplate, readChatTemplate, type ChatMessage } from './chatTemplate';
+import { checkTokenizerConfig } from './tokenizerConfig';
 
 export type { ChatMessage } from './chatTemplate';
 
@@ -51,6 +52,11 @@ export function loadTokenizer(
   };
   const bosTokenId = idOf('bos_token');
   const eos = idOf('eos_token');
+  const sample = tok.encode('a', { add_special_tokens: true }).ids;
+  checkTokenizerConfig(config, {
+    bos: bosTokenId === null ? null : sample[0] === bosTokenId,
+    eos: eos === null ? null : sample[sample.length - 1] === eos,
+  });
   const template = readChatTemplate(config);
   // Every special token the template may refer to, as HF passes them (bos_token, eos_token, ...).
   const specialTokens: Record<string, string> = {};

@@ -8,7 +8,10 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-export type ModelType = 'llama' | 'mistral' | 'qwen2';
+export type ModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3_text';
+
+/** HF `layer_types` entries: a layer attends to every earlier position, or to the last `slidingWindow`. */
+export type LayerType = 'full_attention' | 'sliding_attention';
 
 /** rope_scaling of type "llama3" (Llama 3.1 / 3.2). */
 export interface Llama3RopeScaling {
@@ -36,6 +39,19 @@ export interface ModelConfig {
   attentionBias: boolean; // q/k/v biases (qwen2; llama `attention_bias`)
   bosTokenId: number | null;
   eosTokenIds: number[];
+  // Family settings (family.ts says which family has which); absent where the family has none.
+  /** Each layer's attention span; absent = every layer full. */
+  layerTypes?: LayerType[];
+  /** A sliding layer's query at position t sees keys s with t − slidingWindow < s ≤ t. */
+  slidingWindow?: number;
+  /** RoPE base of sliding layers (gemma3_text `rope_local_base_freq`, plain RoPE); absent = ropeTheta. */
+  localRopeTheta?: number;
+  /** Attention scores are scaled by queryPreAttnScalar^−½ (gemma3_text); absent = headDim^−½. */
+  queryPreAttnScalar?: number;
+  /** Attention scores become cap·tanh(scores / cap) before the mask (gemma3_text). */
+  attnLogitSoftcapping?: number;
+  /** Logits become cap·tanh(logits / cap) (gemma3_text). */
+  finalLogitSoftcapping?: number;
 }
 
 /** The seven linear modules of a decoder layer, by their HF names. */
@@ -57,11 +73,21 @@ export function linearWeightName(layer: number, module: ModuleName): string {
   return `model.layers.${layer}.${block}.${module}`;
 }
 
+/**
+ * A layer's RMSNorms beyond input/post_attention, by their HF names inside the layer
+ * (`model.layers.{i}.<name>.weight`): qwen3 and gemma3_text norm each query/key head with one
+ * [hd] weight shared by all heads; gemma3_text also norms the MLP's input and output.
+ */
+export type ExtraNormName =
+  'self_attn.q_norm' | 'self_attn.k_norm' | 'pre_feedforward_layernorm' | 'post_feedforward_layernorm';
+
 export interface LayerWeights {
   inputLayernorm: tf.Tensor1D; // [D]
   postAttentionLayernorm: tf.Tensor1D; // [D]
   linear: Record<ModuleName, tf.Tensor2D>; // [out, in] each
   bias: Partial<Record<ModuleName, tf.Tensor1D>>; // q/k/v biases when attentionBias
+  /** The family's extra norms (family.ts `extraNorms`): q/k norms [hd], feed-forward norms [D]. */
+  norms?: Partial<Record<ExtraNormName, tf.Tensor1D>>;
 }
 
 export interface LlamaWeights {

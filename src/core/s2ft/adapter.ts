@@ -16,6 +16,7 @@
  */
 import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
+import { isSampledFingerprint } from '../io/fingerprint';
 import { parseSafetensors, writeSafetensors, type TensorEntry } from '../io/safetensors';
 import { linearWeightName, type ModelConfig } from '../model/types';
 import type { AdapterBlock, BlockAxis, BlockModule } from './types';
@@ -278,21 +279,51 @@ function parseConfig(text: string | undefined, bad: (m: string) => UserError): A
 /** The base model an adapter is being applied to. */
 export interface BaseModelId {
   name: string;
+  /** fingerprint.ts: every weight hashed. */
   fingerprint: string;
+  /** The old, sampled kind, matched by adapters written before every weight was hashed. */
+  sampledFingerprint?: string;
+}
+
+/** The two models of a mismatch, named as every refusal names them. */
+function bothModels(recorded: { name: string; fingerprint: string }, base: BaseModelId): string {
+  const baseFingerprint = isSampledFingerprint(recorded.fingerprint)
+    ? (base.sampledFingerprint ?? base.fingerprint)
+    : base.fingerprint;
+  return `the adapter was trained on "${recorded.name}" (fingerprint ${recorded.fingerprint}), the loaded model is "${base.name}" (fingerprint ${baseFingerprint})`;
+}
+
+/**
+ * Refuses an adapter whose recorded base fingerprint is not the loaded model's. Returns a one-line
+ * note when the fingerprint is the old, sampled kind (it then matched on sampled values only).
+ */
+export function checkBaseFingerprint(
+  recorded: { name: string; fingerprint: string },
+  base: BaseModelId,
+  label: string,
+): string | null {
+  const sampled = isSampledFingerprint(recorded.fingerprint);
+  const baseFingerprint = sampled ? (base.sampledFingerprint ?? base.fingerprint) : base.fingerprint;
+  if (recorded.fingerprint !== baseFingerprint) {
+    throw new UserError('wrong-model', `adapter was made for another base model: ${bothModels(recorded, base)}`, label);
+  }
+  return sampled
+    ? `${label}: the adapter's base-model fingerprint is the old kind (1024 sampled values per tensor), so only those values were checked`
+    : null;
 }
 
 /**
  * Refuses an adapter made for another base model. Dimension mismatches get their own message
  * (they explain *why* it cannot fit); equal dimensions with another fingerprint mean other weights.
+ * Returns checkBaseFingerprint's note.
  */
 export function checkAdapterFitsModel(
   adapter: S2ftAdapter,
   config: ModelConfig,
   base: BaseModelId,
   label: string,
-): void {
-  const a = adapter.info.baseModel;
-  const both = `the adapter was trained on "${a.name}" (fingerprint ${a.fingerprint}), the loaded model is "${base.name}" (fingerprint ${base.fingerprint})`;
+): string | null {
+  const both = bothModels(adapter.info.baseModel, base);
   const dims = adapter.info.dims;
   const model = adapterDims(config);
   if (dims.numLayers !== model.numLayers) {
@@ -311,7 +342,5 @@ export function checkAdapterFitsModel(
       );
     }
   }
-  if (a.fingerprint !== base.fingerprint) {
-    throw new UserError('wrong-model', `adapter was made for another base model: ${both}`, label);
-  }
+  return checkBaseFingerprint(adapter.info.baseModel, base, label);
 }

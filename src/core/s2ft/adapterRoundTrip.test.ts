@@ -59,7 +59,7 @@ describe('S²FT adapter round trip', () => {
     const ids = tf.tensor2d(rows, [B, T], 'int32');
     const trained = forward({ config, weights: method.weights }, ids, { linear: method.linear }); // [B, T, V]
     const plain = forward({ config, weights: trainedBase }, ids);
-    const fingerprint = await fingerprintModel(config, trainedBase);
+    const fingerprint = (await fingerprintModel(config, trainedBase)).fingerprint;
     const info: AdapterInfo = {
       baseModel: { name: 'tiny-llama', fingerprint },
       targetModules: ['o_proj', 'down_proj', 'v_proj', 'up_proj'],
@@ -72,7 +72,7 @@ describe('S²FT adapter round trip', () => {
     // A fresh load of the same base: new tensors, same values.
     const freshBase = initWeights(config, 5);
     const adapter = decodeS2ftAdapter(bytes, 'trained.safetensors');
-    const freshFingerprint = await fingerprintModel(config, freshBase);
+    const freshFingerprint = (await fingerprintModel(config, freshBase)).fingerprint;
     checkAdapterFitsModel(
       adapter,
       config,
@@ -108,7 +108,7 @@ describe('S²FT adapter round trip', () => {
 
     // A base with other weights (same shapes) is refused, naming both models.
     const otherBase = initWeights(config, 6);
-    const otherFingerprint = await fingerprintModel(config, otherBase);
+    const otherFingerprint = (await fingerprintModel(config, otherBase)).fingerprint;
     expect(otherFingerprint).not.toBe(fingerprint);
     let refusal: unknown;
     try {

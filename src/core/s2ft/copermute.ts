@@ -122,6 +122,8 @@ function permuteLayer(layer: LayerWeights, config: ModelConfig, heads: number[],
     postAttentionLayernorm: layer.postAttentionLayernorm.clone(),
     linear,
     bias,
+    // q_norm / k_norm act within each head, one weight shared by all heads: permuting heads leaves them as they are.
+    norms: Object.fromEntries(Object.entries(layer.norms ?? {}).map(([name, norm]) => [name, norm.clone()])),
   };
 }
 

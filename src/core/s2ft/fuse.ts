@@ -20,13 +20,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { defaultLinear } from '../model/llama';
-import type { LinearFn, LinearSite, LlamaWeights } from '../model/types';
+import type { LinearFn, LinearSite, LlamaWeights, ModuleName } from '../model/types';
 import { withUpdate } from './touchedElements';
-import type { AdapterBlock, BlockAxis, BlockModule } from './types';
+import type { AdapterBlock, BlockAxis } from './types';
 
-/** Anything that carries S²FT blocks (a decoded S2ftAdapter, or blocks just trained). */
+/**
+ * A block any linear can take: S²FT's own (AdapterBlock) or a LoRA update written as the block of
+ * all its columns (peft/loraAdapter.ts).
+ */
+export type FuseBlock = Omit<AdapterBlock, 'module'> & { module: ModuleName };
+
+/** Anything that carries blocks (a decoded S2ftAdapter, blocks just trained, a LoRA adapter's updates). */
 export interface HasBlocks {
-  blocks: AdapterBlock[];
+  blocks: FuseBlock[];
 }
 
 export interface WeightedAdapter {
@@ -37,7 +43,7 @@ export interface WeightedAdapter {
 /** One module's combined update over the union of the adapters' indices (may be a block's own arrays: read only). */
 export interface ModuleUpdate {
   layer: number;
-  module: BlockModule;
+  module: ModuleName;
   axis: BlockAxis;
   indices: Int32Array; // [k] sorted union of the adapters' indices
   update: Float32Array; // [out, k] for columns, [k, in] for rows
@@ -50,7 +56,7 @@ export interface ModuleUpdate {
 export function combineUpdates(weights: LlamaWeights, adapters: WeightedAdapter[]): ModuleUpdate[] {
   const byModule = new Map<
     string,
-    { layer: number; module: BlockModule; axis: BlockAxis; parts: { block: AdapterBlock; weight: number }[] }
+    { layer: number; module: ModuleName; axis: BlockAxis; parts: { block: FuseBlock; weight: number }[] }
   >();
   for (const { adapter, weight } of adapters) {
     for (const block of adapter.blocks) {
@@ -110,7 +116,7 @@ function isIncreasing(indices: Int32Array): boolean {
   return true;
 }
 
-function checkBlockFits(block: AdapterBlock, out: number, inDim: number): void {
+function checkBlockFits(block: FuseBlock, out: number, inDim: number): void {
   const k = block.indices.length;
   const [expectRows, expectCols] = block.axis === 'columns' ? [out, k] : [k, inDim];
   const limit = block.axis === 'columns' ? inDim : out;

@@ -55,7 +55,10 @@ describe('exact PEFT-LoRA export of an S²FT adapter', () => {
       0,
     ]);
     expect(cfg.base_model_name_or_path).toBe('tiny-base');
-    expect(new Set(cfg.target_modules)).toEqual(new Set(['o_proj', 'down_proj', 'v_proj', 'up_proj']));
+    // o_proj and down_proj are adapted in both layers; v_proj and up_proj in layer 0 only.
+    expect(new Set(cfg.target_modules)).toEqual(
+      new Set(['o_proj', 'down_proj', 'layers.0.self_attn.v_proj', 'layers.0.mlp.up_proj']),
+    );
     const st = parseSafetensors(files['adapter_model.safetensors'], 'adapter_model.safetensors');
     expect(st.tensors.size).toBe(2 * adapter.blocks.length);
 

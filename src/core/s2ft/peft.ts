@@ -8,6 +8,12 @@
  * with rank k and lora_alpha = k per module (scale alpha / r = 1), given through PEFT's
  * `rank_pattern` / `alpha_pattern`. The product B·A has exactly one nonzero term per element, so
  * the exported ΔW equals the native one bit for bit.
+ *
+ * target_modules names exactly the adapted linears: a module's short name (`o_proj`) when every
+ * layer adapts it, else one `layers.{i}.self_attn.o_proj` entry per layer that does (PEFT matches
+ * a list entry as a ".entry" suffix), so PEFT wraps no linear the file has no weights for. The
+ * safetensors metadata also records the base model's name and fingerprint, which this studio
+ * checks when it loads the file back (peft/loraAdapter.ts) and PEFT ignores.
  */
 import { strToU8, zipSync } from 'fflate';
 import { writeSafetensors, type TensorEntry } from '../io/safetensors';
@@ -17,6 +23,9 @@ import { moduleShape, type S2ftAdapter } from './adapter';
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 export type PeftFiles = Record<typeof PEFT_CONFIG_FILE | typeof PEFT_WEIGHTS_FILE, Uint8Array>;
+/** Safetensors metadata keys for the base model the adapter was made for. */
+export const PEFT_BASE_NAME_KEY = 's2ft_base_model';
+export const PEFT_BASE_FINGERPRINT_KEY = 's2ft_base_fingerprint';
 
 /** One LoRA-adapted linear: ΔW = (alpha / r) · B · A. */
 export interface PeftLoraModule {
@@ -31,12 +40,12 @@ export interface PeftLoraModule {
 }
 
 export interface PeftLoraSpec {
-  baseModelName: string;
+  baseModel: { name: string; fingerprint: string };
+  numLayers: number;
   /** Default rank and alpha; modules that differ are listed in rank_pattern / alpha_pattern. */
   r: number;
   alpha: number;
   dropout: number;
-  targetModules: ModuleName[];
   modules: PeftLoraModule[];
 }
 
@@ -55,6 +64,17 @@ export function peftPatternKey(layer: number, module: ModuleName): string {
   return linearWeightName(layer, module).replace(/^model\./, '');
 }
 
+/** target_modules naming exactly the adapted linears (see the header). */
+export function peftTargetModules(modules: { layer: number; module: ModuleName }[], numLayers: number): string[] {
+  const layersOf = new Map<ModuleName, Set<number>>();
+  for (const m of modules) layersOf.set(m.module, (layersOf.get(m.module) ?? new Set()).add(m.layer));
+  return [...layersOf].flatMap(([module, layers]) =>
+    layers.size === numLayers
+      ? [module]
+      : [...layers].sort((a, b) => a - b).map((layer) => peftPatternKey(layer, module)),
+  );
+}
+
 export function encodePeftLora(spec: PeftLoraSpec): PeftFiles {
   const rankPattern: Record<string, number> = {};
   const alphaPattern: Record<string, number> = {};
@@ -70,11 +90,11 @@ export function encodePeftLora(spec: PeftLoraSpec): PeftFiles {
   const config = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
-    base_model_name_or_path: spec.baseModelName,
+    base_model_name_or_path: spec.baseModel.name,
     r: spec.r,
     lora_alpha: spec.alpha,
     lora_dropout: spec.dropout,
-    target_modules: spec.targetModules,
+    target_modules: peftTargetModules(spec.modules, spec.numLayers),
     rank_pattern: rankPattern,
     alpha_pattern: alphaPattern,
     bias: 'none',
@@ -88,7 +108,11 @@ export function encodePeftLora(spec: PeftLoraSpec): PeftFiles {
   };
   return {
     [PEFT_CONFIG_FILE]: strToU8(JSON.stringify(config, null, 2)),
-    [PEFT_WEIGHTS_FILE]: writeSafetensors(entries, { format: 'pt' }),
+    [PEFT_WEIGHTS_FILE]: writeSafetensors(entries, {
+      format: 'pt',
+      [PEFT_BASE_NAME_KEY]: spec.baseModel.name,
+      [PEFT_BASE_FINGERPRINT_KEY]: spec.baseModel.fingerprint,
+    }),
   };
 }
 
@@ -111,13 +135,12 @@ export function exportPeftLora(adapter: S2ftAdapter): PeftFiles {
     return { layer: b.layer, module: b.module, r: k, alpha: k, A: b.delta, B, inDim, outDim };
   });
   const r = Math.max(1, ...modules.map((m) => m.r));
-  const targetModules = [...new Set(adapter.blocks.map((b) => b.module))];
   return encodePeftLora({
-    baseModelName: adapter.info.baseModel.name,
+    baseModel: adapter.info.baseModel,
+    numLayers: adapter.info.dims.numLayers,
     r,
     alpha: r,
     dropout: 0,
-    targetModules,
     modules,
   });
 }

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { defaultLinear, forward } from '../model/llama';
 import type { LinearFn, LlamaModel } from '../model/types';
 import type { Batch } from '../train/batch';
-import { crossEntropy } from '../train/loss';
+import { causalLmLoss } from '../train/loss';
 
 /** scores.heads[layer][head], scores.channels[layer][channel]; larger = more of the measured quantity. */
 export interface UnitScores {
@@ -90,7 +90,7 @@ export async function gradientScores(model: LlamaModel, calibration: readonly Ba
     let sum: tf.Tensor[] | null = null; // Σ over batches of dL/dW, per variable
     for (const batch of calibration) {
       const { value, grads } = tf.variableGrads(
-        () => crossEntropy(forward(scored, batchIds(batch)), batchLabels(batch)),
+        () => causalLmLoss(scored, batchIds(batch), batchLabels(batch)),
         varList,
       );
       value.dispose();

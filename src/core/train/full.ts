@@ -36,6 +36,7 @@ function mapWeights(w: LlamaWeights, f: <R extends tf.Rank>(t: tf.Tensor<R>) => 
         postAttentionLayernorm: f(layer.postAttentionLayernorm),
         linear,
         bias,
+        norms: Object.fromEntries(Object.entries(layer.norms ?? {}).map(([name, norm]) => [name, f(norm)])),
       };
     }),
     norm: f(w.norm),

@@ -190,7 +190,7 @@ describe('LoRA method', () => {
     m.trainable.forEach((v, i) => {
       if (i % 2 === 1) v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', i));
     });
-    const files = await m.exportPeft('tiny-base');
+    const files = await m.exportPeft({ name: 'tiny-base', fingerprint: 'xxh64:0123456789abcdef' });
     const cfg = JSON.parse(new TextDecoder().decode(files['adapter_config.json'])) as Record<string, unknown>;
     expect(cfg).toMatchObject({
       peft_type: 'LORA',

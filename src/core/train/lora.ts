@@ -44,7 +44,7 @@ interface LoraPair {
 
 export interface PreparedLora extends PreparedMethod {
   /** The adapter as PEFT files (adapter_config.json + adapter_model.safetensors). */
-  exportPeft(baseModelName: string): Promise<PeftFiles>;
+  exportPeft(baseModel: { name: string; fingerprint: string }): Promise<PeftFiles>;
 }
 
 export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLora {
@@ -96,7 +96,7 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
   };
 
   // Async read-back: a synchronous one from a WebGPU worker loses the device.
-  const exportPeft = async (baseModelName: string): Promise<PeftFiles> => {
+  const exportPeft = async (baseModel: { name: string; fingerprint: string }): Promise<PeftFiles> => {
     const modules: PeftLoraModule[] = await Promise.all(
       list.map(async (p) => ({
         layer: p.layer,
@@ -109,7 +109,8 @@ export function prepareLora(model: LlamaModel, options: LoraOptions): PreparedLo
         outDim: p.B.shape[0],
       })),
     );
-    return encodePeftLora({ baseModelName, r: rank, alpha, dropout, targetModules: [...targets], modules });
+    const numLayers = model.config.numLayers;
+    return encodePeftLora({ baseModel, numLayers, r: rank, alpha, dropout, modules });
   };
 
   return {

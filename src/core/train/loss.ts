@@ -7,27 +7,35 @@
  * products and every intermediate gradient), which at batch 16 × 128 tokens and a 1k vocabulary
  * is 120 MiB; this op keeps one, the softmax, and its gradient is the closed form
  *   d logits[n] = (softmax[n] − onehot(target[n])) · mask[n] / count · dy.
+ * Over a 49k vocabulary these [N, V] passes are the step's largest cost after the matmuls, so
+ * the forward takes two of them (bench/PROFILE.md).
  */
 import * as tf from '@tensorflow/tfjs';
-import { releasing } from '../model/fusedOps';
+import { releasing, reshape } from '../model/fusedOps';
+import { defaultLinear, forwardHidden, lmHeadShards } from '../model/llama';
+import type { LinearFn, LlamaModel } from '../model/types';
 import { IGNORE_INDEX } from './batch';
 
 export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
   const [B, T, V] = logits.shape;
+  const N = B * T;
   const op = tf.customGrad((z, save) => {
-    const flat = (z as tf.Tensor3D).reshape([B * T, V]); // [N, V]
-    const target = labels.reshape([B * T]); // [N]
+    const flat = (z as tf.Tensor3D).reshape([N, V]); // [N, V]
+    const target = labels.reshape([N]); // [N]
     const mask = target.notEqual(IGNORE_INDEX).toFloat(); // [N]
     const safeTarget = target.maximum(0).toInt(); // [N] (ignored rows point at 0)
     const weight = tf.div(mask, mask.sum().maximum(1)); // [N] mask / count
-    const lse = tf.logSumExp(flat, 1); // [N]
-    // The target's logit by index into the flat logits (no [N, V] one-hot in the forward).
-    const flatIndex = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), safeTarget); // [N] n·V + target
-    const picked = tf.gather(flat.reshape([B * T * V]), flatIndex); // [N]
+    // Two passes over [N, V], both single kernels on every backend: the softmax and the argmax.
+    // log Σ exp z is read off the softmax at the row's largest logit m, where p = e^0 / Σ e^(z−m)
+    // ≥ 1/V never underflows: lse = m − log p[m]. (logSumExp and then exp(z − lse) take six passes.)
+    const probs = tf.softmax(flat); // [N, V]
+    const rowStart = tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')); // [N] n·V
+    const top = tf.add(rowStart, tf.argMax(flat, 1)); // [N] flat index of the row's largest logit
+    const flatLogits = flat.reshape([N * V]);
+    const largest = tf.gather(flatLogits, top); // [N] m
+    const lse = tf.sub(largest, tf.log(tf.gather(probs.reshape([N * V]), top))); // [N]
+    const picked = tf.gather(flatLogits, tf.add(rowStart, safeTarget)); // [N] the target's logit
     const loss = tf.sum(tf.mul(tf.sub(lse, picked), weight)) as tf.Scalar;
-    const shifted = tf.sub(flat, lse.expandDims(1)); // [N, V]
-    const probs = tf.exp(shifted); // [N, V]
-    shifted.dispose();
     // Saved tensors outlive this tidy; everything else above is freed when it returns.
     (save as tf.GradSaveFunc)([probs, safeTarget, weight]);
     return {
@@ -44,6 +52,94 @@ export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
     };
   });
   return op(logits) as tf.Scalar;
+}
+
+/**
+ * crossEntropy over logits split by vocabulary rows, never joined: parts[s] [N, V_s] holds the
+ * logits of tokens [o_s, o_s + V_s) (the lm_head's row shards, llama.ts lmHeadShards). No [N, V]
+ * tensor exists, so each buffer stays within the GPU limit the shards were cut to. With
+ * lse = log Σ_s Σ_v exp(parts[s]) the loss is Σ_n (lse[n] − logit[n, target[n]]) · mask[n] / count
+ * and shard s's gradient is (exp(parts[s] − lse) − onehot_s(target − o_s)) · mask / count · dy:
+ * the same numbers crossEntropy gives on concat(parts, 1), checked in loss.test.ts.
+ * labels [B, T] (already shifted, IGNORE_INDEX where not counted).
+ */
+export function crossEntropyShards(parts: tf.Tensor2D[], labels: tf.Tensor2D): tf.Scalar {
+  const N = labels.size;
+  const widths = parts.map((p) => p.shape[1]); // V_s each
+  const offsets = widths.map((_, s) => widths.slice(0, s).reduce((a, b) => a + b, 0)); // o_s each
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const zs = args.slice(0, parts.length) as tf.Tensor2D[]; // [N, V_s] each
+    const save = args[parts.length] as tf.GradSaveFunc;
+    const target = labels.reshape([N]); // [N]
+    const mask = target.notEqual(IGNORE_INDEX).toFloat(); // [N]
+    const safeTarget = target.maximum(0).toInt(); // [N] (ignored rows point at 0)
+    const weight = tf.div(mask, mask.sum().maximum(1)); // [N] mask / count
+    const lse = tf.logSumExp(
+      tf.stack(
+        zs.map((z) => tf.logSumExp(z, 1)),
+        1,
+      ),
+      1,
+    ); // [N]
+    // The target's logit: gathered from the shard that holds it, zero from the others.
+    const picked = zs
+      .map((z, s) => {
+        const local = tf.sub(safeTarget, tf.scalar(offsets[s], 'int32')); // [N] index inside shard s
+        const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
+        const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
+        const flatIndex = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(widths[s], 'int32')), safe); // [N]
+        return tf.mul(tf.gather(z.reshape([N * widths[s]]), flatIndex), inShard); // [N]
+      })
+      .reduce((a, b) => tf.add(a, b)); // [N]
+    const loss = tf.sum(tf.mul(tf.sub(lse, picked), weight)) as tf.Scalar;
+    save([lse, safeTarget, weight, ...zs]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [l, tgt, w] = saved as tf.Tensor1D[];
+        const zSaved = saved.slice(3) as tf.Tensor2D[];
+        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here,
+        // one [N, V_s] step at a time with the previous one freed, so a shard's gradient costs
+        // two [N, V_s] buffers at once: the logits, then each step's input and output.
+        return releasing(dy, saved, () => {
+          const scale = tf.mul(w, dy); // [N]
+          const rows = tf.range(0, N, 1, 'int32'); // [N]
+          return zSaved.map((z, s) => {
+            const local = tf.sub(tgt, tf.scalar(offsets[s], 'int32')); // [N]
+            const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
+            const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
+            const shifted = tf.sub(z, l.expandDims(1)); // [N, V_s]
+            z.dispose();
+            const probs = tf.exp(shifted); // [N, V_s]
+            shifted.dispose();
+            const scaled = tf.mul(probs, scale.expandDims(1)); // [N, V_s]  p · mask / count · dy
+            probs.dispose();
+            // Minus scale at each row's target when it lies in this shard (a sparse one-hot).
+            const at = tf.stack([rows, safe], 1); // [N, 2]
+            const update = tf.sub(tf.gatherND(scaled, at), tf.mul(scale, inShard)); // [N]
+            const grad = tf.tensorScatterUpdate(scaled, at, update) as tf.Tensor2D; // [N, V_s]
+            scaled.dispose();
+            return grad;
+          });
+        });
+      },
+    };
+  });
+  return op(...parts) as tf.Scalar;
+}
+
+/**
+ * The training loss of a batch, with the logits kept in the lm_head's row shards (no [B·T, V]
+ * tensor):  ids [B, T] int32, labels [B, T] → mean cross-entropy (scalar).
+ */
+export function causalLmLoss(model: LlamaModel, ids: tf.Tensor2D, labels: tf.Tensor2D, linear?: LinearFn): tf.Scalar {
+  return tf.tidy(() => {
+    const h = forwardHidden(model, ids, { linear }); // [B, T, D]
+    const [B, T, D] = h.shape;
+    const flat = reshape<tf.Rank.R2>(h, [B * T, D]); // [N, D]
+    const parts = lmHeadShards(model.weights, flat, linear ?? defaultLinear, model.config.numLayers); // [N, V_s] each
+    return crossEntropyShards(parts, labels); // scalar
+  });
 }
 
 /** Shift token ids into next-token labels: labels[t] = ids[t+1], last position ignored. */

@@ -46,7 +46,7 @@ interface EngineInternals {
 export async function measurePeakBytes<T>(
   f: () => T | Promise<T>,
   options: { recordPeakBuffers?: boolean } = {},
-): Promise<StepMemory & { value: T; peakBuffers: PeakBuffer[] }> {
+): Promise<StepMemory & { value: T; peakBuffers: PeakBuffer[]; largestBuffer: PeakBuffer | null }> {
   const engine = tf.engine() as unknown as EngineInternals;
   const { trackTensor, removeDataId } = engine;
   const startBytes = tf.memory().numBytes;
@@ -55,12 +55,14 @@ export async function measurePeakBytes<T>(
   // With recordPeakBuffers: the buffers created here and still alive, and their list at the peak.
   const live = new Map<object, PeakBuffer>();
   let peakBuffers: PeakBuffer[] = [];
+  let largestBuffer: PeakBuffer | null = null; // the largest buffer created during f: what a GPU limit bounds
   engine.trackTensor = function (a, backend) {
     const isNew = !this.state.tensorInfo.has(a.dataId);
     trackTensor.call(this, a, backend);
     if (!isNew) return;
     const bytes = this.state.tensorInfo.get(a.dataId)?.bytes ?? 0;
     held += bytes;
+    if (bytes > (largestBuffer?.bytes ?? -1)) largestBuffer = { shape: [...a.shape], bytes };
     if (options.recordPeakBuffers) live.set(a.dataId, { shape: [...a.shape], bytes });
     if (held > peakBytes) {
       peakBytes = held;
@@ -89,6 +91,7 @@ export async function measurePeakBytes<T>(
     stepPeakBytes: peakBytes - startBytes,
     retainedBytes: held - startBytes,
     peakBuffers,
+    largestBuffer,
   };
 }
 

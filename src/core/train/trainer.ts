@@ -17,13 +17,12 @@
  * peak tensor bytes of a step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forward } from '../model/llama';
 import type { ModelConfig } from '../model/types';
 import type { Batch } from './batch';
 import type { DataPosition } from './batches';
 import { checkTrainConfig, optimizerSettings, type TrainConfig } from './config';
 import { checkFinite } from './guards';
-import { crossEntropy } from './loss';
+import { causalLmLoss } from './loss';
 import type { PreparedMethod } from './method';
 import { countTargets, type EvalMetrics, type StepMetrics } from './metrics';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizer';
@@ -239,10 +238,7 @@ export class Trainer {
       const { batchSize: B, seqLen: T } = batch;
       const ids = tf.tensor2d(batch.inputIds, [B, T], 'int32'); // [B, T]
       const labels = tf.tensor2d(batch.labels, [B, T], 'int32'); // [B, T]
-      const logits = forward({ config: this.config, weights: this.prepared.weights }, ids, {
-        linear: this.prepared.linear,
-      }); // [B, T, V]
-      return crossEntropy(logits, labels);
+      return causalLmLoss({ config: this.config, weights: this.prepared.weights }, ids, labels, this.prepared.linear);
     });
   }
 }

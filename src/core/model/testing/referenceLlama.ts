@@ -1,8 +1,9 @@
 /**
- * An independent float64 LLaMA forward pass in plain loops (no tfjs), written from the HF
- * LlamaForCausalLM definition for tests only. It shares no code with llama.ts / rope.ts:
- * inverse frequencies, llama3 scaling, rotate-half, GQA head mapping and the causal mask are
- * all re-derived here.
+ * An independent float64 forward pass in plain loops (no tfjs), written from HF's
+ * LlamaForCausalLM, Qwen3ForCausalLM and Gemma3ForCausalLM definitions for tests only. It shares
+ * no code with llama.ts / rope.ts / family.ts: inverse frequencies, llama3 scaling, rotate-half,
+ * GQA head mapping, the causal and sliding masks, q/k norms, Gemma's (1 + w) sandwich norms,
+ * scaled embedding, tanh GELU and soft-capping are all re-derived here.
  */
 import type { ModelConfig } from '../types';
 
@@ -20,6 +21,10 @@ export interface RefLayer {
   kb: Float64Array | null;
   vb: Float64Array | null;
   ob: Float64Array | null;
+  qNorm: Float64Array | null; // [hd] qwen3, gemma3_text
+  kNorm: Float64Array | null; // [hd]
+  preFfNorm: Float64Array | null; // [D] gemma3_text
+  postFfNorm: Float64Array | null; // [D]
 }
 export interface RefWeights {
   embed: Float64Array; // [V, D] (all shards concatenated)
@@ -47,23 +52,34 @@ function linear(
   return y;
 }
 
-function rmsNorm(x: Float64Array, N: number, D: number, w: Float64Array, eps: number): Float64Array {
+/** RMSNorm of N rows of D; Gemma stores the weight zero-centred and multiplies by (1 + w). */
+function rmsNorm(x: Float64Array, N: number, D: number, w: Float64Array, eps: number, plusOne = false): Float64Array {
   const y = new Float64Array(N * D);
   for (let n = 0; n < N; n++) {
     let ss = 0;
     for (let d = 0; d < D; d++) ss += x[n * D + d] ** 2;
     const r = 1 / Math.sqrt(ss / D + eps);
-    for (let d = 0; d < D; d++) y[n * D + d] = x[n * D + d] * r * w[d];
+    for (let d = 0; d < D; d++) y[n * D + d] = x[n * D + d] * r * (plusOne ? 1 + w[d] : w[d]);
   }
   return y;
 }
 
-/** Frequencies of each rotary pair, with Llama 3.1 frequency-band scaling. */
-export function refInvFreq(c: ModelConfig): Float64Array {
+const softcapped = (x: number, cap: number | undefined) => (cap === undefined ? x : cap * Math.tanh(x / cap));
+
+/** HF gelu_pytorch_tanh. */
+const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+
+/**
+ * Frequencies of each rotary pair, with Llama 3.1 frequency-band scaling; Gemma's sliding layers
+ * use plain RoPE on rope_local_base_freq.
+ */
+export function refInvFreq(c: ModelConfig, sliding = false): Float64Array {
   const half = c.headDim / 2;
   const f = new Float64Array(half);
-  for (let i = 0; i < half; i++) f[i] = Math.pow(c.ropeTheta, -(2 * i) / c.headDim);
-  const s = c.ropeScaling;
+  const local = sliding && c.localRopeTheta !== undefined;
+  const theta = local ? (c.localRopeTheta as number) : c.ropeTheta;
+  for (let i = 0; i < half; i++) f[i] = Math.pow(theta, -(2 * i) / c.headDim);
+  const s = local ? null : c.ropeScaling;
   if (!s) return f;
   for (let i = 0; i < half; i++) {
     const wl = (2 * Math.PI) / f[i];
@@ -103,16 +119,28 @@ export function referenceForward(c: ModelConfig, w: RefWeights, ids: number[][])
   const H = c.numHeads,
     Hkv = c.numKvHeads,
     hd = c.headDim;
-  const freq = refInvFreq(c);
+  const gemma = c.modelType === 'gemma3_text';
+  const eps = c.rmsNormEps;
+  const norm = (x: Float64Array, N: number, width: number, weight: Float64Array) =>
+    rmsNorm(x, N, width, weight, eps, gemma);
+  // Gemma3TextScaledWordEmbedding: √D held in a float32 buffer.
+  const embedScale = gemma ? Math.fround(Math.sqrt(D)) : 1;
+  const scale = 1 / Math.sqrt(c.queryPreAttnScalar ?? hd);
   const out = new Float64Array(B * T * V);
   for (let b = 0; b < B; b++) {
     let x = new Float64Array(T * D);
-    for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) x[t * D + d] = w.embed[ids[b][t] * D + d];
-    for (const L of w.layers) {
-      const xn = rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);
-      const q = linear(xn, T, D, L.q, H * hd, L.qb);
-      const k = linear(xn, T, D, L.k, Hkv * hd, L.kb);
+    for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) x[t * D + d] = w.embed[ids[b][t] * D + d] * embedScale;
+    w.layers.forEach((L, layer) => {
+      const sliding = c.layerTypes?.[layer] === 'sliding_attention';
+      const window = sliding ? (c.slidingWindow as number) : Infinity;
+      const freq = refInvFreq(c, sliding);
+      const xn = norm(x, T, D, L.inNorm);
+      let q = linear(xn, T, D, L.q, H * hd, L.qb);
+      let k = linear(xn, T, D, L.k, Hkv * hd, L.kb);
       const v = linear(xn, T, D, L.v, Hkv * hd, L.vb);
+      // Per-head q/k RMSNorm (one [hd] weight for every head) before RoPE.
+      if (L.qNorm) q = norm(q, T * H, hd, L.qNorm);
+      if (L.kNorm) k = norm(k, T * Hkv, hd, L.kNorm);
       for (let t = 0; t < T; t++) {
         for (let h = 0; h < H; h++) rotate(q, t * H * hd + h * hd, hd, t, freq);
         for (let h = 0; h < Hkv; h++) rotate(k, t * Hkv * hd + h * hd, hd, t, freq);
@@ -121,34 +149,38 @@ export function referenceForward(c: ModelConfig, w: RefWeights, ids: number[][])
       for (let h = 0; h < H; h++) {
         const g = Math.floor(h / (H / Hkv)); // the kv head this query head shares
         for (let t = 0; t < T; t++) {
+          const first = Math.max(0, t - window + 1); // a sliding layer sees t − window < s ≤ t
           const sc = new Float64Array(t + 1);
           let mx = -Infinity;
-          for (let s = 0; s <= t; s++) {
+          for (let s = first; s <= t; s++) {
             let dot = 0;
             for (let j = 0; j < hd; j++) dot += q[t * H * hd + h * hd + j] * k[s * Hkv * hd + g * hd + j];
-            sc[s] = dot / Math.sqrt(hd);
+            sc[s] = softcapped(dot * scale, c.attnLogitSoftcapping);
             mx = Math.max(mx, sc[s]);
           }
           let z = 0;
-          for (let s = 0; s <= t; s++) {
+          for (let s = first; s <= t; s++) {
             sc[s] = Math.exp(sc[s] - mx);
             z += sc[s];
           }
-          for (let s = 0; s <= t; s++)
+          for (let s = first; s <= t; s++)
             for (let j = 0; j < hd; j++) att[t * H * hd + h * hd + j] += (sc[s] / z) * v[s * Hkv * hd + g * hd + j];
         }
       }
-      const o = linear(att, T, H * hd, L.o, D, L.ob);
+      let o = linear(att, T, H * hd, L.o, D, L.ob);
+      // Gemma: post_attention_layernorm norms the attention output; the MLP has its own norms.
+      if (gemma) o = norm(o, T, D, L.postNorm);
       x = x.map((val, i) => val + o[i]);
-      const xm = rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
+      const xm = norm(x, T, D, gemma ? (L.preFfNorm as Float64Array) : L.postNorm);
       const gt = linear(xm, T, D, L.gate, F, null);
       const up = linear(xm, T, D, L.up, F, null);
-      const act = gt.map((gv, i) => (gv / (1 + Math.exp(-gv))) * up[i]);
-      const dn = linear(act, T, F, L.down, D, null);
+      const act = gt.map((gv, i) => (gemma ? geluTanh(gv) : gv / (1 + Math.exp(-gv))) * up[i]);
+      let dn = linear(act, T, F, L.down, D, null);
+      if (gemma) dn = norm(dn, T, D, L.postFfNorm as Float64Array);
       x = x.map((val, i) => val + dn[i]);
-    }
-    const xf = rmsNorm(x, T, D, w.norm, c.rmsNormEps);
-    const logits = linear(xf, T, D, w.lmHead, V, null);
+    });
+    const xf = norm(x, T, D, w.norm);
+    const logits = linear(xf, T, D, w.lmHead, V, null).map((z) => softcapped(z, c.finalLogitSoftcapping));
     out.set(logits, b * T * V);
   }
   return out;

@@ -1,11 +1,13 @@
 /**
- * The wasm backend's replacement kernels (wasmBackend.ts) against the cpu backend: gathers on every
- * axis (float and int, a leading and a trailing run), matmuls with each operand transposed, and
- * the segment sum; plus a refused out-of-range index.
+ * The wasm backend's replacement kernels (this folder) against the cpu backend: gathers on every
+ * axis (float and int, a leading and a trailing run), matmuls with each operand transposed,
+ * batched, broadcast, and with the same right operand again (its transposed copy is then kept,
+ * and must be dropped when the operand is freed), and the segment sum; plus a refused
+ * out-of-range index.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from './wasmBackend';
+import { initNodeBackend } from '../cli/lib/backend';
 
 type Case = [name: string, f: () => tf.Tensor];
 
@@ -63,6 +65,32 @@ const cases: Case[] = [
       ),
   ],
   [
+    'batched matMul q·kᵀ [2, 3, 6, 4]',
+    () =>
+      tf.matMul(
+        tf.randomNormal([2, 3, 6, 4], 0, 1, 'float32', 7),
+        tf.randomNormal([2, 3, 5, 4], 0, 1, 'float32', 8),
+        false,
+        true,
+      ),
+  ],
+  [
+    'batched matMul pᵀ·v, b broadcast from one batch',
+    () => tf.matMul(tf.randomNormal([3, 6, 5], 0, 1, 'float32', 9), tf.randomNormal([6, 4], 0, 1, 'float32', 10), true),
+  ],
+  [
+    'matMul x·Wᵀ three times with one W (kept copy), then a new W with the same shape',
+    () => {
+      const w = tf.randomNormal([5, 9], 0, 1, 'float32', 11);
+      const x = tf.randomNormal([4, 9], 0, 1, 'float32', 12);
+      const first = [0, 1, 2].map((i) => tf.matMul(tf.add(x, i), w, false, true));
+      w.dispose(); // frees the kept copy
+      const w2 = tf.randomNormal([5, 9], 0, 1, 'float32', 13);
+      const again = [0, 1].map(() => tf.matMul(x, w2, false, true));
+      return tf.concat([...first, ...again]);
+    },
+  ],
+  [
     'unsortedSegmentSum',
     () => tf.unsortedSegmentSum(tf.range(0, 12).reshape([6, 2]), tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4),
   ],
@@ -78,7 +106,7 @@ describe('wasm backend replacement kernels', () => {
   let wasm: number[][];
   beforeAll(async () => {
     cpu = await run(() => tf.setBackend('cpu'));
-    wasm = await run(useWasmBackend);
+    wasm = await run(initNodeBackend);
   });
   afterAll(async () => {
     await tf.setBackend('cpu');
@@ -92,7 +120,7 @@ describe('wasm backend replacement kernels', () => {
   });
 
   it('refuses an index outside the gathered axis', async () => {
-    await useWasmBackend();
+    await initNodeBackend();
     expect(() => tf.tidy(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([4], 'int32'), 0))).toThrow(
       /index 4 is not in \[0, 3\]/,
     );
