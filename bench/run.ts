@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initNodeBackend } from '../src/cli/backend';
+import { describeBackend, initNodeBackend } from '../src/cli/lib/backend';
 import type { ModelConfig } from '../src/core/model/types';
 import { defaultModelConfig, SMOLLM2_135M, WEIGHTS_DOMINATED } from './lib/configs';
 import { gradientCheck } from './lib/gradcheck';

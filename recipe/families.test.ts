@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Flags, parseArgs } from '../src/cli/args';
+import { Flags, parseArgs } from '../src/cli/lib/args';
 import { loadCheckpoint, writeCheckpoint } from '../src/core/io/checkpoint';
 import { nodeDirectorySource, writeFilesToDirectory } from '../src/core/io/nodeFiles';
 import { disposeWeights } from '../src/core/model/init';

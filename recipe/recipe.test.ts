@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_MODELS_DIR, resolveModelDir } from '../src/cli/modelArg';
+import { EMBEDDED_MODELS_DIR, resolveModelDir } from '../src/cli/lib/modelArg';
 import { loadCheckpoint } from '../src/core/io/checkpoint';
 import { nodeDirectorySource } from '../src/core/io/nodeFiles';
 import { parseSafetensors } from '../src/core/io/safetensors';

@@ -20,7 +20,7 @@ import { measurePeakBytes } from '../src/core/train/memory';
 import { trainConfig } from '../src/core/train/config';
 import { prepareS2ft } from '../src/core/train/s2ft';
 import { Trainer } from '../src/core/train/trainer';
-import { initNodeBackend } from '../src/cli/backend';
+import { initNodeBackend } from '../src/cli/lib/backend';
 import { CHECKPOINTS_DIR, REAL_SHAPES } from '../scripts/realShapes/shapes';
 import { writeRealShape } from '../scripts/realShapes/write';
 

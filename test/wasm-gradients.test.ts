@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, expect, it } from 'vitest';
 import { gradientCheck } from '../bench/lib/gradcheck';
-import { initNodeBackend } from '../src/cli/backend';
+import { initNodeBackend } from '../src/cli/lib/backend';
 
 afterAll(async () => {
   await tf.setBackend('cpu');

@@ -8,14 +8,15 @@
  * never rejects for a diverged loss: it resolves with status 'error' and `error` set, after the
  * same information went out as a 'phase' event.
  *
- * Events travel on the callback's own MessagePort, so the last few (the final 'phase' event
- * included) may arrive just after train() resolves: RunSummary.status is the authoritative end.
- * Likewise stop() and pause() take effect between steps, at the first step boundary after they
- * arrive.
+ * Events travel on the callback's own MessagePort; the worker waits until the page has run the
+ * last one before a call resolves (training.worker.ts withCallbacks), so train() and
+ * resumeTraining() resolve after their final 'phase' event has been handled. stop() and pause()
+ * take effect between steps, at the first step boundary after they arrive. ARCHITECTURE.md
+ * "A training run" follows a run through this interface.
  *
  * Checkpoints (resume after a reload or a lost GPU) are written by the worker itself into
- * IndexedDB (database "s2ft-studio-checkpoints", store "checkpoints", one record per run, overwritten every
- * `checkpointEvery` steps): no copy of the trainable state crosses to the page. The UI lists
+ * IndexedDB (database "s2ft-studio-checkpoints", store "checkpoints", one record per run, overwritten
+ * every checkpointInterval(config) steps): no copy of the trainable state crosses to the page. The UI lists
  * them with listCheckpoints() and continues one with resumeTraining(runId).
  */
 import type { ModelConfig } from '../src/core/model/types';
@@ -234,7 +235,7 @@ export interface SelectConfig {
 }
 
 export interface SelectionSummary {
-  /** The selection file's object (DESIGN.md "Selection file"), original coordinates. */
+  /** The selection file's object (ARCHITECTURE.md "File formats"), original coordinates. */
   selection: Selection;
   /** The same, as the text of a selection.json download. */
   selectionFile: string;

@@ -2,7 +2,7 @@
  * The training worker: owns tfjs, the backend and all GPU memory, and exposes TrainingWorkerApi
  * to the UI through comlink. The state and logic live in StudioSession (session.ts, testable in
  * Node); this file adds what only a browser worker has: the backend choice, the device's buffer
- * limits, IndexedDB checkpoints, transfers and the lost-device signal.
+ * limits, IndexedDB checkpoints, transfers and the lost-device signal (ARCHITECTURE.md "Layers").
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';

@@ -19,10 +19,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Flags } from '../../src/cli/args';
-import { evaluationBatches } from '../../src/cli/commands/eval';
-import { resolveModelDir } from '../../src/cli/modelArg';
-import { calibrationBatches, chooseSelection } from '../../src/cli/selectionFlags';
+import { Flags } from '../../src/cli/lib/args';
+import { evaluationBatches } from '../../src/cli/lib/evaluationBatches';
+import { resolveModelDir } from '../../src/cli/lib/modelArg';
+import { calibrationBatches, chooseSelection } from '../../src/cli/lib/selectionFlags';
 import { TOKENIZER_FILE, loadCheckpoint } from '../../src/core/io/checkpoint';
 import { nodeDirectorySource } from '../../src/core/io/nodeFiles';
 import { countParameters } from '../../src/core/model/config';
@@ -41,7 +41,7 @@ import { prepareMethod } from '../../src/core/train/methods';
 import type { PreparedS2ft } from '../../src/core/train/s2ft';
 import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
-import { initNodeBackend } from '../../src/cli/backend';
+import { initNodeBackend } from '../../src/cli/lib/backend';
 import { blockMarkers, replaceMarkedBlock } from '../readme';
 import {
   claimsMarkdown,

@@ -18,7 +18,7 @@ import { BatchStream } from '../../src/core/train/batches';
 import { parseDataset } from '../../src/core/train/data';
 import { exactMatch } from '../../src/core/train/exactMatch';
 import { prepareMethod } from '../../src/core/train/methods';
-import { initNodeBackend } from '../../src/cli/backend';
+import { initNodeBackend } from '../../src/cli/lib/backend';
 import { pickTrainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
 

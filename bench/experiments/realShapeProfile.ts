@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
-import { describeBackend, initNodeBackend } from '../../src/cli/backend';
+import { describeBackend, initNodeBackend } from '../../src/cli/lib/backend';
 import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
 import { cpuMs, prepareOn, randomFeed, sync } from '../lib/compare';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Flags, parseArgs } from '../../src/cli/args';
+import { Flags, parseArgs } from '../../src/cli/lib/args';
 import { readTrainOptions } from '../../src/cli/commands/train';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import type { ModelConfig } from '../../src/core/model/types';

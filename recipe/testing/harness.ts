@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { Flags, parseArgs } from '../../src/cli/args';
+import { Flags, parseArgs } from '../../src/cli/lib/args';
 import { writeCheckpoint } from '../../src/core/io/checkpoint';
 import { writeFilesToDirectory } from '../../src/core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../src/core/model/init';

@@ -3,7 +3,7 @@
  * Pure: returns the files as text; main.ts writes them.
  */
 import { joinChapters, splitMobyDick } from '../corpus/mobyDick';
-import { datasetCard, type CardFacts } from './cards';
+import { datasetCard, type CardFacts, type DatasetIndexEntry } from './cards';
 import { buildSotuStyle, SOTU_TRAIN_YEARS, SOTU_VALIDATION_YEARS } from './sotu';
 import { generateNumberWords, numberWordsJsonl, NUMBER_WORDS, TEST_THINGS, TRAIN_THINGS } from './numberWords';
 import { DEFAULT_TASK_SIZES, generateTasks, taskWords, toJsonl, TASK_NAMES, type TaskSizes } from './instructionTask';
@@ -11,20 +11,6 @@ import { DEFAULT_TASK_SIZES, generateTasks, taskWords, toJsonl, TASK_NAMES, type
 export const DEFAULT_SEED = 1851;
 
 /** One selectable file in public/datasets/index.json. */
-export interface DatasetIndexEntry {
-  name: string; // unique, e.g. "toy-tasks/test-shifted"
-  dataset: string; // folder
-  split: string;
-  file: string; // path relative to public/datasets
-  format: 'txt' | 'jsonl';
-  bytes: number;
-  rows?: number; // .jsonl only
-  description: string;
-  card: string; // README.md of the dataset
-  /** A held-out split the studio uses as this file's validation set instead of a random share of its rows. */
-  validation?: string;
-}
-
 export interface BuiltDatasets {
   /** Path relative to the datasets folder → file content. */
   files: Map<string, string>;

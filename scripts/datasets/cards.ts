@@ -1,5 +1,4 @@
 /** The short card (README.md) that ships next to each dataset. */
-import type { DatasetIndexEntry } from './build';
 
 export interface CardFacts {
   title: string;
@@ -7,6 +6,21 @@ export interface CardFacts {
   source: string;
   licence: string;
   generation: string;
+}
+
+/** One file of public/datasets/index.json. */
+export interface DatasetIndexEntry {
+  name: string; // unique, e.g. "toy-tasks/test-shifted"
+  dataset: string; // folder
+  split: string;
+  file: string; // path relative to public/datasets
+  format: 'txt' | 'jsonl';
+  bytes: number;
+  rows?: number; // .jsonl only
+  description: string;
+  card: string; // README.md of the dataset
+  /** A held-out split the studio uses as this file's validation set instead of a random share of its rows. */
+  validation?: string;
 }
 
 export function datasetCard(facts: CardFacts, files: DatasetIndexEntry[]): string {

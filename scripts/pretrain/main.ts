@@ -11,7 +11,7 @@ import { renderModelCard } from './card';
 import { pretrain } from './pretrain';
 import { FULL_RECIPE, QUICK_RECIPE } from './recipe';
 import { readReport } from './report';
-import { initNodeBackend } from '../../src/cli/backend';
+import { initNodeBackend } from '../../src/cli/lib/backend';
 
 const USAGE =
   'usage: npm run pretrain -- [--quick] [--out DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--card-only]';

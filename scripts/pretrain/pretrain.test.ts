@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Flags, parseArgs } from '../../src/cli/args';
+import { Flags, parseArgs } from '../../src/cli/lib/args';
 import { run as evalCommand } from '../../src/cli/commands/eval';
 import { loadCheckpoint, TOKENIZER_FILE } from '../../src/core/io/checkpoint';
 import { nodeDirectorySource } from '../../src/core/io/nodeFiles';

@@ -1,12 +1,6 @@
 /** Numbers as people read them in the studio. */
 export { formatBytes } from './backendText';
-
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return String(n);
-}
+export { formatCount } from '../core/format';
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '–';

@@ -1,7 +1,8 @@
 /**
  * The studio's UI state (zustand). Worker results land here; components read slices of it.
  * Everything but `worker` is plain data: `settings` is the one record a setup is saved and
- * restored from (settings.ts), the rest is what the worker reported back.
+ * restored from (settings.ts), the rest is what the worker reported back. ARCHITECTURE.md
+ * "Layers" says what the page may import.
  */
 import type { Remote } from 'comlink';
 import { create } from 'zustand';
@@ -27,7 +28,7 @@ import type {
   TrainPhase,
   TrainingWorkerApi,
 } from '../../workers/api';
-import type { PanelId } from './panels/registry';
+import type { PanelId } from './panelIds';
 import { DEFAULT_SETTINGS, type StudioSettings } from './settings';
 
 export type BackendState =

@@ -1,5 +1,5 @@
 /** What every CLI command module exports. */
-import type { Flags } from './args';
+import type { Flags } from './lib/args';
 
 export interface CommandContext {
   flags: Flags;

@@ -2,10 +2,10 @@
  * `npm run cli -- <command> [flags]`: the studio's core from the command line.
  * User errors exit with status 2 and one line on stderr; anything else is a bug (status 1).
  */
-import { Flags, parseArgs } from './args';
+import { Flags, parseArgs } from './lib/args';
 import type { CommandRun } from './command';
 import { isUserError } from '../core/errors';
-import { describeBackend, initNodeBackend } from './backend';
+import { describeBackend, initNodeBackend } from './lib/backend';
 
 interface CommandSpec {
   summary: string;

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNodeBackend } from '../cli/backend';
+import { initNodeBackend } from '../cli/lib/backend';
 
 type Case = [name: string, f: () => tf.Tensor];
 

@@ -4,7 +4,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import claimsJson from '../../../bench/results/claims.json';
-import type { ClaimsResults } from '../../../bench/lib/claimsReport';
+import type { ClaimsResults } from '../../core/claims';
 import { MeasuredClaims } from './MeasuredClaims';
 
 const claims = claimsJson as ClaimsResults;

@@ -11,7 +11,7 @@ import {
   formatPercent,
   fusionSummaries,
   type ClaimsResults,
-} from '../../../bench/lib/claimsReport';
+} from '../../core/claims';
 import { formatCount } from '../format';
 
 const claims = claimsJson as ClaimsResults;

@@ -6,8 +6,7 @@ import { DataPanel } from './DataPanel';
 import { ModelPanel } from './ModelPanel';
 import { SelectionPanel } from './SelectionPanel';
 import { TrainPanel } from './TrainPanel';
-
-export type PanelId = 'model' | 'data' | 'selection' | 'train' | 'compare' | 'adapters';
+import type { PanelId } from '../panelIds';
 
 export interface PanelSpec {
   id: PanelId;

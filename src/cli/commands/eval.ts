@@ -10,15 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../core/errors';
 import { forward } from '../../core/model/llama';
 import { IGNORE_INDEX, type Batch } from '../../core/train/batch';
-import { makeBatches } from '../../core/train/batches';
-import { MAX_DATASET_CHARS, parseDataset, type ParsedDataset } from '../../core/train/data';
+import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import { crossEntropy } from '../../core/train/loss';
 import type { LlamaModel } from '../../core/model/types';
-import { readUserText } from '../files';
+import { evaluationBatches } from '../lib/evaluationBatches';
+import { readUserText } from '../lib/files';
 import type { CommandRun } from '../command';
-import { loadCliModel, printLoadWarnings } from '../modelArg';
-
-const DEFAULT_TXT_SEQ_LEN = 256;
+import { loadCliModel, printLoadWarnings } from '../lib/modelArg';
 
 /** Sum of token losses and the number of counted tokens of one batch. */
 function batchLoss(model: LlamaModel, batch: Batch): { sum: number; count: number } {
@@ -33,19 +31,6 @@ function batchLoss(model: LlamaModel, batch: Batch): { sum: number; count: numbe
   const value = mean.dataSync()[0];
   mean.dispose();
   return { sum: value * count, count };
-}
-
-/** One batch per unit: a .jsonl row at its own length (no padding), or a packed .txt window. */
-export function evaluationBatches(dataset: ParsedDataset, seqLen: number | undefined): Batch[] {
-  const options = { batchSize: 1, seed: 0, shuffle: false };
-  if (dataset.format === 'txt')
-    return makeBatches(dataset, { ...options, pack: true, seqLen: seqLen ?? DEFAULT_TXT_SEQ_LEN });
-  return dataset.examples.flatMap((example) => {
-    const T = Math.min(example.inputIds.length - 1, seqLen ?? Infinity);
-    return T < 1
-      ? []
-      : makeBatches({ examples: [example], eosTokenId: dataset.eosTokenId }, { ...options, pack: false, seqLen: T });
-  });
 }
 
 export const run: CommandRun = async ({ flags, json, log }) => {

@@ -12,7 +12,7 @@ import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { decodeS2ftAdapter, MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
 import { exportPeftLora } from '../../core/s2ft/peft';
 import type { CommandRun } from '../command';
-import { readUserBytes } from '../files';
+import { readUserBytes } from '../lib/files';
 
 export const run: CommandRun = async ({ flags, log }) => {
   const file = flags.requireString('adapter');

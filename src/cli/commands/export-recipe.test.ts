@@ -8,7 +8,7 @@ import { writeCheckpoint } from '../../core/io/checkpoint';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../core/model/init';
 import { randomIds, tinyConfig } from '../../core/model/testing/tinyModels';
-import { Flags, parseArgs } from '../args';
+import { Flags, parseArgs } from '../lib/args';
 import { run } from './export-recipe';
 
 const exportRecipe = (argv: string[]) =>

@@ -22,8 +22,8 @@ import { BatchStream, chooseSeqLen, shouldPack } from '../../core/train/batches'
 import type { TrainConfig } from '../../core/train/config';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import type { CommandRun } from '../command';
-import { loadCliModel } from '../modelArg';
-import { calibrationBatches, chooseSelection } from '../selectionFlags';
+import { loadCliModel } from '../lib/modelArg';
+import { calibrationBatches, chooseSelection } from '../lib/selectionFlags';
 import { readTrainOptions } from './train';
 
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../recipe/template');

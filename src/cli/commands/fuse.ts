@@ -13,9 +13,9 @@ import { loadCheckpoint, writeCheckpoint } from '../../core/io/checkpoint';
 import { nodeDirectorySource, writeFilesToDirectory } from '../../core/io/nodeFiles';
 import type { LlamaWeights, ModelConfig } from '../../core/model/types';
 import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
-import { initNodeBackend } from '../backend';
+import { initNodeBackend } from '../lib/backend';
 import type { CommandRun } from '../command';
-import { modelDirFlag, readAdapters } from '../modelArg';
+import { modelDirFlag, readAdapters } from '../lib/modelArg';
 
 /** Files of a checkpoint directory that are not weights and travel with them unchanged. */
 const COMPANION_FILES = [

@@ -8,7 +8,7 @@
 import { UserError } from '../../core/errors';
 import { generate } from '../../core/model/generate';
 import type { CommandRun } from '../command';
-import { loadCliModel, printLoadWarnings } from '../modelArg';
+import { loadCliModel, printLoadWarnings } from '../lib/modelArg';
 
 export const run: CommandRun = async ({ flags, json, log }) => {
   const promptIdsFlag = flags.intList('prompt-ids');

@@ -1,7 +1,7 @@
 /** `info --model DIR [--json]`: what a checkpoint is, how big, and whether it has a tokenizer. */
 import { countParameters, estimateMemoryBytes } from '../../core/model/config';
 import type { CommandRun } from '../command';
-import { loadCliModel, printLoadWarnings } from '../modelArg';
+import { loadCliModel, printLoadWarnings } from '../lib/modelArg';
 
 export const run: CommandRun = async ({ flags, log }) => {
   const loaded = await loadCliModel(flags);

@@ -38,12 +38,12 @@ import type { PreparedMethod } from '../../core/train/method';
 import type { StepMetrics } from '../../core/train/metrics';
 import { prepareS2ft } from '../../core/train/s2ft';
 import { Trainer } from '../../core/train/trainer';
-import type { Flags } from '../args';
-import { readUserText } from '../files';
+import type { Flags } from '../lib/args';
+import { readUserText } from '../lib/files';
 import type { CommandRun } from '../command';
-import { loadCliModel, type CliModel } from '../modelArg';
-import { calibrationBatches, chooseSelection } from '../selectionFlags';
-import { trainConfigFromFlags } from '../trainFlags';
+import { loadCliModel, type CliModel } from '../lib/modelArg';
+import { calibrationBatches, chooseSelection } from '../lib/selectionFlags';
+import { trainConfigFromFlags } from '../lib/trainFlags';
 import { writeModelDirectory } from './fuse';
 
 /** Every training flag, checked before anything is loaded. */

@@ -1,5 +1,5 @@
 /**
- * The native S²FT adapter file (DESIGN.md "Adapter file (native)"): one safetensors file whose
+ * The native S²FT adapter file (ARCHITECTURE.md "File formats"): one safetensors file whose
  * `__metadata__` holds `"format": "s2ft"` and `"s2ft_config"` (a JSON string), and per trained
  * module a dense delta plus the original indices it belongs to:
  *

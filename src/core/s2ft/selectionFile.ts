@@ -1,5 +1,5 @@
 /**
- * The JSON selection file (DESIGN.md "Selection file"):
+ * The JSON selection file (ARCHITECTURE.md "File formats"):
  *   { "layers": [ { "heads": [1, 3], "channels": [0, 5, 17] }, ... ] }
  * one entry per layer, indices in the checkpoint's original coordinates; optional "vHeads"
  * (key/value heads whose v_proj rows are trained) and "upChannels" (up_proj rows).

@@ -3,7 +3,7 @@
  * Indices are always in the ORIGINAL (un-permuted) coordinates of the checkpoint.
  */
 
-/** Per-layer selection, as in the JSON selection file (DESIGN.md "Selection file"). */
+/** Per-layer selection, as in the JSON selection file (ARCHITECTURE.md "File formats"). */
 export interface LayerSelection {
   /** Attention heads whose o_proj columns are trained (head h owns columns h·hd … (h+1)·hd − 1). */
   heads: number[];

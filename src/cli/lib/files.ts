@@ -3,7 +3,7 @@
  * core's size limit is refused by its size on disk, before a byte of it is read.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { UserError } from '../core/errors';
+import { UserError } from '../../core/errors';
 
 export async function readUserBytes(file: string, what: string, maxBytes: number): Promise<Uint8Array> {
   const info = await stat(file).catch((e: NodeJS.ErrnoException) => {

@@ -3,16 +3,16 @@
  * --selection FILE, else a strategy (default random) with a budget given as
  * --heads-per-layer/--channels-per-layer or --match-lora-rank R (default: match --lora-rank, 8).
  */
-import { UserError } from '../core/errors';
-import type { LlamaModel } from '../core/model/types';
-import type { AdapterInfo } from '../core/s2ft/adapter';
-import type { Allocation, Budget } from '../core/s2ft/budget';
-import { selectUnits } from '../core/s2ft/selection';
-import { PICK_SIDES, STRATEGIES, type PickSide, type Strategy } from '../core/s2ft/strategies';
-import { MAX_SELECTION_CHARS, readSelectionFile } from '../core/s2ft/selectionFile';
-import type { Selection } from '../core/s2ft/types';
-import type { Batch } from '../core/train/batch';
-import type { BatchStream } from '../core/train/batches';
+import { UserError } from '../../core/errors';
+import type { LlamaModel } from '../../core/model/types';
+import type { AdapterInfo } from '../../core/s2ft/adapter';
+import type { Allocation, Budget } from '../../core/s2ft/budget';
+import { selectUnits } from '../../core/s2ft/selection';
+import { PICK_SIDES, STRATEGIES, type PickSide, type Strategy } from '../../core/s2ft/strategies';
+import { MAX_SELECTION_CHARS, readSelectionFile } from '../../core/s2ft/selectionFile';
+import type { Selection } from '../../core/s2ft/types';
+import type { Batch } from '../../core/train/batch';
+import type { BatchStream } from '../../core/train/batches';
 import { readUserText } from './files';
 import type { Flags } from './args';
 

@@ -5,10 +5,10 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../core/errors';
-import { decodeAdapterFile, decodeAdapterFolder, type DecodedAdapter } from '../core/peft/anyAdapter';
-import { MAX_ADAPTER_BYTES } from '../core/s2ft/adapter';
-import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../core/s2ft/peft';
+import { UserError } from '../../core/errors';
+import { decodeAdapterFile, decodeAdapterFolder, type DecodedAdapter } from '../../core/peft/anyAdapter';
+import { MAX_ADAPTER_BYTES } from '../../core/s2ft/adapter';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../core/s2ft/peft';
 import { readUserBytes } from './files';
 
 export async function readAdapterArg(file: string): Promise<DecodedAdapter> {

@@ -3,7 +3,7 @@
  * the core marks as a flag is read as --kebab-case-name with the core's default and bounds, so
  * the flags, their defaults and their checks are the core's table, not a copy of it.
  */
-import { checkTrainConfig, TRAIN_FIELDS, TRAIN_KEYS, type TrainConfig } from '../core/train/config';
+import { checkTrainConfig, TRAIN_FIELDS, TRAIN_KEYS, type TrainConfig } from '../../core/train/config';
 import type { Flags } from './args';
 import { choice } from './selectionFlags';
 

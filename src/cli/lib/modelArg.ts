@@ -5,18 +5,18 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../core/errors';
-import { TOKENIZER_FILE, loadCheckpoint, type LoadedCheckpoint } from '../core/io/checkpoint';
-import { nodeDirectorySource } from '../core/io/nodeFiles';
-import { loadTokenizer, type TextTokenizer } from '../core/model/tokenizer';
-import type { LlamaModel } from '../core/model/types';
-import { adapterBlocks } from '../core/peft/anyAdapter';
-import { fuseAdapters, releaseReplacedWeights, type WeightedAdapter } from '../core/s2ft/fuse';
+import { UserError } from '../../core/errors';
+import { TOKENIZER_FILE, loadCheckpoint, type LoadedCheckpoint } from '../../core/io/checkpoint';
+import { nodeDirectorySource } from '../../core/io/nodeFiles';
+import { loadTokenizer, type TextTokenizer } from '../../core/model/tokenizer';
+import type { LlamaModel } from '../../core/model/types';
+import { adapterBlocks } from '../../core/peft/anyAdapter';
+import { fuseAdapters, releaseReplacedWeights, type WeightedAdapter } from '../../core/s2ft/fuse';
 import { readAdapterArg } from './adapterArg';
 import type { Flags } from './args';
 import { initNodeBackend } from './backend';
 
-export const EMBEDDED_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public/models');
+export const EMBEDDED_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/models');
 
 export function resolveModelDir(value: string, modelsDir = EMBEDDED_MODELS_DIR): string {
   if (value === 'default') {

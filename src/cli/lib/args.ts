@@ -1,5 +1,5 @@
 /** Minimal flag parser for the CLI: `--name value`, `--flag` (boolean), repeatable flags. */
-import { UserError } from '../core/errors';
+import { UserError } from '../../core/errors';
 
 export interface ParsedArgs {
   command: string | null;

@@ -7,7 +7,7 @@
  * gradients against it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerTrainingKernels } from '../wasm/kernels';
+import { registerTrainingKernels } from '../../wasm/kernels';
 
 export const NODE_BACKEND = 'wasm';
 
