@@ -4,8 +4,10 @@ import type { TrainPhase } from '../../../workers/api';
 import { downloadRecipe, pauseTraining, resumeTraining, startTraining, stopTraining } from '../actions/train';
 import { forgettingRows, lossRows, stepRows } from '../chartData';
 import { NumberField, SelectField } from '../components/fields';
+import { MemoryFit } from '../components/MemoryFit';
 import { MetricChart, type Series } from '../components/MetricChart';
 import { errorMessage } from '../errorMessage';
+import { memoryPlan } from '../memoryPlan';
 import { formatDuration } from '../format';
 import { useStudio, type LiveRun } from '../store';
 import { PanelIntro } from './PanelIntro';
@@ -139,6 +141,7 @@ export function TrainPanel() {
         {!canStart && !running && (
           <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>
         )}
+        {!running && <TrainMemoryFit />}
       </form>
       {scaleOutMessage && (
         <p
@@ -334,4 +337,11 @@ function Samples({ live }: { live: LiveRun }) {
       ))}
     </div>
   );
+}
+
+/** The Model panel's fit check, repeated where batch and length are chosen. */
+function TrainMemoryFit() {
+  const model = useStudio((s) => s.model);
+  const settings = useStudio((s) => s.settings);
+  return model.status === 'ready' ? <MemoryFit plan={memoryPlan(model.value, settings)} /> : null;
 }
