@@ -24,7 +24,7 @@ test.beforeAll(async () => {
 
 test('model folder → train → adapter at SmolLM2-135M width, without the Data or Selection panels', async ({ page }) => {
   test.setTimeout(40 * 60_000);
-  const studio = await openStudio(page, { ...E2E_SETTINGS, batchSize: 1, seqLen: 8, sampleTokens: 2 });
+  const studio = await openStudio(page, { ...E2E_SETTINGS, batchSize: 1, seqLen: 64, sampleTokens: 2 });
   await studio.modelLoaded(); // the embedded model and its dataset and selection first
 
   await page
@@ -36,7 +36,7 @@ test('model folder → train → adapter at SmolLM2-135M width, without the Data
   const summary = await page.getByTestId('model-summary').innerText();
   expect(summary).toMatch(/49152/);
   expect(summary).toMatch(/1536/);
-  await expect(page.getByTestId('memory-setting')).toContainText('batch 1 × 8 tokens');
+  await expect(page.getByTestId('memory-setting')).toContainText('batch 1 × 64 tokens');
   await expect(page.getByTestId('memory-fit')).toHaveCount(0);
 
   // Start training is one click away: data re-tokenized and units selected for the new model.
