@@ -1,22 +1,26 @@
 /**
- * `npm run bench` — S²FT vs LoRA vs full FT in Node, adapter switching and multi-adapter serving.
- *   npm run bench [-- --quick] [-- --backend wasm|cpu] [-- --profile]
+ * `npm run bench` — S²FT vs LoRA vs full FT in Node, adapter switching and multi-adapter serving,
+ * and our training step against the exported PyTorch recipe on the same machine.
+ *   npm run bench [-- --quick] [-- --backend wasm|cpu] [-- --profile] [-- --only pytorch]
+ * --only pytorch reruns just the PyTorch comparison into the existing results file.
  * Writes bench/results/node-<backend>[-quick].json, two SVG plots, and regenerates the README's
  * benchmark section (full runs only). --profile also writes bench/results/profile-<backend>.json
  * (per-kernel time and bytes of one step of each method), the data behind bench/PROFILE.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initNodeBackend } from '../src/cli/backend';
 import type { ModelConfig } from '../src/core/model/types';
-import { defaultModelConfig, WEIGHTS_DOMINATED } from './lib/configs';
+import { defaultModelConfig, SMOLLM2_135M, WEIGHTS_DOMINATED } from './lib/configs';
 import { gradientCheck } from './lib/gradcheck';
 import { compareMethods, matmulFlopsPerSec } from './lib/compare';
 import { kernelSummary, type KernelSummary, type ProfileInfo } from './lib/profile';
-import { methodsChart, resultsMarkdown, withTargets, type BenchResults } from './lib/results';
+import { torchBlas } from './lib/pytorch';
+import { compareWithPyTorch, type PyTorchCase } from './lib/realShape';
+import { methodsChart, resultsMarkdown, withTargets, type BenchResults, type PyTorchComparison } from './lib/results';
 import { shapeRatios, type ShapeResult } from './lib/stats';
 import { logLineChart } from './lib/svg';
 import { servingAt, switchAt, type ServingPoint, type SwitchPoint } from './lib/switching';
@@ -27,11 +31,78 @@ const quick = argv.includes('--quick');
 const profile = argv.includes('--profile');
 const backendArg = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : 'wasm';
 if (backendArg !== 'wasm' && backendArg !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backendArg}`);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
+if (only !== null && only !== 'pytorch') throw new Error(`--only takes pytorch, got ${only}`);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => console.log(line);
 
 const describe = (c: ModelConfig) =>
   `hidden ${c.hiddenSize}, ${c.numLayers} layers, ${c.numHeads}/${c.numKvHeads} heads, FFN ${c.intermediateSize}, vocab ${c.vocabSize}`;
+
+/**
+ * Our S²FT step against the exported recipe in PyTorch (bench/lib/realShape.ts): the SmolLM2-135M
+ * shape at 1 × 128 and 4 × 256, and the embedded model's shape; null when torch is missing or
+ * runs on the reference BLAS (said on the log).
+ */
+async function pytorchComparison(): Promise<PyTorchComparison | null> {
+  let probe: { torch: string; blas: string };
+  try {
+    probe = torchBlas();
+  } catch (e) {
+    log(`PyTorch comparison skipped: ${(e as Error).message}`);
+    return null;
+  }
+  log(`PyTorch ${probe.torch} on ${probe.blas}, one thread; ours on ${await describeBackend()}`);
+  const def = defaultModelConfig();
+  const smol = 'SmolLM2-135M shape S²FT';
+  const runs = [
+    { name: smol, description: describe(SMOLLM2_135M), config: SMOLLM2_135M, batchSize: 1, seqLen: 128, rounds: 2 },
+    // One round: each of our updates takes about half a minute of CPU here.
+    ...(quick
+      ? []
+      : [
+          {
+            name: smol,
+            description: describe(SMOLLM2_135M),
+            config: SMOLLM2_135M,
+            batchSize: 4,
+            seqLen: 256,
+            rounds: 1,
+          },
+        ]),
+    {
+      name: 'embedded model S²FT',
+      description: describe(def.config),
+      config: def.config,
+      batchSize: 16,
+      seqLen: 128,
+      rounds: 3,
+    },
+  ];
+  const cases: PyTorchCase[] = [];
+  for (const run of runs) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 's2ft-bench-'));
+    try {
+      cases.push(await compareWithPyTorch({ ...run, dir, rounds: quick ? 1 : run.rounds, warmup: 2, log }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { torch: probe.torch, blas: probe.blas, threads: 1, cases };
+}
+
+/** --only pytorch: the comparison rerun into the last full results of this backend. */
+async function onlyPytorch(): Promise<void> {
+  await initNodeBackend();
+  const file = path.join(here, 'results', `node-${tf.getBackend()}${quick ? '-quick' : ''}.json`);
+  if (!existsSync(file)) throw new Error(`--only pytorch updates ${file}; run the whole bench once first`);
+  const { targets: _, ...previous } = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const results = withTargets({ ...previous, pytorch: await pytorchComparison() });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log('');
+  log(resultsMarkdown(results));
+  if (!quick) regenerateReadme();
+}
 
 async function main(): Promise<void> {
   const gradients = backendArg === 'cpu' ? null : await gradientCheck('cpu', initNodeBackend, log);
@@ -134,6 +205,7 @@ async function main(): Promise<void> {
     shapes,
     switching,
     serving,
+    pytorch: backend === 'wasm' ? await pytorchComparison() : null,
   });
   const dir = path.join(here, 'results');
   mkdirSync(dir, { recursive: true });
@@ -163,4 +235,4 @@ async function main(): Promise<void> {
   if (!quick) regenerateReadme();
 }
 
-await main();
+await (only === 'pytorch' ? onlyPytorch() : main());

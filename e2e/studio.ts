@@ -226,9 +226,15 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       return { base: await base.innerText(), adapter: (await adapter.count()) ? await adapter.innerText() : null };
     },
 
+    /** Opens the diagnostics view (backend details, smoke test) from the backend badge, if closed. */
+    async openDiagnostics() {
+      if ((await badge.getAttribute('aria-expanded')) !== 'true') await badge.click();
+      await expect(page.getByRole('region', { name: 'Diagnostics' })).toBeVisible();
+    },
+
     /** Clicks "Run smoke test" and returns as soon as training is under way. */
     async startSmokeTrain(steps: number) {
-      await studio.openPanel('Train');
+      await studio.openDiagnostics();
       const smoke = page.getByRole('region', { name: 'Smoke test' });
       await smoke.getByLabel('Steps', { exact: true }).fill(String(steps));
       await smoke.getByRole('button', { name: 'Run smoke test' }).click();
@@ -237,7 +243,7 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
 
     /** Waits for the smoke test to finish and reads what it reported. */
     async smokeTrainResult(): Promise<SmokeRun> {
-      await studio.openPanel('Train');
+      await studio.openDiagnostics();
       await expect(page.getByTestId('smoke-status')).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
       const list = page.getByTestId('smoke-losses');
       const losses = await list

@@ -18,6 +18,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, python, readAdapter, relDiff, ROOT, sh } from './testing/harness';
 
@@ -27,7 +28,8 @@ const U = 2 ** -8;
 describe.skipIf(!python)('the recipe in bfloat16', () => {
   let tmp: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
     tmp = mkdtempSync(path.join(tmpdir(), 'recipe-bf16-'));
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -9,6 +9,7 @@ import { tinyConfig } from '../src/core/model/testing/tinyModels';
 import type { LlamaWeights } from '../src/core/model/types';
 import type { Batch } from '../src/core/train/batch';
 import { nextTokenLabels } from '../src/core/train/loss';
+import { trainConfig } from '../src/core/train/config';
 import type { MethodName } from '../src/core/train/method';
 import { prepareMethod } from '../src/core/train/methods';
 import { Trainer, type BatchFeed } from '../src/core/train/trainer';
@@ -64,16 +65,15 @@ describe('no tensor leaks', () => {
         prepared,
         config,
         feed(),
-        {
+        trainConfig({
           steps: STEPS,
           lr: 1e-3,
           warmup: 10,
           schedule: 'cosine',
-          accumulation: 1,
           gradClip: 0.5,
           evalEvery: 100,
-          optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01 },
-        },
+          weightDecay: 0.01,
+        }),
         [batch(11), batch(13)],
       );
       const samples: { step: number; numTensors: number; numBytes: number }[] = [];

@@ -17,7 +17,7 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import { selectUnits } from '../src/core/s2ft/selection';
 import { nextTokenLabels } from '../src/core/train/loss';
 import { measurePeakBytes } from '../src/core/train/memory';
-import { ADAMW_DEFAULTS } from '../src/core/train/optimizer';
+import { trainConfig } from '../src/core/train/config';
 import { prepareS2ft } from '../src/core/train/s2ft';
 import { Trainer } from '../src/core/train/trainer';
 import { initNodeBackend } from '../src/cli/backend';
@@ -55,17 +55,9 @@ describe.each(REAL_SHAPES.map((s) => [s.name, s] as const))('%s', (name, shape) 
         prepared,
         config,
         { next: () => batch },
-        {
-          steps: 1,
-          lr: 1e-3,
-          warmup: 0,
-          schedule: 'constant',
-          accumulation: 1,
-          gradClip: 0,
-          evalEvery: 0,
-          profileMemory: 'never',
-          optimizer: { ...ADAMW_DEFAULTS },
-        },
+        trainConfig({ steps: 1, lr: 1e-3, warmup: 0, schedule: 'constant', gradClip: 0, evalEvery: 0, batchSize: 1 }),
+        [],
+        { profileMemory: 'never' },
       );
       const step = await trainer.step();
       const after = await Promise.all(prepared.trainable.map((v) => v.data()));

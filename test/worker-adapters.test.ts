@@ -68,7 +68,7 @@ describe('adapters', () => {
     const summary = await other.session.importAdapter('theirs.s2ft.safetensors', file.bytes);
     expect(summary.fits).toBe(false);
     expect(summary.message).toMatch(
-      /trained on "tiny" \(fingerprint [0-9a-f]{16}\), the loaded model is "tiny" \(fingerprint [0-9a-f]{16}\)/,
+      /trained on "tiny" \(fingerprint xxh64:[0-9a-f]{16}\), the loaded model is "tiny" \(fingerprint xxh64:[0-9a-f]{16}\)/,
     );
     await expect(other.session.generate(PROMPT, { ...GEN, adapters: summary.id })).rejects.toThrow(
       /cannot use "theirs\.s2ft\.safetensors"/,

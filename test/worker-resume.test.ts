@@ -3,7 +3,8 @@
 // for every method. A run on a model from the user's files asks for the same files again.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MethodName, TrainEvent } from '../workers/api';
+import type { MethodName } from '../src/core/train/method';
+import type { TrainEvent } from '../workers/api';
 import { memoryCheckpointStore } from '../workers/checkpoints';
 import { asFiles, checkpointFiles, fixtureConfig, makeStudio, readyStudio, trainConfig } from './workerFixtures';
 
@@ -95,7 +96,7 @@ describe('resumeTraining', () => {
 
     const second = await makeStudio({ store, seed: 99 });
     await expect(second.session.resumeTraining(saved.runId, () => undefined)).rejects.toThrow(
-      /trained on "my-model" \(fingerprint [0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/,
+      /trained on "my-model" \(fingerprint xxh64:[0-9a-f]{16}\) from your files; no model is loaded\. Load the same model folder again/,
     );
     await second.session.loadModel({ kind: 'files', files });
     const resumed = await second.session.resumeTraining(saved.runId, () => undefined);

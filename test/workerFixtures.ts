@@ -8,7 +8,7 @@ import { disposeWeights, initWeights } from '../src/core/model/init';
 import { tinyConfig } from '../src/core/model/testing/tinyModels';
 import { tinyTokenizerConfig, tinyTokenizerJson } from '../src/core/model/testing/tinyTokenizer';
 import type { ModelConfig } from '../src/core/model/types';
-import type { TrainConfig } from '../workers/api';
+import type { TrainRequest } from '../workers/api';
 import { memoryCheckpointStore, type CheckpointStore } from '../workers/checkpoints';
 import { StudioSession } from '../workers/session';
 
@@ -98,7 +98,7 @@ export async function makeStudio(
 
 export const BUILTIN_TINY = { kind: 'builtin' as const, url: `${ORIGIN}/models/tiny/`, heldout: 'heldout.txt' };
 
-export function trainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+export function trainConfig(overrides: Partial<TrainRequest> = {}): TrainRequest {
   return {
     method: 's2ft',
     lr: 1e-2,
@@ -116,8 +116,11 @@ export function trainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
     sampleTokens: 4,
     loraRank: 2,
     loraAlpha: 4,
+    loraDropout: 0,
+    gradAccum: 1,
     seed: 1,
-    checkpointEvery: 0,
+    // Past the last step: no checkpoint unless a test asks for one.
+    checkpointEvery: 1_000_000,
     ...overrides,
   };
 }

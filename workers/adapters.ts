@@ -16,8 +16,9 @@ import {
   type S2ftAdapter,
 } from '../src/core/s2ft/adapter';
 import { exportPeftLora, peftZip } from '../src/core/s2ft/peft';
+import { combineUpdates } from '../src/core/s2ft/fuse';
 import { ServingWeights } from '../src/core/s2ft/servingWeights';
-import type { AdapterBlock } from '../src/core/s2ft/types';
+import type { AdapterBlock, BlockModule } from '../src/core/s2ft/types';
 import { prepareLora, type LoraOptions } from '../src/core/train/lora';
 import type { AdapterSummary, ExportedFile } from './api';
 
@@ -48,6 +49,8 @@ export interface BaseModel {
   model: LlamaModel;
   name: string;
   fingerprint: string;
+  /** The old, sampled kind, for adapters written before every weight was fingerprinted. */
+  sampledFingerprint?: string;
 }
 
 /** What generation runs with: weights, an optional linear, and what to free afterwards. */
@@ -119,8 +122,8 @@ function isZip(bytes: ArrayBuffer): boolean {
 }
 
 /**
- * Σ_i w_i · adapter_i as one adapter: per module, the union of the index sets and the weighted
- * sum of the deltas placed on it (float64 accumulation).
+ * Σ_i w_i · adapter_i as one adapter: the core's combineUpdates (per module, the union of the
+ * index sets and the weighted sum of the deltas, float64, every block checked against the model).
  */
 export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[], base: BaseModel): S2ftEntry {
   if (entries.length === 0) throw new UserError('bad-argument', 'choose at least one adapter to fuse');
@@ -132,9 +135,16 @@ export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[],
     const { fits, message } = fitsModel(e, base);
     if (!fits) throw new UserError('wrong-model', `cannot fuse "${e.name}": ${message}`);
   }
-  const blocks = mergeBlocks(
-    entries.flatMap((e, i) => e.adapter.blocks.map((block) => ({ block, weight: weights[i] }))),
-  );
+  const blocks = combineUpdates(
+    base.model.weights,
+    entries.map((e, i) => ({ adapter: e.adapter, weight: weights[i] })),
+  ).map(({ layer, module, axis, indices, update }): AdapterBlock => {
+    const [rows, cols] = base.model.weights.layers[layer].linear[module].shape;
+    const k = indices.length;
+    const shape: [number, number] = axis === 'columns' ? [rows, k] : [k, cols];
+    // Every part is an S²FT adapter's block, so the module is one S²FT trains.
+    return { layer, module: module as BlockModule, axis, indices, delta: update, shape };
+  });
   const first = entries[0].adapter.info;
   const info: AdapterInfo = {
     baseModel: { name: base.name, fingerprint: base.fingerprint },
@@ -145,37 +155,6 @@ export function fuseEntries(id: string, entries: S2ftEntry[], weights: number[],
   };
   const name = entries.map((e, i) => `${weights[i]}×${e.name}`).join(' + ');
   return { kind: 'fused', id, name, origin: 'fused', adapter: { info, blocks } };
-}
-
-function mergeBlocks(parts: { block: AdapterBlock; weight: number }[]): AdapterBlock[] {
-  const byModule = new Map<string, { block: AdapterBlock; weight: number }[]>();
-  for (const part of parts) {
-    const key = `${part.block.layer}.${part.block.module}`;
-    byModule.set(key, [...(byModule.get(key) ?? []), part]);
-  }
-  const merged: AdapterBlock[] = [];
-  for (const group of byModule.values()) {
-    const { layer, module, axis } = group[0].block;
-    const indices = Int32Array.from(new Set(group.flatMap((p) => Array.from(p.block.indices)))).sort();
-    const slot = new Map(Array.from(indices, (index, j) => [index, j]));
-    const k = indices.length;
-    const [a, b] = group[0].block.shape;
-    const other = axis === 'columns' ? a : b; // out (columns) or in (rows)
-    const sum = new Float64Array(other * k);
-    for (const { block, weight } of group) {
-      block.indices.forEach((index, j) => {
-        const to = slot.get(index)!;
-        for (let o = 0; o < other; o++) {
-          if (axis === 'columns')
-            sum[o * k + to] += weight * block.delta[o * block.indices.length + j]; // [out, k]
-          else sum[to * other + o] += weight * block.delta[j * other + o]; // [k, in]
-        }
-      });
-    }
-    const shape: [number, number] = axis === 'columns' ? [other, k] : [k, other];
-    merged.push({ layer, module, axis, indices, delta: Float32Array.from(sum), shape });
-  }
-  return merged;
 }
 
 export async function exportAdapterFile(

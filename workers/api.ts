@@ -19,9 +19,18 @@
  * them with listCheckpoints() and continues one with resumeTraining(runId).
  */
 import type { ModelConfig } from '../src/core/model/types';
+import type { Strategy } from '../src/core/s2ft/strategies';
 import type { Selection } from '../src/core/s2ft/types';
+import type { TrainConfig } from '../src/core/train/config';
+import type { MethodName } from '../src/core/train/method';
 
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** How the wasm backend runs: SIMD, and its thread count (workers/wasmBackend.ts says why one). */
+export interface WasmFeatures {
+  simd: boolean;
+  threads: number;
+}
 
 /** A faster backend that was tried and not used, with the reason in plain words. */
 export interface BackendRefusal {
@@ -52,6 +61,8 @@ export interface BackendInfo {
   refused: BackendRefusal[];
   /** Present whenever the browser handed out a WebGPU adapter, even if tfjs then refused it. */
   adapter: GpuAdapterSummary | null;
+  /** Present when the backend is wasm. */
+  wasm?: WasmFeatures;
 }
 
 export interface SmokeTrainProgress {
@@ -142,6 +153,8 @@ export interface BuiltinDatasetEntry {
   bytes: number;
   rows?: number;
   description: string;
+  /** A held-out split (path under /datasets/) used as validation instead of a share of the rows. */
+  validation?: string;
 }
 
 export type DataSource =
@@ -190,6 +203,8 @@ export interface DataSummary {
   /** The first broken lines, each message starting "line N: ". */
   errors: { line: number; message: string }[];
   preview: PreviewRow[];
+  /** The first rows of a separate validation file (a built-in test split), when there is one. */
+  validationPreview?: PreviewRow[];
   /** .txt files are packed into windows; .jsonl rows are one example each. */
   packed: boolean;
 }
@@ -197,15 +212,13 @@ export interface DataSummary {
 // ---------------------------------------------------------------------------------------------
 // Selection
 
-export type SelectionStrategy = 'random' | 'weight' | 'activation' | 'product' | 'gradient';
-
 export type SelectionBudget =
   | { kind: 'perLayer'; heads: number; channels: number }
   | { kind: 'ratio'; headRatio: number; channelRatio: number }
   | { kind: 'loraRank'; rank: number };
 
 export interface SelectConfig {
-  strategy: SelectionStrategy;
+  strategy: Strategy;
   pick: 'large' | 'small';
   budget: SelectionBudget;
   /**
@@ -283,32 +296,13 @@ export interface WeightView {
 // ---------------------------------------------------------------------------------------------
 // Training
 
-export type MethodName = 's2ft' | 'lora' | 'full';
-
-export interface TrainConfig {
-  method: MethodName;
-  lr: number;
-  steps: number;
-  batchSize: number;
-  seqLen: number;
-  optimizer: 'adamw' | 'sgd';
-  warmup: number;
-  schedule: 'linear' | 'cosine' | 'constant';
-  /** Clip the global gradient norm; 0 = off. */
-  gradClip: number;
-  weightDecay: number;
-  /** Evaluate (validation loss and forgetting) every this many steps; 0 = only at the end. */
-  evalEvery: number;
-  /** Generate from samplePrompts every this many steps (and at step 0); 0 = never. */
-  sampleEvery: number;
+/**
+ * A run the page asks for: the core's training config (src/core/train/config.ts, the same record
+ * the CLI and the recipe use) and what only a studio run has.
+ */
+export interface TrainRequest extends TrainConfig {
+  /** Prompts the run generates from every sampleEvery steps. */
   samplePrompts: string[];
-  /** New tokens per sample generation (default 32). */
-  sampleTokens?: number;
-  loraRank: number;
-  loraAlpha: number;
-  seed: number;
-  /** Save a resumable checkpoint every this many steps; 0 = never. */
-  checkpointEvery: number;
   /** Held-out text for the forgetting meter: a path under /datasets, 'none', or default (the model's). */
   heldout?: string | 'none';
   /** A name for the run in the Compare panel. */
@@ -352,6 +346,12 @@ export interface EvalPoint {
   heldoutLoss: number | null;
   /** heldoutLoss − its value at step 0 (positive = forgetting). */
   forgetting: number | null;
+  /**
+   * Validation rows whose greedy answer is exactly right (src/core/train/exactMatch.ts), over the
+   * first MAX_EXACT_MATCH_ROWS of them; null for packed text or without a validation split.
+   * Absent in runs saved before it existed.
+   */
+  exactMatch?: { correct: number; total: number } | null;
 }
 
 export interface SampleGeneration {
@@ -373,7 +373,7 @@ export interface RunSummary {
   error?: TrainErrorInfo;
   method: MethodName;
   /** The settings as given (plus the selection for S²FT), for the Compare panel's diff. */
-  settings: TrainConfig;
+  settings: TrainRequest;
   selection: Selection | null;
   modelName: string;
   dataName: string;
@@ -487,7 +487,7 @@ export interface TrainingWorkerApi {
   weightView(request: WeightViewRequest): Promise<WeightView>;
 
   /** Runs to the end, to stop(), or to an error; events go to onEvent. One run at a time. */
-  train(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary>;
+  train(config: TrainRequest, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary>;
   /** Holds the run between steps (resolves once it has paused). */
   pause(): Promise<void>;
   resume(): Promise<void>;

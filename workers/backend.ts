@@ -1,10 +1,12 @@
 /**
- * Choosing the tfjs backend inside the worker: WebGPU first, then WebGL, then CPU, remembering
- * in plain words why each faster one was refused.
+ * Choosing the tfjs backend inside the worker: WebGPU first, then WebGL, then the CPU through
+ * WebAssembly (wasmBackend.ts), then plain JavaScript, remembering in plain words why each faster
+ * one was refused.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendInfo, BackendName, BackendRefusal, GpuAdapterSummary } from './api';
+import { startWasm } from './wasmBackend';
 
 // tfjs asks for the high-performance adapter; ask for the same one so the reported info matches.
 const ADAPTER_OPTIONS: GPURequestAdapterOptions = { powerPreference: 'high-performance' };
@@ -24,13 +26,16 @@ export async function chooseBackend(): Promise<BackendInfo> {
   const adapter = probe.ok ? probe.adapter : null;
   if (await tf.setBackend('webgl')) return { backend: 'webgl', refused, adapter };
   refused.push({ backend: 'webgl', reason: 'this browser could not create a WebGL2 context for tfjs in a worker.' });
+  const wasm = await startWasm();
+  if (wasm) return { backend: 'wasm', refused, adapter, wasm };
+  refused.push({ backend: 'wasm', reason: 'this browser could not start tfjs on WebAssembly.' });
   if (await tf.setBackend('cpu')) return { backend: 'cpu', refused, adapter };
   throw new Error('tfjs could not start any backend, not even cpu');
 }
 
 export function activeBackend(): BackendName {
   const name = tf.getBackend();
-  if (name === 'webgpu' || name === 'webgl' || name === 'cpu') return name;
+  if (name === 'webgpu' || name === 'webgl' || name === 'wasm' || name === 'cpu') return name;
   throw new Error(`unexpected tfjs backend "${name}"`);
 }
 

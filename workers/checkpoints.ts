@@ -10,11 +10,11 @@
 import type { OptimizerState } from '../src/core/train/optimizer';
 import type { DataPosition } from '../src/core/train/batches';
 import type { Selection } from '../src/core/s2ft/types';
-import type { CheckpointSummary, DataOptions, DataSource, TrainConfig } from './api';
+import type { CheckpointSummary, DataOptions, DataSource, TrainRequest } from './api';
 
 export interface CheckpointRecord {
   summary: CheckpointSummary;
-  config: TrainConfig;
+  config: TrainRequest;
   selection: Selection | null;
   data: { source: DataSource; options: DataOptions };
   /** The held-out loss at step 0, so the forgetting meter continues from the same baseline. */

@@ -68,6 +68,7 @@ export async function loadData(
     counts: { ...parsed.counts, trainExamples: train.length, validationExamples: validation.length },
     errors: parsed.errors,
     preview: previewRows(parsed.examples, tokenizer),
+    ...(options.validation ? { validationPreview: previewRows(validation, tokenizer) } : {}),
     packed: shouldPack(parsed),
   };
   return {

@@ -33,6 +33,8 @@ export interface LoadedModel {
   tokenizer: TextTokenizer | null;
   name: string;
   fingerprint: string;
+  /** The old, sampled kind (src/core/io/sampledFingerprint.ts), matched by adapters and runs saved before. */
+  sampledFingerprint: string;
   source: { kind: 'builtin'; url: string } | { kind: 'files'; name: string };
   /** Held-out text for the forgetting meter (path under /datasets), if the model names one. */
   heldout: string | null;
@@ -92,6 +94,7 @@ export async function loadModel(
       tokenizer,
       name: loaded.name,
       fingerprint: loaded.fingerprint,
+      sampledFingerprint: loaded.sampledFingerprint,
       heldout,
       summary,
       source: source.kind === 'builtin' ? { kind: 'builtin', url: source.url } : { kind: 'files', name: loaded.name },

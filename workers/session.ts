@@ -1,21 +1,18 @@
 /**
  * Everything the training worker remembers between calls (the loaded model, the data, the
- * selection, the current run and its trained state, the adapters) and the operations of
+ * selection, the current run and its trained state, the adapters through adapterRegistry.ts) and the operations of
  * TrainingWorkerApi on it. Free of worker globals: the worker wraps it with comlink, and the
  * tests drive it directly in Node on the cpu backend. Fetch, the checkpoint store and the device
  * limits come in from outside.
  */
 import { UserError } from '../src/core/errors';
 import { generate as generateTokens } from '../src/core/model/generate';
-import { makeBatches, shouldPack } from '../src/core/train/batches';
+import { chooseSeqLen, makeBatches, shouldPack } from '../src/core/train/batches';
+import { checkTrainConfig, pickTrainConfig, warmupBelowSteps, type TrainConfig } from '../src/core/train/config';
 import { parseDataset, type TokenizedExample } from '../src/core/train/data';
-import { adapterDims } from '../src/core/s2ft/adapter';
 import { readSelectionFile } from '../src/core/s2ft/selectionFile';
 import type { Selection } from '../src/core/s2ft/types';
 import type { AnyPreparedMethod } from '../src/core/train/methods';
-import type { PreparedS2ft } from '../src/core/train/s2ft';
-import type { PreparedLora } from '../src/core/train/lora';
-import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import type {
   AdapterSummary,
   BuiltinDatasetEntry,
@@ -35,30 +32,21 @@ import type {
   RunSummary,
   SelectConfig,
   SelectionSummary,
-  TrainConfig,
   TrainEvent,
+  TrainRequest,
   WeightView,
   WeightViewRequest,
   BackendName,
+  TrainingWorkerApi,
 } from './api';
-import {
-  exportAdapterFile,
-  fuseEntries,
-  importS2ftAdapter,
-  serveAdapter,
-  summarizeAdapter,
-  switchServing,
-  type AdapterEntry,
-  type BaseModel,
-  type S2ftEntry,
-  type Serving,
-} from './adapters';
+import { AdapterRegistry, type ServingLease } from './adapterRegistry';
+import type { BaseModel } from './adapters';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
 import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
 import { recipeZip } from './recipe';
-import { TrainingRun, trainSettings } from './trainingRun';
+import { TrainingRun } from './trainingRun';
 import { deviceMemory } from './deviceMemory';
 
 export interface SessionDeps {
@@ -75,7 +63,10 @@ export interface SessionDeps {
 const CALIBRATION = { batchSize: 4, seqLen: 64 };
 const DEFAULT_CALIBRATION_BATCHES = 4;
 
-export class StudioSession {
+/** The worker's calls besides the backend, the smoke test and the device watch (training.worker.ts forwards them). */
+export type SessionApi = Omit<TrainingWorkerApi, 'initBackend' | 'smokeTrain' | 'watchDevice'>;
+
+export class StudioSession implements SessionApi {
   private loaded: LoadedModel | null = null;
   private data: LoadedData | null = null;
   private selection: Selection | null = null;
@@ -85,11 +76,8 @@ export class StudioSession {
   private busy = false;
   /** The last run's trained state ('current' in generate), until the next run or model. */
   private current: { prepared: AnyPreparedMethod; summary: RunSummary } | null = null;
-  private readonly adapters = new Map<string, AdapterEntry>();
-  private active: { id: string; serving: Serving } | null = null;
-  /** Generations in flight (switchTo waits for them). */
-  private readonly generations = new Set<Promise<GenerateOutput>>();
-  private nextId = 1;
+  private readonly adapters = new AdapterRegistry();
+  private nextRun = 1;
 
   constructor(private readonly deps: SessionDeps) {}
 
@@ -176,7 +164,7 @@ export class StudioSession {
 
   // ---- training -------------------------------------------------------------------------------
 
-  async train(config: TrainConfig, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
+  async train(config: TrainRequest, onEvent: ProgressCallback<TrainEvent>): Promise<RunSummary> {
     return this.exclusive('start training', () => this.startRun(config, onEvent, undefined));
   }
 
@@ -209,7 +197,7 @@ export class StudioSession {
     if (!record)
       throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
     const { summary } = record;
-    if (!this.loaded || this.loaded.fingerprint !== summary.modelFingerprint) {
+    if (!this.loaded || !isModel(this.loaded, summary.modelFingerprint)) {
       if (summary.modelSource.kind === 'files') {
         const loaded = this.loaded
           ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded`
@@ -231,7 +219,7 @@ export class StudioSession {
       );
       this.releaseModelState();
       this.loaded = loaded;
-      if (this.loaded?.fingerprint !== summary.modelFingerprint) {
+      if (!isModel(this.loaded, summary.modelFingerprint)) {
         throw new UserError(
           'wrong-model',
           `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`,
@@ -252,12 +240,13 @@ export class StudioSession {
   }
 
   private async startRun(
-    config: TrainConfig,
+    request: TrainRequest,
     onEvent: ProgressCallback<TrainEvent>,
     resumeFrom: CheckpointRecord | undefined,
   ): Promise<RunSummary> {
     const model = this.requireModel();
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before training');
+    const config: TrainRequest = { ...request, ...this.runnable(request) };
     if (config.method === 's2ft' && !this.selection)
       throw new UserError('bad-argument', 'choose heads and channels (Selection) before training with S²FT');
     const data = this.data;
@@ -265,9 +254,9 @@ export class StudioSession {
     const heldoutPath = config.heldout === 'none' ? null : (config.heldout ?? model.heldout);
     const heldout = await this.heldoutExamples(heldoutPath);
     // The checkpoint records the held-out text actually used, so a resume meters the same one.
-    const savedConfig: TrainConfig = { ...config, heldout: heldoutPath ?? 'none' };
+    const savedConfig: TrainRequest = { ...config, heldout: heldoutPath ?? 'none' };
     this.releaseCurrent();
-    const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextId++}`;
+    const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextRun++}`;
     const name =
       config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
     const modelSource: CheckpointSummary['modelSource'] = model.source;
@@ -313,7 +302,7 @@ export class StudioSession {
     this.run = run;
     try {
       const { summary, prepared } = await run.run((event) => onEvent(event));
-      const adapterId = await this.registerRunAdapter(prepared, summary, model, selection);
+      const adapterId = await this.adapters.addRun(prepared, summary, this.baseModel()!, selection, this.selectionMeta);
       const final = { ...summary, adapterId };
       this.current = { prepared, summary: final };
       return final;
@@ -331,69 +320,15 @@ export class StudioSession {
     return parsed.examples;
   }
 
-  /** S²FT and LoRA runs leave an adapter; full FT leaves only the current state. */
-  private async registerRunAdapter(
-    prepared: AnyPreparedMethod,
-    summary: RunSummary,
-    model: LoadedModel,
-    selection: Selection | null,
-  ): Promise<string | null> {
-    if (summary.stepsDone === 0) return null;
-    const id = this.newId();
-    const baseModel = { name: model.name, fingerprint: model.fingerprint };
-    if (prepared.name === 's2ft' && selection) {
-      const blocks = await (prepared as PreparedS2ft).blocks();
-      if (blocks.length === 0) return null;
-      this.adapters.set(id, {
-        kind: 's2ft',
-        id,
-        name: summary.name,
-        origin: 'trained',
-        adapter: {
-          blocks,
-          info: {
-            baseModel,
-            targetModules: [...new Set(blocks.map((b) => b.module))],
-            selection: this.selectionMeta,
-            training: { ...summary.settings, stepsDone: summary.stepsDone },
-            dims: adapterDims(model.model.config),
-          },
-        },
-      });
-      return id;
-    }
-    if (prepared.name === 'lora') {
-      const lora = prepared as PreparedLora;
-      this.adapters.set(id, {
-        kind: 'lora',
-        id,
-        name: summary.name,
-        origin: 'trained',
-        baseModel,
-        options: { rank: summary.settings.loraRank, alpha: summary.settings.loraAlpha, seed: summary.settings.seed },
-        trainable: await Promise.all(lora.trainable.map(async (v) => Float32Array.from(await v.data()))),
-        params: lora.stats().trainableParams,
-      });
-      return id;
-    }
-    return null;
-  }
-
   // ---- generation and adapters ----------------------------------------------------------------
 
   async generate(prompt: string | number[], options: GenerateRequest): Promise<GenerateOutput> {
     const model = this.requireModel();
     const ids = this.promptIds(prompt, options.chat ?? false);
     const started = performance.now();
-    const which = options.adapters ?? this.active?.id ?? 'base';
+    const which = options.adapters ?? this.adapters.activeId ?? 'base';
     const serving = this.servingFor(which);
-    const generation = this.generateWith(serving, ids, options, model.tokenizer, started);
-    this.generations.add(generation);
-    try {
-      return await generation;
-    } finally {
-      this.generations.delete(generation);
-    }
+    return this.adapters.track(this.generateWith(serving, ids, options, model.tokenizer, started));
   }
 
   private async generateWith(
@@ -428,7 +363,7 @@ export class StudioSession {
           ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
           : 'train a model with S²FT or LoRA first, or choose an adapter to export',
       );
-    return await exportAdapterFile(this.adapterEntry(id), kind, this.baseModel());
+    return await this.adapters.export(id, kind, this.baseModel());
   }
 
   /**
@@ -442,7 +377,6 @@ export class StudioSession {
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before exporting the PyTorch recipe');
     if (!this.selection)
       throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
-    const settings = trainSettings(config);
     return recipeZip({
       model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
       data: {
@@ -454,53 +388,28 @@ export class StudioSession {
       },
       selection: this.selection,
       selectionInfo: this.selectionMeta,
-      training: {
-        optimizer: settings.optimizer,
-        lr: settings.lr,
-        steps: settings.steps,
-        batchSize: config.batchSize,
-        gradAccum: settings.accumulation,
-        seqLen: config.seqLen,
-        seed: config.seed,
-        warmup: settings.warmup,
-        schedule: settings.schedule,
-        gradClip: settings.gradClip,
-      },
+      training: this.runnable(config),
     });
   }
 
   async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {
-    const entry = importS2ftAdapter(this.newId(), name, bytes);
-    this.adapters.set(entry.id, entry);
-    return summarizeAdapter(entry, this.baseModel());
+    return this.adapters.importFile(name, bytes, this.baseModel());
   }
 
   async listAdapters(): Promise<AdapterSummary[]> {
-    const base = this.baseModel();
-    return [...this.adapters.values()].map((e) => summarizeAdapter(e, base));
+    return this.adapters.list(this.baseModel());
   }
 
   async fuse(ids: string[], weights: number[]): Promise<AdapterSummary> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model before fusing adapters');
-    const entries = ids.map((id) => {
-      const entry = this.adapterEntry(id);
-      if (entry.kind === 'lora')
-        throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
-      return entry as S2ftEntry;
-    });
-    const fused = fuseEntries(this.newId(), entries, weights, base);
-    this.adapters.set(fused.id, fused);
-    return summarizeAdapter(fused, base);
+    return this.adapters.fuse(ids, weights, base);
   }
 
   async switchTo(id: string): Promise<void> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model first');
-    // The S²FT serving copy is rewritten in place: let generations still reading it finish first.
-    await Promise.allSettled(this.generations);
-    const serving = switchServing(this.active?.serving ?? null, id === 'base' ? null : this.adapterEntry(id), base);
-    this.active = serving ? { id, serving } : null;
+    await this.adapters.switchTo(id, base);
   }
 
   async memory(): Promise<MemoryInfo> {
@@ -515,7 +424,7 @@ export class StudioSession {
   // ---- helpers --------------------------------------------------------------------------------
 
   /** Weights and linear for 'base', 'current' or an adapter id; `release` frees what was made for this call only. */
-  private servingFor(which: string): { model: LlamaModel; linear?: LinearFn; release(): void } {
+  private servingFor(which: string): ServingLease {
     const base = this.requireModel().model;
     if (which === 'base') return { model: base, release: () => undefined };
     if (which === 'current') {
@@ -527,9 +436,7 @@ export class StudioSession {
         release: () => undefined,
       };
     }
-    if (this.active?.id === which) return { ...this.active.serving, release: () => undefined };
-    const serving = serveAdapter(this.adapterEntry(which), this.baseModel()!);
-    return { model: serving.model, linear: serving.linear, release: () => serving.dispose() };
+    return this.adapters.lease(which, this.baseModel()!);
   }
 
   private promptIds(prompt: string | number[], chat: boolean): number[] {
@@ -541,6 +448,18 @@ export class StudioSession {
       return tokenizer.encode(text, { addSpecialTokens: false });
     }
     return tokenizer.encode(prompt, { addSpecialTokens: true });
+  }
+
+  /**
+   * The training fields of a request as a run uses them: checked, seqLen chosen from the data when 0,
+   * the warm-up below the steps.
+   */
+  private runnable(request: TrainConfig): TrainConfig {
+    const config = checkTrainConfig(pickTrainConfig(request));
+    const data = this.data!;
+    const maxPositions = this.requireModel().model.config.maxPositionEmbeddings;
+    const seqLen = chooseSeqLen({ examples: data.train, pack: data.packed }, config.seqLen, maxPositions);
+    return warmupBelowSteps({ ...config, seqLen });
   }
 
   private calibrationBatches(count = DEFAULT_CALIBRATION_BATCHES) {
@@ -557,15 +476,14 @@ export class StudioSession {
     ).slice(0, count);
   }
 
-  private adapterEntry(id: string): AdapterEntry {
-    const entry = this.adapters.get(id);
-    if (!entry) throw new UserError('bad-argument', `no adapter with id "${id}"`);
-    return entry;
-  }
-
   private baseModel(): BaseModel | null {
     return this.loaded
-      ? { model: this.loaded.model, name: this.loaded.name, fingerprint: this.loaded.fingerprint }
+      ? {
+          model: this.loaded.model,
+          name: this.loaded.name,
+          fingerprint: this.loaded.fingerprint,
+          sampledFingerprint: this.loaded.sampledFingerprint,
+        }
       : null;
   }
 
@@ -595,16 +513,11 @@ export class StudioSession {
 
   private releaseModelState(): void {
     this.releaseCurrent();
-    this.active?.serving.dispose();
-    this.active = null;
+    this.adapters.releaseServing();
     this.loaded?.dispose();
     this.loaded = null;
     this.data = null;
     this.selection = null;
-  }
-
-  private newId(): string {
-    return `adapter-${this.nextId++}`;
   }
 
   private async fetchJson(url: string): Promise<unknown> {
@@ -616,4 +529,9 @@ export class StudioSession {
       return null;
     }
   }
+}
+
+/** A run saved before every weight was fingerprinted records the old, sampled kind. */
+function isModel(loaded: LoadedModel, fingerprint: string): boolean {
+  return fingerprint === loaded.fingerprint || fingerprint === loaded.sampledFingerprint;
 }

@@ -7,11 +7,18 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MAX_BUFFER_BYTES } from '../src/core/io/checkpoint';
-import type { BackendInfo, ProgressCallback, SmokeTrainProgress, TrainingWorkerApi } from './api';
+import type {
+  BackendInfo,
+  ExportedFile,
+  ProgressCallback,
+  SmokeTrainProgress,
+  TrainingWorkerApi,
+  WeightView,
+} from './api';
 import { activeBackend, chooseBackend } from './backend';
 import { idbCheckpointStore } from './idbCheckpointStore';
 import type { DeviceLimits } from './modelLoader';
-import { StudioSession } from './session';
+import { StudioSession, type SessionApi } from './session';
 import { smokeTrain } from './smokeTrain';
 
 export type { TrainingWorkerApi } from './api';
@@ -50,7 +57,68 @@ function deviceLimits(info: BackendInfo): DeviceLimits {
   return { maxBufferBytes, memoryLimitBytes };
 }
 
+/** Everything but the backend, the smoke test and the device watch is the session's, forwarded by `forward`. */
+type SessionMethod = keyof SessionApi;
+
+/** Every session method the page may call (the type checks that the session has each one). */
+const SESSION_METHODS = [
+  'listBuiltinModels',
+  'loadModel',
+  'listBuiltinDatasets',
+  'loadData',
+  'select',
+  'useSelectionFile',
+  'weightView',
+  'train',
+  'pause',
+  'resume',
+  'stop',
+  'listCheckpoints',
+  'deleteCheckpoint',
+  'resumeTraining',
+  'generate',
+  'exportAdapter',
+  'exportRecipe',
+  'importAdapter',
+  'listAdapters',
+  'fuse',
+  'switchTo',
+  'memory',
+] as const satisfies readonly SessionMethod[];
+/** Fails to compile when a session method is missing from the list above. */
+const everySessionMethod: [Exclude<SessionMethod, (typeof SESSION_METHODS)[number]>] extends [never] ? true : never =
+  true;
+void everySessionMethod;
+
+/** Results whose buffers move to the page instead of being copied. */
+const TRANSFERS: Partial<Record<SessionMethod, (result: never) => Transferable[]>> = {
+  weightView: (view: WeightView) => [view.values.buffer],
+  exportAdapter: (file: ExportedFile) => [file.bytes],
+  exportRecipe: (file: ExportedFile) => [file.bytes],
+};
+
+/**
+ * One session method behind comlink: callback arguments (comlink proxies) are delivered in order
+ * and released when the call ends, after their last event (withCallbacks), and transferable
+ * results are transferred.
+ */
+function forward<K extends SessionMethod>(name: K): TrainingWorkerApi[K] {
+  const call = async (...args: unknown[]): Promise<unknown> => {
+    const session = await getSession();
+    const method = session[name] as (...a: unknown[]) => Promise<unknown>;
+    const result = await withCallbacks(args, (passed) => method.apply(session, passed));
+    const transfer = TRANSFERS[name] as ((r: unknown) => Transferable[]) | undefined;
+    return transfer ? Comlink.transfer(result, transfer(result)) : result;
+  };
+  return call as unknown as TrainingWorkerApi[K];
+}
+
 const api: TrainingWorkerApi = {
+  ...(Object.fromEntries(SESSION_METHODS.map((name) => [name, forward(name)])) as Pick<
+    TrainingWorkerApi,
+    SessionMethod
+  >),
+
   initBackend() {
     backendChoice ??= chooseBackend();
     return backendChoice;
@@ -62,57 +130,13 @@ const api: TrainingWorkerApi = {
     }
     await api.initBackend();
     const started = performance.now();
-    const progress = delivering(onProgress);
-    try {
-      const losses = await smokeTrain(steps, (s) => progress.send({ ...s, steps }));
+    return withCallbacks([onProgress], async ([progress]) => {
+      const send = progress as ProgressCallback<SmokeTrainProgress> | undefined;
+      const losses = await smokeTrain(steps, (s) => send?.({ ...s, steps }));
       return { backend: activeBackend(), steps, losses, totalMs: performance.now() - started };
-    } finally {
-      await progress.drained();
-      releaseCallback(onProgress);
-    }
+    });
   },
 
-  listBuiltinModels: async () => (await getSession()).listBuiltinModels(),
-  async loadModel(source, onProgress) {
-    const progress = delivering(onProgress);
-    try {
-      return await (await getSession()).loadModel(source, progress.send);
-    } finally {
-      await progress.drained();
-      releaseCallback(onProgress);
-    }
-  },
-  listBuiltinDatasets: async () => (await getSession()).listBuiltinDatasets(),
-  loadData: async (source, options) => (await getSession()).loadData(source, options),
-  select: async (config) => (await getSession()).select(config),
-  useSelectionFile: async (text, fileName) => (await getSession()).useSelectionFile(text, fileName),
-  async weightView(request) {
-    const view = await (await getSession()).weightView(request);
-    return Comlink.transfer(view, [view.values.buffer]);
-  },
-  async train(config, onEvent) {
-    const events = delivering(onEvent);
-    try {
-      return await (await getSession()).train(config, events.send);
-    } finally {
-      await events.drained();
-      releaseCallback(onEvent);
-    }
-  },
-  pause: async () => (await getSession()).pause(),
-  resume: async () => (await getSession()).resume(),
-  stop: async () => (await getSession()).stop(),
-  listCheckpoints: async () => (await getSession()).listCheckpoints(),
-  deleteCheckpoint: async (runId) => (await getSession()).deleteCheckpoint(runId),
-  async resumeTraining(runId, onEvent) {
-    const events = delivering(onEvent);
-    try {
-      return await (await getSession()).resumeTraining(runId, events.send);
-    } finally {
-      await events.drained();
-      releaseCallback(onEvent);
-    }
-  },
   async watchDevice(onLost) {
     await api.initBackend();
     // tfjs's WebGPU backend keeps its GPUDevice in `device`; other backends have none to lose.
@@ -123,29 +147,29 @@ const api: TrainingWorkerApi = {
       });
     });
   },
-  generate: async (prompt, options) => (await getSession()).generate(prompt, options),
-  async exportAdapter(kind, adapterId) {
-    const file = await (await getSession()).exportAdapter(kind, adapterId);
-    return Comlink.transfer(file, [file.bytes]);
-  },
-  async exportRecipe(config) {
-    const file = await (await getSession()).exportRecipe(config);
-    return Comlink.transfer(file, [file.bytes]);
-  },
-  importAdapter: async (name, bytes) => (await getSession()).importAdapter(name, bytes),
-  listAdapters: async () => (await getSession()).listAdapters(),
-  fuse: async (ids, weights) => (await getSession()).fuse(ids, weights),
-  switchTo: async (id) => (await getSession()).switchTo(id),
-  memory: async () => (await getSession()).memory(),
 };
 
 /**
- * A progress callback from the page (a comlink proxy): each call returns a promise that settles
- * once the page has run it, and the page runs them in order. A request awaits `drained()` before
- * it returns, so its result never overtakes its last event (they travel on different ports) and
- * the page needs no guard against late progress.
+ * Runs `f` with each function argument (a comlink proxy of a page callback) replaced by an
+ * in-order sender; when `f` ends, waits for the page to have run the last event, then releases
+ * the proxy's port. So a request's result never overtakes its last event (they travel on
+ * different ports) and the page needs no guard against late progress.
  */
-function delivering<P>(callback: ProgressCallback<P> | undefined): {
+async function withCallbacks<T>(args: unknown[], f: (passed: unknown[]) => Promise<T>): Promise<T> {
+  const senders = args.map((a) => (typeof a === 'function' ? delivering(a as ProgressCallback<unknown>) : null));
+  try {
+    return await f(args.map((a, i) => senders[i]?.send ?? a));
+  } finally {
+    for (const [i, sender] of senders.entries()) {
+      if (!sender) continue;
+      await sender.drained();
+      releaseCallback(args[i]);
+    }
+  }
+}
+
+/** A page callback's calls each return a promise that settles once the page has run it; the page runs them in order. */
+function delivering<P>(callback: ProgressCallback<P>): {
   send: (p: P) => void;
   drained: () => Promise<unknown>;
 } {
@@ -153,7 +177,7 @@ function delivering<P>(callback: ProgressCallback<P> | undefined): {
   return {
     send: (p) => {
       // a page gone away is not the request's error
-      if (callback) last = Promise.resolve(callback(p)).catch(() => undefined);
+      last = Promise.resolve(callback(p)).catch(() => undefined);
     },
     drained: () => last,
   };

@@ -12,32 +12,35 @@ import type { Selection } from '../src/core/s2ft/types';
 import type { Batch } from '../src/core/train/batch';
 import { BatchStream, makeBatches, type BatchOptions } from '../src/core/train/batches';
 import type { TokenizedExample } from '../src/core/train/data';
+import { exactMatch } from '../src/core/train/exactMatch';
 import { prepareMethod, type AnyPreparedMethod } from '../src/core/train/methods';
 import type { StepMetrics } from '../src/core/train/metrics';
-import { ADAMW_DEFAULTS, SGD_DEFAULTS } from '../src/core/train/optimizer';
-import { Trainer, type TrainSettings } from '../src/core/train/trainer';
+import { checkpointInterval, loraAlpha } from '../src/core/train/config';
+import { Trainer } from '../src/core/train/trainer';
 import type { LlamaModel } from '../src/core/model/types';
 import type {
   EvalPoint,
   RunSummary,
   SampleGeneration,
   StepPoint,
-  TrainConfig,
   TrainErrorInfo,
   TrainEvent,
   TrainPhase,
+  TrainRequest,
 } from './api';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { deviceMemory } from './deviceMemory';
 
 /** Evaluation and the forgetting meter use at most this many batches (they run every evalEvery steps). */
 export const MAX_EVAL_BATCHES = 8;
-export const DEFAULT_SAMPLE_TOKENS = 32;
+/** Exact match scores at most this many validation rows (one forward pass of rows). */
+export const MAX_EXACT_MATCH_ROWS = 64;
 
 export interface RunInputs {
   runId: string;
   name: string;
-  config: TrainConfig;
+  /** The request with seqLen resolved (> 0) and the warm-up below the step count. */
+  config: TrainRequest;
   model: LlamaModel;
   modelName: string;
   tokenizer: TextTokenizer | null;
@@ -107,7 +110,7 @@ export class TrainingRun {
 
     const prepared = prepareMethod(config.method, model, {
       selection: selection ?? undefined,
-      lora: { rank: config.loraRank, alpha: config.loraAlpha, seed: config.seed },
+      lora: { rank: config.loraRank, alpha: loraAlpha(config), dropout: config.loraDropout, seed: config.seed },
     });
     const history = {
       steps: [...(resumeFrom?.summary.history.steps ?? [])],
@@ -117,7 +120,7 @@ export class TrainingRun {
     let error: TrainErrorInfo | undefined;
     try {
       const batchOptions: BatchOptions = {
-        batchSize: config.batchSize,
+        batchSize: config.batchSize / config.gradAccum,
         seqLen: config.seqLen,
         seed: config.seed,
         pack: this.inputs.data.packed,
@@ -136,7 +139,8 @@ export class TrainingRun {
           : [];
       const validation = evalBatches(this.inputs.data.validation, this.inputs.data.packed);
       const heldout = evalBatches(this.inputs.heldout, true);
-      trainer = new Trainer(prepared, model.config, feed, trainSettings(config), validation);
+      // No validation batches for the trainer: the run evaluates itself (validation and held-out together).
+      trainer = new Trainer(prepared, model.config, feed, config);
       const t = trainer;
 
       let baseline = resumeFrom?.baselineHeldoutLoss ?? null;
@@ -144,11 +148,23 @@ export class TrainingRun {
         const evalLoss = validation.length > 0 ? (await t.evaluate(validation)).loss : null;
         const heldoutLoss = heldout.length > 0 ? (await t.evaluate(heldout)).loss : null;
         if (step === 0) baseline = heldoutLoss;
+        const rows = this.inputs.data.validation.slice(0, MAX_EXACT_MATCH_ROWS);
+        const exact =
+          !this.inputs.data.packed && rows.length > 0
+            ? await exactMatch({ config: model.config, weights: prepared.weights }, rows, {
+                linear: prepared.linear,
+                eosTokenId: this.inputs.data.eosTokenId,
+                // The validation loss's shape: its GPU kernels are compiled already.
+                batchSize: config.batchSize,
+                seqLen: config.seqLen,
+              })
+            : null;
         const point: EvalPoint = {
           step,
           evalLoss,
           heldoutLoss,
           forgetting: heldoutLoss !== null && baseline !== null ? heldoutLoss - baseline : null,
+          exactMatch: exact !== null && exact.total > 0 ? exact : null,
         };
         history.evals.push(point);
         onEvent({ kind: 'eval', runId, point });
@@ -181,7 +197,7 @@ export class TrainingRun {
           const atEnd = m.step === config.steps;
           if ((config.evalEvery > 0 && m.step % config.evalEvery === 0) || atEnd) await evaluate(m.step);
           if (config.sampleEvery > 0 && (m.step % config.sampleEvery === 0 || atEnd)) await samples(m.step);
-          if (this.inputs.store && config.checkpointEvery > 0 && m.step % config.checkpointEvery === 0 && !atEnd) {
+          if (this.inputs.store && m.step % checkpointInterval(config) === 0 && !atEnd) {
             const record = this.inputs.checkpointRecord(await t.state(), history, baseline);
             await this.inputs.store.put(record);
             onEvent({ kind: 'checkpoint', runId, step: m.step, bytes: checkpointBytes(record) });
@@ -241,7 +257,7 @@ export class TrainingRun {
       const ids = tokenizer.encode(prompt, { addSpecialTokens: true });
       if (ids.length === 0) continue;
       const result = await generate({ config: model.config, weights: prepared.weights }, ids, {
-        maxNewTokens: config.sampleTokens ?? DEFAULT_SAMPLE_TOKENS,
+        maxNewTokens: config.sampleTokens,
         temperature: 0,
         linear: prepared.linear,
       });
@@ -282,23 +298,6 @@ export class TrainingRun {
       adapterId: null,
     };
   }
-}
-
-export function trainSettings(config: TrainConfig): TrainSettings {
-  return {
-    steps: config.steps,
-    lr: config.lr,
-    warmup: config.warmup,
-    schedule: config.schedule,
-    optimizer:
-      config.optimizer === 'sgd'
-        ? { ...SGD_DEFAULTS, weightDecay: config.weightDecay }
-        : { ...ADAMW_DEFAULTS, weightDecay: config.weightDecay },
-    accumulation: 1,
-    gradClip: config.gradClip,
-    // The run evaluates itself (validation and held-out together), so the trainer never does.
-    evalEvery: 0,
-  };
 }
 
 function stepPoint(m: StepMetrics, steps: number, medianMs: number): StepPoint {

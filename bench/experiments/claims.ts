@@ -21,7 +21,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Flags } from '../../src/cli/args';
 import { evaluationBatches } from '../../src/cli/commands/eval';
-import { chooseSeqLen } from '../../src/cli/commands/train';
 import { resolveModelDir } from '../../src/cli/modelArg';
 import { calibrationBatches, chooseSelection } from '../../src/cli/selectionFlags';
 import { TOKENIZER_FILE, loadCheckpoint } from '../../src/core/io/checkpoint';
@@ -35,13 +34,13 @@ import { fuseAdapters, releaseReplacedWeights } from '../../src/core/s2ft/fuse';
 import type { AdapterBlock, Selection } from '../../src/core/s2ft/types';
 import type { Batch } from '../../src/core/train/batch';
 import { countTargets } from '../../src/core/train/metrics';
-import { BatchStream } from '../../src/core/train/batches';
+import { BatchStream, chooseSeqLen, shouldPack } from '../../src/core/train/batches';
 import { parseDataset, renderInstructionPrompt, type ParsedDataset } from '../../src/core/train/data';
 import type { MethodName } from '../../src/core/train/method';
 import { prepareMethod } from '../../src/core/train/methods';
 import type { PreparedS2ft } from '../../src/core/train/s2ft';
-import { defaultOptimizerSettings } from '../../src/core/train/optimizer';
-import { Trainer, type TrainSettings } from '../../src/core/train/trainer';
+import { trainConfig } from '../../src/core/train/config';
+import { Trainer } from '../../src/core/train/trainer';
 import { initNodeBackend } from '../../src/cli/backend';
 import { blockMarkers, replaceMarkedBlock } from '../readme';
 import {
@@ -113,17 +112,7 @@ const ARMS: ArmSpec[] = [
   { arm: 'full', label: 'full FT', method: 'full', lr: 1e-3 },
 ];
 
-const settingsFor = (lr: number): TrainSettings => ({
-  steps: STEPS,
-  lr,
-  warmup: 0,
-  schedule: 'linear',
-  optimizer: defaultOptimizerSettings('adamw'),
-  accumulation: 1,
-  gradClip: 1.0,
-  evalEvery: 0,
-  profileMemory: 'never',
-});
+const settingsFor = (lr: number) => trainConfig({ steps: STEPS, lr, schedule: 'linear', gradClip: 1.0 });
 
 /** One toy-task row as the file holds it. */
 interface TaskRow {
@@ -169,7 +158,11 @@ async function main(): Promise<void> {
   const toDataset = (rows: TaskRow[], name = 'train.jsonl'): ParsedDataset =>
     parseDataset(rows.map((r) => JSON.stringify(r)).join('\n'), name, { tokenizer, vocabSize: config.vocabSize });
   const trainAll = toDataset(trainRows);
-  const seqLen = chooseSeqLen(trainAll, null, config.maxPositionEmbeddings);
+  const seqLen = chooseSeqLen(
+    { examples: trainAll.examples, pack: shouldPack(trainAll) },
+    0,
+    config.maxPositionEmbeddings,
+  );
   const testRows = firstPerTask(readRows('test.jsonl'), TEST_ROWS_PER_TASK);
   const shiftedRows = firstPerTask(readRows('test-shifted.jsonl'), TEST_ROWS_PER_TASK);
   const heldOutAll = evaluationBatches(
@@ -228,7 +221,7 @@ async function main(): Promise<void> {
       selection: await selection(stream),
       lora: { rank: LORA_RANK, seed },
     });
-    const trainer = new Trainer(prepared, config, stream, settingsFor(lr));
+    const trainer = new Trainer(prepared, config, stream, settingsFor(lr), [], { profileMemory: 'never' });
     const before = await lossesBefore(method, trainer, lossSets);
     const t0 = performance.now();
     const result = await trainer.run();

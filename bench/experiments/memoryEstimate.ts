@@ -15,10 +15,10 @@ import type { ModelConfig } from '../../src/core/model/types';
 import { DEFAULT_MODULES, unitCounts } from '../../src/core/s2ft/budget';
 import { selectUnits } from '../../src/core/s2ft/selection';
 import { measurePeakBytes } from '../../src/core/train/memory';
+import { trainConfig } from '../../src/core/train/config';
 import { estimateTrainingBytes, methodSizes } from '../../src/core/train/memoryEstimate';
 import type { MethodName } from '../../src/core/train/method';
 import { prepareMethod } from '../../src/core/train/methods';
-import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
 import { Trainer } from '../../src/core/train/trainer';
 import { REAL_SHAPES } from '../../scripts/realShapes/shapes';
 import { METHODS, randomFeed } from '../lib/compare';
@@ -53,17 +53,22 @@ async function measure(c: Case, method: MethodName): Promise<number> {
   const selection =
     method === 's2ft' ? (await selectUnits(model, { budget: budgetOf(c.config), seed: 0 })).selection : undefined;
   const prepared = prepareMethod(method, model, { selection, lora: { rank: LORA_RANK, seed: 0 } });
-  const trainer = new Trainer(prepared, c.config, randomFeed(c.config.vocabSize, c.batchSize, c.seqLen, 0), {
-    steps: 2,
-    lr: 1e-4,
-    warmup: 0,
-    schedule: 'constant',
-    accumulation: 1,
-    gradClip: 1,
-    evalEvery: 0,
-    profileMemory: 'never',
-    optimizer: { ...ADAMW_DEFAULTS },
-  });
+  const trainer = new Trainer(
+    prepared,
+    c.config,
+    randomFeed(c.config.vocabSize, c.batchSize, c.seqLen, 0),
+    trainConfig({
+      steps: 2,
+      lr: 1e-4,
+      warmup: 0,
+      schedule: 'constant',
+      gradClip: 1,
+      evalEvery: 0,
+      batchSize: c.batchSize,
+    }),
+    [],
+    { profileMemory: 'never' },
+  );
   await trainer.step();
   const { peakBytes } = await measurePeakBytes(() => trainer.step());
   trainer.dispose();

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { measurePeakBytes, type PeakBuffer } from '../../src/core/train/memory';
-import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
+import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
 import { METHODS, prepareOn, randomFeed } from '../lib/compare';
 import { defaultModelConfig, WEIGHTS_DOMINATED } from '../lib/configs';
@@ -40,17 +40,14 @@ const peaks: Record<string, number> = {};
 const held: Record<string, number> = {};
 for (const method of METHODS) {
   const { prepared, release } = await prepareOn(method, config, 0, 8);
-  const trainer = new Trainer(prepared, config, randomFeed(config.vocabSize, B, T, 0), {
-    steps: 2,
-    lr: 1e-4,
-    warmup: 0,
-    schedule: 'constant',
-    accumulation: 1,
-    gradClip: 1,
-    evalEvery: 0,
-    profileMemory: 'never',
-    optimizer: { ...ADAMW_DEFAULTS },
-  });
+  const trainer = new Trainer(
+    prepared,
+    config,
+    randomFeed(config.vocabSize, B, T, 0),
+    trainConfig({ steps: 2, lr: 1e-4, schedule: 'constant', batchSize: B }),
+    [],
+    { profileMemory: 'never' },
+  );
   await trainer.step(); // optimizer state exists from here
   const m = await measurePeakBytes(() => trainer.step(), { recordPeakBuffers: true });
   peaks[method] = m.peakBytes;

@@ -19,7 +19,7 @@ import { nextTokenLabels } from '../../src/core/train/loss';
 import { measurePeakBytes, measureStepPeakBytes } from '../../src/core/train/memory';
 import type { MethodName } from '../../src/core/train/method';
 import { prepareMethod, type AnyPreparedMethod } from '../../src/core/train/methods';
-import { ADAMW_DEFAULTS } from '../../src/core/train/optimizer';
+import { trainConfig } from '../../src/core/train/config';
 import { Trainer, type BatchFeed } from '../../src/core/train/trainer';
 import type { ProfileInfo } from './profile';
 import { stepFlops, type MethodShape } from './flops';
@@ -147,17 +147,14 @@ export async function compareMethods(o: CompareOptions): Promise<ShapeResult> {
   const methods: MethodResult[] = [];
   for (const name of METHODS) {
     const { prepared, shape, release } = await prepareOn(name, o.config, o.seed, o.loraRank);
-    const trainer = new Trainer(prepared, o.config, randomFeed(o.config.vocabSize, o.batchSize, o.seqLen, o.seed), {
-      steps: o.warmup + o.timed + 1,
-      lr: 1e-4,
-      warmup: 0,
-      schedule: 'constant',
-      accumulation: 1,
-      gradClip: 1,
-      evalEvery: 0,
-      profileMemory: 'never',
-      optimizer: { ...ADAMW_DEFAULTS },
-    });
+    const trainer = new Trainer(
+      prepared,
+      o.config,
+      randomFeed(o.config.vocabSize, o.batchSize, o.seqLen, o.seed),
+      trainConfig({ steps: o.warmup + o.timed + 1, lr: 1e-4, schedule: 'constant', batchSize: o.batchSize }),
+      [],
+      { profileMemory: 'never' },
+    );
     const cpuTimes: number[] = [];
     const step = async (): Promise<number> => {
       const start = performance.now(),

@@ -14,7 +14,10 @@ export interface KernelTimes {
   byName: { name: string; calls: number; ms: number }[];
 }
 
-export async function kernelCpuTimes(measure: () => Promise<void>): Promise<KernelTimes> {
+/** Splits a kernel's calls into named groups (e.g. matmuls by role); the kernel's name when it returns null. */
+export type KernelLabel = (kernelName: string, inputs: tf.NamedTensorInfoMap) => string | null;
+
+export async function kernelCpuTimes(measure: () => Promise<void>, label?: KernelLabel): Promise<KernelTimes> {
   const backendName = tf.getBackend();
   const configs = tf.getKernelsForBackend(backendName);
   const totals = new Map<string, { name: string; calls: number; ms: number }>();
@@ -25,10 +28,11 @@ export async function kernelCpuTimes(measure: () => Promise<void>): Promise<Kern
       kernelFunc: (args) => {
         const start = cpuMs();
         const out = config.kernelFunc(args);
-        const entry = totals.get(config.kernelName) ?? { name: config.kernelName, calls: 0, ms: 0 };
+        const name = label?.(config.kernelName, args.inputs) ?? config.kernelName;
+        const entry = totals.get(name) ?? { name, calls: 0, ms: 0 };
         entry.calls += 1;
         entry.ms += cpuMs() - start;
-        totals.set(config.kernelName, entry);
+        totals.set(name, entry);
         return out;
       },
     });

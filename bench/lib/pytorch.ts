@@ -90,12 +90,12 @@ export function exportRecipe(
   });
 }
 
-/** Runs an exported recipe's train.py for `steps` updates on one CPU thread: per-update CPU ms and losses. */
+/** Runs an exported recipe's train.py (CPU: no CUDA here) on one thread: per-update CPU ms and losses. */
 export function runRecipe(recipeDir: string, steps: number): { stepCpuMs: number[]; losses: number[] } {
   const metrics = path.join(recipeDir, 'metrics.json');
-  execFileSync(PYTHON, ['train.py', '--device', 'cpu', '--steps', String(steps), '--metrics', metrics], {
+  execFileSync(PYTHON, ['train.py', '--steps', String(steps), '--metrics', metrics], {
     cwd: recipeDir,
-    env: { ...process.env, ...ONE_THREAD },
+    env: { ...process.env, ...ONE_THREAD, CUDA_VISIBLE_DEVICES: '' }, // the CPU, even where there is a GPU
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const m = JSON.parse(readFileSync(metrics, 'utf8')) as { losses: number[]; step_cpu_seconds: number[] };

@@ -78,7 +78,7 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
   const selection = readSelectionFile(readFileSync(path.join(recipeDir, 'selection.json'), 'utf8'), o.config);
   const model = { config: o.config, weights: initWeights(o.config, 0) };
   const prepared = prepareMethod('s2ft', model, { selection });
-  const trainer = new Trainer(prepared, o.config, stream, options.settings);
+  const trainer = new Trainer(prepared, o.config, stream, options.config);
   const losses: number[] = [];
   const step = async (): Promise<number> => {
     const start = cpuMs();

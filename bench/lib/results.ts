@@ -1,4 +1,5 @@
 /** The results file of one benchmark run, and its Markdown report (pure; shared by Node and browser). */
+import type { PyTorchCase } from './realShape';
 import type { ServingPoint, SwitchPoint } from './switching';
 import { barChart } from './svg';
 import {
@@ -7,6 +8,7 @@ import {
   ratio,
   stepClock,
   markdownTable,
+  median,
   methodsTable,
   shapeRatios,
   targetsTable,
@@ -34,8 +36,21 @@ export interface BenchResults {
   shapes: ShapeResult[];
   switching: SwitchPoint[];
   serving: ServingPoint[];
+  /** Our training step against the exported recipe in PyTorch, same machine, one thread each (null: not run). */
+  pytorch?: PyTorchComparison | null;
   targets: TargetCheck[];
 }
+
+export interface PyTorchComparison {
+  torch: string;
+  /** The BLAS library torch loaded (checked not to be the reference BLAS). */
+  blas: string;
+  threads: 1;
+  cases: PyTorchCase[];
+}
+
+/** Our step may take at most this many times PyTorch's (issue 15). */
+export const PYTORCH_LIMIT = 2;
 
 /** S²FT's analytic step FLOPs over another method's: the time ratio a perfectly efficient backend would show. */
 export function flopRatio(s: ShapeResult, other: 'full' | 'lora'): number {
@@ -45,7 +60,13 @@ export function flopRatio(s: ShapeResult, other: 'full' | 'lora'): number {
 
 export function withTargets(r: Omit<BenchResults, 'targets'>): BenchResults {
   const at4096 = r.switching.find((p) => p.hidden === 4096);
-  return { ...r, targets: checkTargets(r.shapes, at4096 ? at4096.ratio : null) };
+  const torch = (r.pytorch?.cases ?? []).map((c) => ({
+    name: `${c.name}: our step ÷ PyTorch's (CPU time, 1 thread)`,
+    value: c.ratio,
+    limit: PYTORCH_LIMIT,
+    met: Number.isFinite(c.ratio) && c.ratio <= PYTORCH_LIMIT,
+  }));
+  return { ...r, targets: [...checkTargets(r.shapes, at4096 ? at4096.ratio : null), ...torch] };
 }
 
 /** The Markdown section of one run: machine, per-shape tables, ratios, switch and serving tables, targets. */
@@ -104,7 +125,26 @@ export function resultsMarkdown(r: BenchResults): string {
       '',
     );
   }
-  out.push('**Targets** (issue 7):', '', targetsTable(r.targets), '');
+  if (r.pytorch) {
+    out.push(
+      `**Against PyTorch** (torch ${r.pytorch.torch} on ${r.pytorch.blas}, the exported recipe; both on one thread, ` +
+        'median process CPU time per update, interleaved in one run):',
+      '',
+      markdownTable(
+        ['case', 'batch', 'ours', 'PyTorch', 'ours ÷ PyTorch', 'first loss (ours / PyTorch)'],
+        r.pytorch.cases.map((c) => [
+          `${c.name} (${c.description})`,
+          `${c.batchSize} × ${c.seqLen}`,
+          `${(median(c.oursCpuMs) / 1000).toFixed(2)} s`,
+          `${(median(c.torchCpuMs) / 1000).toFixed(2)} s`,
+          fmtRatio(c.ratio),
+          `${c.firstLoss.ours.toFixed(4)} / ${c.firstLoss.torch.toFixed(4)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push('**Targets** (issues 7 and 15):', '', targetsTable(r.targets), '');
   return out.join('\n');
 }
 

@@ -63,7 +63,7 @@ export const TEST_THINGS = [
   'chart',
   'compass',
   'bucket',
-  'knife',
+  'cask',
   'pipe',
   'hat',
   'book',

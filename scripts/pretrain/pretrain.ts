@@ -19,6 +19,7 @@ import { loadTokenizer, type TextTokenizer } from '../../src/core/model/tokenize
 import type { LlamaModel } from '../../src/core/model/types';
 import { BatchStream, makeBatches } from '../../src/core/train/batches';
 import { parseDataset } from '../../src/core/train/data';
+import { trainConfig } from '../../src/core/train/config';
 import { prepareFull } from '../../src/core/train/full';
 import type { StepMetrics } from '../../src/core/train/metrics';
 import { Trainer } from '../../src/core/train/trainer';
@@ -120,16 +121,18 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     prepared,
     config,
     feed,
-    {
+    trainConfig({
       steps: recipe.steps,
       lr: recipe.lr,
       warmup: recipe.warmup,
       schedule: 'cosine',
-      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: recipe.weightDecay },
-      accumulation: 1,
+      optimizer: 'adamw',
+      weightDecay: recipe.weightDecay,
+      batchSize: recipe.batchSize,
+      seqLen: recipe.seqLen,
       gradClip: 1.0,
       evalEvery: recipe.monitorEvery,
-    },
+    }),
     monitorBatches,
   );
   const logEvery = options.logEvery ?? Math.max(1, Math.round(recipe.steps / 100));

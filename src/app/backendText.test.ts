@@ -19,7 +19,25 @@ const swiftShader: GpuAdapterSummary = {
 
 describe('backend text', () => {
   it('labels each backend', () => {
-    expect(['webgpu', 'webgl', 'cpu'].map((b) => backendLabel(b as 'webgpu'))).toEqual(['WebGPU', 'WebGL', 'CPU']);
+    expect(['webgpu', 'webgl', 'wasm', 'cpu'].map((b) => backendLabel(b as 'webgpu'))).toEqual([
+      'WebGPU',
+      'WebGL',
+      'CPU (WebAssembly)',
+      'CPU',
+    ]);
+  });
+
+  it('says how the wasm backend runs: SIMD and threads', () => {
+    const info: BackendInfo = {
+      backend: 'wasm',
+      adapter: null,
+      refused: [{ backend: 'webgl', reason: 'no context.' }],
+      wasm: { simd: true, threads: 1 },
+    };
+    expect(backendDetails(info)).toContain('WebAssembly with SIMD on 1 thread.');
+    expect(backendDetails({ ...info, wasm: { simd: false, threads: 4 } })).toContain(
+      'WebAssembly without SIMD on 4 threads.',
+    );
   });
 
   it('explains a fallback with the refusal reason, visibly', () => {

@@ -1,7 +1,7 @@
 /** How the active tfjs backend is described to a person: badge label, tooltip, fallback note. */
 import type { BackendInfo, BackendName } from '../../workers/api';
 
-const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'CPU (WebAssembly)', cpu: 'CPU' };
 
 export function backendLabel(name: BackendName): string {
   return LABELS[name];
@@ -17,6 +17,10 @@ export function backendDetails(info: BackendInfo): string {
     lines.push(
       `Max buffer: ${formatBytes(adapter.limits.maxBufferSize)}, max storage binding: ${formatBytes(adapter.limits.maxStorageBufferBindingSize)}`,
     );
+  }
+  if (info.wasm) {
+    const { simd, threads } = info.wasm;
+    lines.push(`WebAssembly ${simd ? 'with' : 'without'} SIMD on ${threads} thread${threads === 1 ? '' : 's'}.`);
   }
   for (const r of info.refused) lines.push(`Not ${backendLabel(r.backend)}: ${r.reason}`);
   return lines.join('\n');

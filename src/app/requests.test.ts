@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataSummary, PreviewToken } from '../../workers/api';
 import { tinyConfig } from '../core/model/testing/tinyModels';
-import { modelDefaults, samplePrompts, selectConfig, trainConfig } from './requests';
+import { modelDefaults, samplePrompts, selectConfig } from './requests';
 import { DEFAULT_SETTINGS } from './settings';
 
 const tokens = (spec: [string, boolean][]): PreviewToken[] => spec.map(([text, target], id) => ({ id, text, target }));
@@ -26,6 +26,22 @@ describe('requests', () => {
     expect(samplePrompts(data(false, [row, row, other]))).toEqual(['Add 2+2:', 'Name it']);
   });
 
+  it('takes held-out prompts from a separate validation file when there is one', () => {
+    const train = tokens([
+      ['seen', false],
+      [' 1', true],
+    ]);
+    const held = (word: string) =>
+      tokens([
+        [word, false],
+        [' =', false],
+        [' 2', true],
+      ]);
+    const summary = data(false, [train]);
+    summary.validationPreview = data(false, [held('a'), held('b'), held('c'), held('d')]).preview;
+    expect(samplePrompts(summary)).toEqual(['a =', 'b =', 'c =']);
+  });
+
   it('takes the opening tokens of packed text', () => {
     const row = tokens(Array.from({ length: 20 }, (_, i) => [`w${i} `, true] as [string, boolean]));
     expect(samplePrompts(data(true, [row]))).toEqual([Array.from({ length: 12 }, (_, i) => `w${i} `).join('')]);
@@ -44,17 +60,12 @@ describe('requests', () => {
     expect(selectConfig(DEFAULT_SETTINGS).budget).toEqual({ kind: 'perLayer', heads: 1, channels: 32 });
   });
 
-  it('keeps warm-up below the step count and alpha at twice the rank', () => {
-    const config = trainConfig({ ...DEFAULT_SETTINGS, steps: 5, warmup: 10, loraRank: 4 }, ['p'], 'run');
-    expect(config).toMatchObject({ steps: 5, warmup: 4, loraRank: 4, loraAlpha: 8, samplePrompts: ['p'], name: 'run' });
-  });
-
   it('fills per-model defaults only where the person left the default', () => {
-    const config = tinyConfig({ numHeads: 16, intermediateSize: 512, maxPositionEmbeddings: 32 });
-    expect(modelDefaults(config, DEFAULT_SETTINGS)).toEqual({ headsPerLayer: 2, channelsPerLayer: 32, seqLen: 32 });
+    const config = tinyConfig({ numHeads: 16, intermediateSize: 512, maxPositionEmbeddings: 8 });
+    expect(modelDefaults(config, DEFAULT_SETTINGS)).toEqual({ headsPerLayer: 2, channelsPerLayer: 32, seqLen: 8 });
     expect(modelDefaults(config, { ...DEFAULT_SETTINGS, headsPerLayer: 3 })).toEqual({
       channelsPerLayer: 32,
-      seqLen: 32,
+      seqLen: 8,
     });
   });
 });

@@ -1,8 +1,8 @@
 /**
- * Turns the settings record into the worker's request objects, and fills per-model defaults:
- * the only place the two vocabularies meet.
+ * The selection request from the settings record, per-model defaults and the sample prompts.
+ * (The training fields go to the worker as they are: both speak the core's TrainConfig.)
  */
-import type { DataSummary, SelectConfig, TrainConfig } from '../../workers/api';
+import type { DataSummary, SelectConfig } from '../../workers/api';
 import type { ModelConfig } from '../core/model/types';
 import { DEFAULT_SETTINGS, type StudioSettings } from './settings';
 
@@ -19,30 +19,6 @@ export function selectConfig(s: StudioSettings): SelectConfig {
     budget,
     modules: { oProj: s.oProj, downProj: s.downProj, vProj: s.vProj, upProj: s.upProj },
     seed: s.selectionSeed,
-  };
-}
-
-export function trainConfig(s: StudioSettings, samplePrompts: string[], name: string): TrainConfig {
-  return {
-    method: s.method,
-    lr: s.lr,
-    steps: s.steps,
-    batchSize: s.batchSize,
-    seqLen: s.seqLen,
-    optimizer: s.optimizer,
-    warmup: Math.min(s.warmup, s.steps - 1),
-    schedule: 'linear',
-    gradClip: s.gradClip,
-    weightDecay: s.weightDecay,
-    evalEvery: s.evalEvery,
-    sampleEvery: s.sampleEvery,
-    samplePrompts,
-    sampleTokens: s.sampleTokens,
-    loraRank: s.loraRank,
-    loraAlpha: 2 * s.loraRank,
-    seed: s.seed,
-    checkpointEvery: Math.max(1, Math.min(25, Math.floor(s.steps / 4))),
-    name,
   };
 }
 
@@ -67,11 +43,13 @@ const SPECIAL_TOKEN = /^<\|?[^<>\s]+\|?>$/;
 
 /**
  * Prompts for the sample generations: the prompt part (tokens that do not count in the loss) of
- * the first preview rows, or the opening tokens of a plain-text file.
+ * the first rows of the separate validation file when there is one (prompts the run never trains
+ * on), else of the training file, or the opening tokens of a plain-text file.
  */
-export function samplePrompts(data: DataSummary, count = 2): string[] {
+export function samplePrompts(data: DataSummary, count = 3): string[] {
   const prompts: string[] = [];
-  for (const row of data.preview) {
+  const rows = data.validationPreview?.length ? data.validationPreview : data.preview;
+  for (const row of rows) {
     // Special tokens such as <s> are the tokenizer's to add; as prompt text they would be doubled.
     const tokens = row.tokens.filter((t, i) => !(i === 0 && SPECIAL_TOKEN.test(t.text)));
     const firstTarget = tokens.findIndex((t) => t.target);

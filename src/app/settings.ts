@@ -2,14 +2,18 @@
  * Every choice a person makes in the studio, as one plain record (TensorFlow Playground style):
  * it serialises to the URL hash (only what differs from the defaults, so links stay short) and to
  * a JSON file, and both restore it. Decoding never throws: a bad or unknown field is skipped and
- * reported, and the rest of the setup still applies.
+ * reported, and the rest of the setup still applies. The training fields, their rules and their
+ * defaults are the core's (src/core/train/config.ts); what the studio adds is model, data and selection.
  */
+import { bool, int, num, oneOf, parseField, text, type FieldRule } from '../core/fieldRules';
+import { PICK_SIDES, STRATEGIES, type PickSide, type Strategy } from '../core/s2ft/strategies';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_FIELDS, TRAIN_KEYS, type TrainConfig, type TrainKey } from '../core/train/config';
 
-export type MethodName = 's2ft' | 'lora' | 'full';
-export type StrategyName = 'random' | 'weight' | 'activation' | 'product' | 'gradient';
-export type BudgetKind = 'perLayer' | 'ratio' | 'loraRank';
+export const BUDGET_KINDS = ['perLayer', 'ratio', 'loraRank'] as const;
+export type BudgetKind = (typeof BUDGET_KINDS)[number];
 
-export interface StudioSettings {
+/** The studio's own choices: model, data and selection. The training fields are the core's TrainConfig. */
+interface StudioChoices {
   /** A model directory under /models (the embedded defaults); a checkpoint from disk is not restorable. */
   model: string;
   /** A built-in dataset name from /datasets/index.json, e.g. "toy-tasks/train". */
@@ -17,8 +21,8 @@ export interface StudioSettings {
   /** Fraction of the rows held out for validation loss (0 = use none). */
   validationFraction: number;
 
-  strategy: StrategyName;
-  pick: 'large' | 'small';
+  strategy: Strategy;
+  pick: PickSide;
   budget: BudgetKind;
   /** perLayer budget: heads and channels per layer. */
   headsPerLayer: number;
@@ -33,27 +37,30 @@ export interface StudioSettings {
   vProj: boolean;
   upProj: boolean;
   selectionSeed: number;
-
-  method: MethodName;
-  steps: number;
-  lr: number;
-  warmup: number;
-  batchSize: number;
-  seqLen: number;
-  optimizer: 'adamw' | 'sgd';
-  weightDecay: number;
-  gradClip: number;
-  loraRank: number;
-  evalEvery: number;
-  sampleEvery: number;
-  /** New tokens per sample generation. */
-  sampleTokens: number;
-  seed: number;
 }
+
+export type StudioSettings = StudioChoices & TrainConfig;
+
+/**
+ * The core's training defaults suit the CLI's longer runs on real data. The studio opens on the
+ * first run, one click away: 20 S²FT steps on the number-words task ("seven harpoons =" → " 7"),
+ * short rows (16 tokens), a high learning rate without warm-up, and evaluation and samples only
+ * before and after, so that it ends within minutes on a CPU-emulated GPU and moves held-out exact
+ * match from 0% to over half (public/datasets/number-words/README.md, bench/experiments/firstRun.ts).
+ */
+const STUDIO_TRAINING: Partial<TrainConfig> = {
+  steps: 20,
+  lr: 3e-2,
+  warmup: 0,
+  seqLen: 16,
+  evalEvery: 0,
+  sampleEvery: 20,
+  sampleTokens: 4,
+};
 
 export const DEFAULT_SETTINGS: StudioSettings = {
   model: '',
-  dataset: 'toy-tasks/train',
+  dataset: 'number-words/train',
   validationFraction: 0.1,
   strategy: 'weight',
   pick: 'large',
@@ -68,45 +75,20 @@ export const DEFAULT_SETTINGS: StudioSettings = {
   vProj: false,
   upProj: false,
   selectionSeed: 0,
-  method: 's2ft',
-  steps: 100,
-  lr: 1e-3,
-  warmup: 10,
-  batchSize: 8,
-  seqLen: 64,
-  optimizer: 'adamw',
-  weightDecay: 0,
-  gradClip: 1,
-  loraRank: 8,
-  evalEvery: 10,
-  sampleEvery: 25,
-  sampleTokens: 24,
-  seed: 0,
+  ...DEFAULT_TRAIN_CONFIG,
+  ...STUDIO_TRAINING,
 };
 
 type Key = keyof StudioSettings;
 
-/** How each field is checked when it comes back from a URL or a file. */
-type FieldRule =
-  | { kind: 'int'; min: number; max: number }
-  | { kind: 'number'; min: number; max: number }
-  | { kind: 'bool' }
-  | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'string'; maxLength: number };
-
-const int = (min: number, max: number): FieldRule => ({ kind: 'int', min, max });
-const num = (min: number, max: number): FieldRule => ({ kind: 'number', min, max });
-const bool: FieldRule = { kind: 'bool' };
-const oneOf = (...values: string[]): FieldRule => ({ kind: 'enum', values });
-const text: FieldRule = { kind: 'string', maxLength: 200 };
-
+/** How each field is checked when it comes back from a URL or a file: the training fields by the core's rules. */
 export const SETTING_RULES: Record<Key, FieldRule> = {
-  model: text,
-  dataset: text,
+  model: text(200),
+  dataset: text(200),
   validationFraction: num(0, 0.5),
-  strategy: oneOf('random', 'weight', 'activation', 'product', 'gradient'),
-  pick: oneOf('large', 'small'),
-  budget: oneOf('perLayer', 'ratio', 'loraRank'),
+  strategy: oneOf(STRATEGIES),
+  pick: oneOf(PICK_SIDES),
+  budget: oneOf(BUDGET_KINDS),
   headsPerLayer: int(0, 4096),
   channelsPerLayer: int(0, 1 << 20),
   headRatio: num(0, 1),
@@ -117,20 +99,7 @@ export const SETTING_RULES: Record<Key, FieldRule> = {
   vProj: bool,
   upProj: bool,
   selectionSeed: int(0, 2 ** 31 - 1),
-  method: oneOf('s2ft', 'lora', 'full'),
-  steps: int(1, 1_000_000),
-  lr: num(1e-8, 10),
-  warmup: int(0, 1_000_000),
-  batchSize: int(1, 1024),
-  seqLen: int(2, 8192),
-  optimizer: oneOf('adamw', 'sgd'),
-  weightDecay: num(0, 10),
-  gradClip: num(0, 1e6),
-  loraRank: int(1, 4096),
-  evalEvery: int(0, 1_000_000),
-  sampleEvery: int(0, 1_000_000),
-  sampleTokens: int(1, 512),
-  seed: int(0, 2 ** 31 - 1),
+  ...(Object.fromEntries(TRAIN_KEYS.map((key) => [key, TRAIN_FIELDS[key].rule])) as Record<TrainKey, FieldRule>),
 };
 
 const KEYS = Object.keys(DEFAULT_SETTINGS) as Key[];
@@ -139,39 +108,6 @@ export interface DecodedSettings {
   settings: StudioSettings;
   /** One sentence per field that was skipped, naming it and why. */
   problems: string[];
-}
-
-type Parsed = { ok: true; value: StudioSettings[Key] } | { ok: false; reason: string };
-
-/** Checks one raw value (a URL string or a JSON value) against its rule. */
-function parseField(key: Key, raw: unknown): Parsed {
-  const rule = SETTING_RULES[key];
-  const refuse = (expected: string): Parsed => ({
-    ok: false,
-    reason: `${key} must be ${expected}, got ${JSON.stringify(raw)}`,
-  });
-  switch (rule.kind) {
-    case 'bool':
-      if (raw === true || raw === '1' || raw === 'true') return { ok: true, value: true };
-      if (raw === false || raw === '0' || raw === 'false') return { ok: true, value: false };
-      return refuse('true or false');
-    case 'enum':
-      return typeof raw === 'string' && rule.values.includes(raw)
-        ? { ok: true, value: raw }
-        : refuse(`one of ${rule.values.join(', ')}`);
-    case 'string':
-      return typeof raw === 'string' && raw.length <= rule.maxLength
-        ? { ok: true, value: raw }
-        : refuse(`a string of at most ${rule.maxLength} characters`);
-    case 'int':
-    case 'number': {
-      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(value)) return refuse('a number');
-      if (rule.kind === 'int' && !Number.isInteger(value)) return refuse('a whole number');
-      if (value < rule.min || value > rule.max) return refuse(`from ${rule.min} to ${rule.max}`);
-      return { ok: true, value };
-    }
-  }
 }
 
 function applyFields(entries: Iterable<[string, unknown]>, source: string): DecodedSettings {
@@ -183,7 +119,7 @@ function applyFields(entries: Iterable<[string, unknown]>, source: string): Deco
       problems.push(`${source}: unknown setting "${name}" ignored`);
       continue;
     }
-    const parsed = parseField(name as Key, raw);
+    const parsed = parseField(name, SETTING_RULES[name as Key], raw);
     if (parsed.ok) writable[name as Key] = parsed.value;
     else problems.push(`${source}: ${parsed.reason}`);
   }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RunSummary, TrainConfig } from '../../workers/api';
+import type { RunSummary, TrainRequest } from '../../workers/api';
 import { settingsDiff } from './settingsDiff';
 
-const settings = { method: 's2ft', lr: 1e-3, steps: 30, batchSize: 4, samplePrompts: ['a'] } as TrainConfig;
-const run = (change: Partial<TrainConfig>, selection: RunSummary['selection'] = null) =>
+const settings = { method: 's2ft', lr: 1e-3, steps: 30, batchSize: 4, samplePrompts: ['a'] } as TrainRequest;
+const run = (change: Partial<TrainRequest>, selection: RunSummary['selection'] = null) =>
   ({ settings: { ...settings, ...change }, selection, modelName: 'm', dataName: 'd' }) as RunSummary;
 
 describe('settingsDiff', () => {

@@ -5,6 +5,7 @@
 import { Flags, parseArgs } from './args';
 import type { CommandRun } from './command';
 import { isUserError } from '../core/errors';
+import { describeBackend, initNodeBackend } from './backend';
 
 interface CommandSpec {
   summary: string;
@@ -50,7 +51,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   bench: { summary: 'benchmarks (see bench/)', usage: 'bench', module: 'bench' },
 };
 
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'quick']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'quick', 'verbose']);
 
 function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -61,7 +62,7 @@ function helpText(): string {
     'Commands:',
     ...lines,
     '',
-    "Run `npm run cli -- <command> --help` for a command's flags.",
+    "Run `npm run cli -- <command> --help` for a command's flags. --verbose prints the tfjs backend on stderr.",
   ].join('\n');
 }
 
@@ -99,6 +100,10 @@ async function main(argv: string[]): Promise<number> {
   if (!run) {
     console.error(`error: "${parsed.command}" is not built yet in this version of the studio.`);
     return 2;
+  }
+  if (flags.boolean('verbose')) {
+    await initNodeBackend();
+    console.error(`backend: tfjs ${await describeBackend()}`);
   }
   const json = flags.boolean('json');
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);

@@ -7,7 +7,8 @@ import { UserError } from '../core/errors';
 import type { LlamaModel } from '../core/model/types';
 import type { AdapterInfo } from '../core/s2ft/adapter';
 import type { Allocation, Budget } from '../core/s2ft/budget';
-import { selectUnits, type PickSide, type Strategy } from '../core/s2ft/selection';
+import { selectUnits } from '../core/s2ft/selection';
+import { PICK_SIDES, STRATEGIES, type PickSide, type Strategy } from '../core/s2ft/strategies';
 import { MAX_SELECTION_CHARS, readSelectionFile } from '../core/s2ft/selectionFile';
 import type { Selection } from '../core/s2ft/types';
 import type { Batch } from '../core/train/batch';
@@ -15,7 +16,6 @@ import type { BatchStream } from '../core/train/batches';
 import { readUserText } from './files';
 import type { Flags } from './args';
 
-const STRATEGIES: readonly Strategy[] = ['random', 'weight', 'activation', 'product', 'gradient'];
 /** At most this many batches feed the activation / gradient selection strategies. */
 const CALIBRATION_BATCHES = 4;
 
@@ -42,7 +42,7 @@ export async function chooseSelection(
 ): Promise<ChosenSelection> {
   const file = flags.string('selection');
   const strategy = choice<Strategy>(flags, 'strategy', STRATEGIES, 'random');
-  const pick = choice<PickSide>(flags, 'pick', ['large', 'small'], 'large');
+  const pick = choice<PickSide>(flags, 'pick', PICK_SIDES, 'large');
   const allocation = choice<Allocation>(flags, 'allocation', ['uniform', 'global'], 'uniform');
   const perLayer = flags.has('heads-per-layer') || flags.has('channels-per-layer');
   if (file !== undefined) {

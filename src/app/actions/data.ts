@@ -3,7 +3,8 @@ import type { DataSource } from '../../../workers/api';
 import { errorMessage } from '../errorMessage';
 import { requireWorker, useStudio } from '../store';
 
-export async function loadData(source: DataSource): Promise<boolean> {
+/** `validation`: a separate held-out file (a built-in test split) instead of a share of the rows. */
+export async function loadData(source: DataSource, validation?: DataSource): Promise<boolean> {
   const worker = requireWorker();
   const { settings } = useStudio.getState();
   useStudio.setState({ data: { status: 'busy' }, selection: { status: 'idle' } });
@@ -11,6 +12,7 @@ export async function loadData(source: DataSource): Promise<boolean> {
     const summary = await worker.loadData(source, {
       validationFraction: settings.validationFraction,
       seed: settings.seed,
+      ...(validation ? { validation } : {}),
     });
     useStudio.setState({ data: { status: 'ready', value: summary }, dataSource: source });
     return true;
@@ -28,7 +30,10 @@ export async function loadBuiltinData(name: string): Promise<boolean> {
     return false;
   }
   useStudio.getState().updateSettings({ dataset: name });
-  return loadData({ kind: 'builtin', path: entry.file });
+  return loadData(
+    { kind: 'builtin', path: entry.file },
+    entry.validation ? { kind: 'builtin', path: entry.validation } : undefined,
+  );
 }
 
 export async function loadDataFile(file: File): Promise<boolean> {

@@ -58,6 +58,8 @@ export async function openSession(): Promise<void> {
 export async function openModel(source: ModelSource): Promise<boolean> {
   if (!(await loadModel(source))) return false;
   const { dataSource, settings } = useStudio.getState();
-  if (await (dataSource ? loadData(dataSource) : loadBuiltinData(settings.dataset))) await runSelection();
+  // A built-in reloads by name (settings.dataset follows it), which brings its validation split along.
+  const reload = dataSource?.kind === 'file' ? loadData(dataSource) : loadBuiltinData(settings.dataset);
+  if (await reload) await runSelection();
   return true;
 }

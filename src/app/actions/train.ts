@@ -7,7 +7,8 @@ import * as Comlink from 'comlink';
 import type { CheckpointSummary, RunSummary, TrainEvent } from '../../../workers/api';
 import { errorMessage } from '../errorMessage';
 import { saveRun } from '../persistence';
-import { samplePrompts, trainConfig } from '../requests';
+import { pickTrainConfig } from '../../core/train/config';
+import { samplePrompts } from '../requests';
 import { requireWorker, useStudio, type LiveRun, type RunRecord } from '../store';
 import { frameBatch } from './frameBatch';
 import { downloadBytes, refreshAdapters } from './adapters';
@@ -106,7 +107,9 @@ export async function startTraining(): Promise<RunSummary | null> {
   const prompts = data.status === 'ready' ? samplePrompts(data.value) : [];
   const name = runName();
   const run: LiveRun = { runId: '', name, steps: [], evals: [], samples: [], phase: 'loading', message: 'starting…' };
-  return follow(run, (onEvent) => worker.train(trainConfig(settings, prompts, name), onEvent));
+  return follow(run, (onEvent) =>
+    worker.train({ ...pickTrainConfig(settings), samplePrompts: prompts, name }, onEvent),
+  );
 }
 
 export async function resumeCheckpoint(checkpoint: CheckpointSummary): Promise<RunSummary | null> {
@@ -141,7 +144,7 @@ export async function findInterruptedRuns(): Promise<void> {
 /** "Scale out": downloads the PyTorch recipe zip for the current model, data, selection and settings. */
 export async function downloadRecipe(): Promise<string> {
   const { settings } = useStudio.getState();
-  const file = await requireWorker().exportRecipe(trainConfig(settings, [], runName()));
+  const file = await requireWorker().exportRecipe(pickTrainConfig(settings));
   downloadBytes(file.fileName, file.bytes, 'application/zip');
   return file.fileName;
 }

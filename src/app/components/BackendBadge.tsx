@@ -1,9 +1,15 @@
-/** Which tfjs backend training runs on; hover for adapter details, and a visible note on fallback. */
+/**
+ * Which tfjs backend training runs on, with a visible note on fallback; pressing the badge opens
+ * the diagnostics (adapter details and the smoke test).
+ */
+import { useState } from 'react';
 import { backendDetails, backendLabel, fallbackNote } from '../backendText';
 import { useStudio } from '../store';
+import { Diagnostics } from './Diagnostics';
 
 export function BackendBadge() {
   const backend = useStudio((s) => s.backend);
+  const [open, setOpen] = useState(false);
   if (backend.status === 'starting') {
     return (
       <div className="backend" aria-live="polite">
@@ -30,15 +36,18 @@ export function BackendBadge() {
   const details = backendDetails(info);
   return (
     <div className="backend" aria-live="polite">
-      <span
+      <button
+        type="button"
         className={`badge badge-${info.backend}`}
         data-testid="backend-badge"
         title={details}
-        tabIndex={0}
         aria-describedby="backend-details"
+        aria-expanded={open}
+        aria-controls="diagnostics"
+        onClick={() => setOpen(!open)}
       >
         {backendLabel(info.backend)}
-      </span>
+      </button>
       <span id="backend-details" className="visually-hidden">
         {details}
       </span>
@@ -47,6 +56,8 @@ export function BackendBadge() {
           {note}
         </p>
       )}
+      {!open && <p className="backend-note">Press the badge for diagnostics.</p>}
+      {open && <Diagnostics details={details} onClose={() => setOpen(false)} />}
     </div>
   );
 }

@@ -7,6 +7,14 @@ import type { StudioSettings } from '../settings';
 import { SETTING_RULES } from '../settings';
 import { useStudio } from '../store';
 
+/** Select options in the order of a core option list, each with its label (a label map names every option). */
+export function labelled<T extends string>(
+  values: readonly T[],
+  labels: Record<T, string>,
+): { value: T; label: string }[] {
+  return values.map((value) => ({ value, label: labels[value] }));
+}
+
 type KeysOf<V> = { [K in keyof StudioSettings]: StudioSettings[K] extends V ? K : never }[keyof StudioSettings];
 
 function Hint({ id, children }: { id: string; children: ReactNode }) {

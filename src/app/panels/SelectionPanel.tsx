@@ -3,20 +3,24 @@ import { useState } from 'react';
 import type { SelectionSummary } from '../../../workers/api';
 import { downloadBytes } from '../actions/adapters';
 import { applySelectionFile, runSelection } from '../actions/selection';
-import { CheckField, NumberField, SelectField } from '../components/fields';
+import { PICK_SIDES, STRATEGIES } from '../../core/s2ft/strategies';
+import { CheckField, labelled, NumberField, SelectField } from '../components/fields';
+import { BUDGET_KINDS } from '../settings';
 import { UnitMap } from '../components/UnitMap';
 import { WeightViews, type ModuleGroup } from '../components/WeightViews';
 import { formatCount, formatPercent } from '../format';
 import { useStudio } from '../store';
 import { PanelIntro } from './PanelIntro';
 
-const STRATEGIES = [
-  { value: 'random', label: 'Random' },
-  { value: 'weight', label: 'Weight magnitude' },
-  { value: 'activation', label: 'Activation magnitude' },
-  { value: 'product', label: 'Weight × activation' },
-  { value: 'gradient', label: 'Gradient magnitude' },
-] as const;
+const STRATEGY_OPTIONS = labelled(STRATEGIES, {
+  random: 'Random',
+  weight: 'Weight magnitude',
+  activation: 'Activation magnitude',
+  product: 'Weight × activation',
+  gradient: 'Gradient magnitude',
+});
+const PICK_OPTIONS = labelled(PICK_SIDES, { large: 'Largest scores', small: 'Smallest scores' });
+const BUDGET_OPTIONS = labelled(BUDGET_KINDS, { perLayer: 'Per layer', ratio: 'Ratio', loraRank: 'Match LoRA rank' });
 
 export function SelectionPanel() {
   const selection = useStudio((s) => s.selection);
@@ -42,27 +46,20 @@ export function SelectionPanel() {
         <SelectField
           field="strategy"
           label="Strategy"
-          options={STRATEGIES}
+          options={STRATEGY_OPTIONS}
           hint="How units are scored: at random, or by the size of their weights, activations on your data, both, or gradients."
         />
         <SelectField
           field="pick"
           label="Pick"
           disabled={strategy === 'random'}
-          options={[
-            { value: 'large', label: 'Largest scores' },
-            { value: 'small', label: 'Smallest scores' },
-          ]}
+          options={PICK_OPTIONS}
           hint="Train the highest- or lowest-scoring units (the paper finds small ones forget less)."
         />
         <SelectField
           field="budget"
           label="Budget"
-          options={[
-            { value: 'perLayer', label: 'Per layer' },
-            { value: 'ratio', label: 'Ratio' },
-            { value: 'loraRank', label: 'Match LoRA rank' },
-          ]}
+          options={BUDGET_OPTIONS}
           hint="How many units: counts per layer, fractions of all units, or as many parameters as LoRA at a rank."
         />
         {budget === 'perLayer' && (

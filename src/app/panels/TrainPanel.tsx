@@ -3,21 +3,24 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import type { TrainPhase } from '../../../workers/api';
 import { downloadRecipe, pauseTraining, resumeTraining, startTraining, stopTraining } from '../actions/train';
 import { forgettingRows, lossRows, stepRows } from '../chartData';
-import { NumberField, SelectField } from '../components/fields';
+import { METHOD_NAMES } from '../../core/train/method';
+import { OPTIMIZER_NAMES } from '../../core/train/optimizerSettings';
+import { labelled, NumberField, SelectField } from '../components/fields';
 import { MemoryFit } from '../components/MemoryFit';
 import { MetricChart, type Series } from '../components/MetricChart';
 import { errorMessage } from '../errorMessage';
 import { memoryPlan } from '../memoryPlan';
 import { formatDuration } from '../format';
 import { useStudio, type LiveRun } from '../store';
+import { BeforeAfter } from './BeforeAfter';
 import { PanelIntro } from './PanelIntro';
-import { SmokeTest } from './SmokeTest';
 
-const METHODS = [
-  { value: 's2ft', label: 'S²FT (selected heads and channels)' },
-  { value: 'lora', label: 'LoRA' },
-  { value: 'full', label: 'Full fine-tuning' },
-] as const;
+const METHODS = labelled(METHOD_NAMES, {
+  s2ft: 'S²FT (selected heads and channels)',
+  lora: 'LoRA',
+  full: 'Full fine-tuning',
+});
+const OPTIMIZERS = labelled(OPTIMIZER_NAMES, { adamw: 'AdamW', sgd: 'SGD' });
 
 const ACTIVE: readonly TrainPhase[] = ['loading', 'compiling', 'training', 'paused'];
 
@@ -73,16 +76,13 @@ export function TrainPanel() {
           field="seqLen"
           label="Sequence length"
           disabled={running}
-          hint="Tokens per sequence; longer rows are cut."
+          hint="Tokens per sequence (0: chosen from the data); longer rows are cut."
         />
         <SelectField
           field="optimizer"
           label="Optimizer"
           disabled={running}
-          options={[
-            { value: 'adamw', label: 'AdamW' },
-            { value: 'sgd', label: 'SGD' },
-          ]}
+          options={OPTIMIZERS}
           hint="AdamW (the paper's choice) or plain SGD."
         />
         <NumberField
@@ -138,9 +138,7 @@ export function TrainPanel() {
           <RunControls live={live} />
           <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
         </div>
-        {!canStart && !running && (
-          <p className="muted">Load a model and data{method === 's2ft' ? ', and select units' : ''} first.</p>
-        )}
+        {!canStart && !running && <StartBlocker />}
         {!running && <TrainMemoryFit />}
       </form>
       {scaleOutMessage && (
@@ -153,8 +151,32 @@ export function TrainPanel() {
         </p>
       )}
       {live && <LiveView live={live} />}
-      <SmokeTest />
     </>
+  );
+}
+
+const BLOCKERS = {
+  model: { what: 'a model', action: 'Open Model' },
+  data: { what: 'training data', action: 'Open Data' },
+  selection: { what: 'selected units for S²FT', action: 'Select units' },
+} as const;
+
+/** Why "Start training" is disabled, with the step that enables it. */
+function StartBlocker() {
+  // A string from the selector, so the store hands back the same value while nothing changes.
+  const panel = useStudio((s) =>
+    s.model.status !== 'ready' ? 'model' : s.data.status !== 'ready' ? 'data' : 'selection',
+  );
+  const busy = useStudio((s) => s.model.status === 'busy' || s.data.status === 'busy' || s.selection.status === 'busy');
+  const setActivePanel = useStudio((s) => s.setActivePanel);
+  const { what, action } = BLOCKERS[panel];
+  return (
+    <p className="muted" data-testid="start-blocker">
+      {busy ? `Preparing ${what}…` : `Start needs ${what}.`}{' '}
+      <button type="button" onClick={() => setActivePanel(panel)}>
+        {action}
+      </button>
+    </p>
   );
 }
 
@@ -276,6 +298,7 @@ function LiveView({ live }: { live: LiveRun }) {
           {live.error.message}
         </p>
       )}
+      <BeforeAfter live={drawn} />
       <div className="charts">
         <MetricChart testId="chart-loss" title="Loss" data={losses} allowLog series={LOSS_SERIES} />
         <MetricChart testId="chart-lr" title="Learning rate" data={rows} series={LR_SERIES} />

@@ -2,7 +2,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint } from '../../core/io/checkpoint';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../core/model/init';
@@ -14,6 +15,10 @@ const exportRecipe = (argv: string[]) =>
   run({ flags: new Flags(parseArgs(argv, new Set()).flags), json: true, log: () => {} });
 
 describe('export-recipe', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
   it('writes S²FT recipes only', async () => {
     await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--method', 'lora', '--out', 'o'])).rejects.toThrow(
       /S²FT recipes only; --method lora/,

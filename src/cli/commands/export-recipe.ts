@@ -18,12 +18,13 @@ import {
   type RecipeSpec,
 } from '../../core/recipe/recipe';
 import type { Batch } from '../../core/train/batch';
-import { BatchStream, shouldPack } from '../../core/train/batches';
+import { BatchStream, chooseSeqLen, shouldPack } from '../../core/train/batches';
+import type { TrainConfig } from '../../core/train/config';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import type { CommandRun } from '../command';
 import { loadCliModel } from '../modelArg';
 import { calibrationBatches, chooseSelection } from '../selectionFlags';
-import { chooseSeqLen, readTrainOptions } from './train';
+import { readTrainOptions } from './train';
 
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../recipe/template');
 
@@ -36,13 +37,14 @@ async function readTemplate(dir = TEMPLATE_DIR): Promise<Map<string, string>> {
 
 export const run: CommandRun = async ({ flags, log }) => {
   const options = readTrainOptions(flags);
-  if (options.method !== 's2ft') {
+  const { config: settings } = options;
+  if (settings.method !== 's2ft') {
     throw new UserError(
       'bad-argument',
-      `export-recipe writes S²FT recipes only; --method ${options.method} is not supported`,
+      `export-recipe writes S²FT recipes only; --method ${settings.method} is not supported`,
     );
   }
-  if (options.settings.evalEvery > 0)
+  if (settings.evalEvery > 0)
     throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
   const model = await loadCliModel(flags);
   const { config } = model;
@@ -56,13 +58,13 @@ export const run: CommandRun = async ({ flags, log }) => {
   let seqLen: number;
   const eosTokenId = model.tokenizer?.eosTokenIds[0] ?? null;
   if (size > MAX_DATASET_CHARS) {
-    if (options.seqLen === null)
+    if (settings.seqLen === 0)
       throw new UserError(
         'bad-argument',
         `the dataset is too large to tokenize here (${size} bytes); give --seq-len`,
         options.data,
       );
-    seqLen = options.seqLen;
+    seqLen = settings.seqLen;
     data = {
       kind: 'pointer',
       source: path.basename(options.data),
@@ -79,7 +81,11 @@ export const run: CommandRun = async ({ flags, log }) => {
         `warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`,
       );
     }
-    seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
+    seqLen = chooseSeqLen(
+      { examples: dataset.examples, pack: shouldPack(dataset) },
+      settings.seqLen,
+      config.maxPositionEmbeddings,
+    );
     data = {
       kind: 'tokens',
       source: path.basename(options.data),
@@ -91,7 +97,7 @@ export const run: CommandRun = async ({ flags, log }) => {
     // with its message, rather than after the folder has been copied to the training machine.
     new BatchStream(
       { examples: data.examples, eosTokenId: data.eosTokenId },
-      { batchSize: options.batchSize, seqLen, seed: options.seed, pack: data.pack, shuffle: true },
+      { batchSize: options.config.batchSize, seqLen, seed: options.config.seed, pack: data.pack, shuffle: true },
     );
   }
   const calibration = (): Batch[] => {
@@ -105,35 +111,24 @@ export const run: CommandRun = async ({ flags, log }) => {
     const stream = new BatchStream(
       { examples: data.examples, eosTokenId: data.eosTokenId },
       {
-        batchSize: options.batchSize / options.settings.accumulation,
+        batchSize: settings.batchSize / settings.gradAccum,
         seqLen,
-        seed: options.seed,
+        seed: settings.seed,
         pack: data.pack,
         shuffle: true,
       },
     );
     return calibrationBatches(stream);
   };
-  const { selection, provenance } = await chooseSelection(flags, options.seed, model, calibration);
+  const { selection, provenance } = await chooseSelection(flags, settings.seed, model, calibration);
 
-  const { settings } = options;
+  const training: TrainConfig = { ...settings, seqLen };
   const spec: RecipeSpec = {
     model: { path: path.resolve(model.dir), name: model.name, fingerprint: model.fingerprint },
     data,
     selection,
     selectionInfo: provenance,
-    training: {
-      optimizer: settings.optimizer,
-      lr: settings.lr,
-      steps: settings.steps,
-      batchSize: options.batchSize,
-      gradAccum: settings.accumulation,
-      seqLen,
-      seed: options.seed,
-      warmup: settings.warmup,
-      schedule: settings.schedule,
-      gradClip: settings.gradClip,
-    },
+    training,
   };
   const files = assembleRecipe(await readTemplate(), spec);
   const encoder = new TextEncoder();
@@ -146,6 +141,6 @@ export const run: CommandRun = async ({ flags, log }) => {
     model: spec.model,
     seqLen,
     steps: settings.steps,
-    batchSize: options.batchSize,
+    batchSize: settings.batchSize,
   };
 };

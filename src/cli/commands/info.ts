@@ -22,6 +22,13 @@ export const run: CommandRun = async ({ flags, log }) => {
     rope_scaling: c.ropeScaling,
     tie_word_embeddings: c.tieWordEmbeddings,
     attention_bias: c.attentionBias,
+    // Family settings (family.ts), present where the family has them.
+    layer_types: c.layerTypes,
+    sliding_window: c.slidingWindow,
+    local_rope_theta: c.localRopeTheta,
+    query_pre_attn_scalar: c.queryPreAttnScalar,
+    attn_logit_softcapping: c.attnLogitSoftcapping,
+    final_logit_softcapping: c.finalLogitSoftcapping,
     parameters: countParameters(c),
     fp32_bytes: estimateMemoryBytes(c),
     tokenizer: loaded.tokenizer !== null,
@@ -35,6 +42,16 @@ export const run: CommandRun = async ({ flags, log }) => {
       `FFN ${c.intermediateSize}, vocab ${c.vocabSize}${c.tieWordEmbeddings ? ', tied embeddings' : ''}${c.attentionBias ? ', attention biases' : ''}`,
   );
   log(`  rope_theta ${c.ropeTheta}${c.ropeScaling ? `, llama3 rope scaling ×${c.ropeScaling.factor}` : ''}`);
+  const sliding = c.layerTypes?.filter((t) => t === 'sliding_attention').length ?? 0;
+  if (sliding > 0)
+    log(
+      `  ${sliding} of ${c.numLayers} layers slide over ${c.slidingWindow} positions (rope_theta ${c.localRopeTheta})`,
+    );
+  const caps = [
+    c.attnLogitSoftcapping && `attention ${c.attnLogitSoftcapping}`,
+    c.finalLogitSoftcapping && `final ${c.finalLogitSoftcapping}`,
+  ].filter(Boolean);
+  if (caps.length > 0) log(`  logit soft-capping: ${caps.join(', ')}`);
   log(
     `  ${(result.parameters / 1e6).toFixed(2)}M parameters, ${(result.fp32_bytes / 2 ** 20).toFixed(1)} MiB in float32`,
   );

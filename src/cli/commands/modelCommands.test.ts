@@ -122,6 +122,13 @@ describe('info', () => {
       attention_bias: true,
     });
   });
+
+  it('--verbose names the backend on stderr: wasm with SIMD', () => {
+    const r = cli('info', '--model', withTokenizer, '--json', '--verbose');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend: tfjs wasm \(SIMD, 1 thread\)$/m);
+    expect(r.json().model).toBe('tiny-qwen');
+  });
 });
 
 describe('generate', () => {

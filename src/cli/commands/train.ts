@@ -7,18 +7,19 @@
  *   lora  a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
  *   full  a complete HF checkpoint directory (config.json, model.safetensors, tokenizer files)
  *
- * Flags and defaults:
+ * Flags and defaults (every training flag, its default and its bounds come from the core's
+ * TrainConfig table, src/core/train/config.ts, read by ../trainFlags.ts):
  *   --method s2ft|lora|full (s2ft)    --optimizer adamw|sgd (adamw: β 0.9/0.95, ε 1e-8; sgd: plain)
  *   --lr 1e-4   --steps 100   --batch-size 8 (rows per update)   --grad-accum 1 (micro-batches per
  *   update; must divide the batch size)   --weight-decay 0   --grad-clip 1.0 (global norm, as the HF
  *   Trainer; 0 = off)   --warmup 0   --schedule linear|cosine|constant (linear)   --seed 0
  *   --eval-every 0 (N > 0 holds out --val-fraction 0.1 of the data and evaluates every N updates)
- *   --seq-len: .txt data is packed into windows of 128 tokens; .jsonl rows are one example each
- *   and the default is the longest row minus one (capped at 1024), so nothing is cut off.
+ *   --seq-len 0 (chosen from the data): .txt data is packed into windows of 128 tokens; .jsonl rows are one example
+ *   each and the default is the longest row minus one (capped at 1024), so nothing is cut off.
  *   S²FT: --selection FILE, or --strategy random|weight|activation|product|gradient (random)
  *   [--pick large|small] [--allocation uniform|global] with --heads-per-layer N
  *   --channels-per-layer N, or --match-lora-rank R (default: match --lora-rank, 8).
- *   LoRA: --lora-rank 8, --lora-alpha 2·rank, --lora-dropout 0 (targets q, k, v, up, down).
+ *   LoRA: --lora-rank 8, --lora-alpha 0 (= 2·rank), --lora-dropout 0 (targets q, k, v, up, down).
  *
  * With no warm-up the first update uses exactly --lr whatever the schedule, and a batch that holds
  * every row is the same set whatever the shuffle, so `--optimizer sgd --steps 1 --grad-clip 0`
@@ -28,85 +29,43 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../core/errors';
 import { adapterDims, encodeS2ftAdapter } from '../../core/s2ft/adapter';
-import { BatchStream, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
-import { MAX_DATASET_CHARS, parseDataset, type ParsedDataset } from '../../core/train/data';
+import { BatchStream, chooseSeqLen, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
+import { loraAlpha, trainConfigToJson, type TrainConfig } from '../../core/train/config';
+import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import { prepareFull } from '../../core/train/full';
 import { prepareLora } from '../../core/train/lora';
-import type { MethodName, PreparedMethod } from '../../core/train/method';
+import type { PreparedMethod } from '../../core/train/method';
 import type { StepMetrics } from '../../core/train/metrics';
-import { defaultOptimizerSettings, type OptimizerName, type OptimizerSettings } from '../../core/train/optimizer';
 import { prepareS2ft } from '../../core/train/s2ft';
-import { SCHEDULE_KINDS, type ScheduleKind } from '../../core/train/schedule';
-import { Trainer, type TrainSettings } from '../../core/train/trainer';
+import { Trainer } from '../../core/train/trainer';
 import type { Flags } from '../args';
 import { readUserText } from '../files';
 import type { CommandRun } from '../command';
 import { loadCliModel, type CliModel } from '../modelArg';
-import { calibrationBatches, choice, chooseSelection } from '../selectionFlags';
+import { calibrationBatches, chooseSelection } from '../selectionFlags';
+import { trainConfigFromFlags } from '../trainFlags';
 import { writeModelDirectory } from './fuse';
-
-const METHODS: readonly MethodName[] = ['s2ft', 'lora', 'full'];
-const OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'sgd'];
-const TXT_SEQ_LEN = 128;
-const MAX_DEFAULT_SEQ_LEN = 1024;
 
 /** Every training flag, checked before anything is loaded. */
 export interface TrainOptions {
   data: string;
   out: string;
-  method: MethodName;
-  seed: number;
-  batchSize: number; // effective batch (rows per update)
-  seqLen: number | null; // null: chosen from the data
   valFraction: number;
-  settings: TrainSettings;
+  config: TrainConfig;
 }
 
 export function readTrainOptions(flags: Flags): TrainOptions {
-  const method = choice(flags, 'method', METHODS, 's2ft');
-  const optimizerName = choice(flags, 'optimizer', OPTIMIZERS, 'adamw');
-  const weightDecay = flags.number('weight-decay', 0, { min: 0 });
-  const optimizer: OptimizerSettings = { ...defaultOptimizerSettings(optimizerName), weightDecay };
-  const steps = flags.number('steps', 100, { min: 1, integer: true });
-  const batchSize = flags.number('batch-size', 8, { min: 1, integer: true });
-  const accumulation = flags.number('grad-accum', 1, { min: 1, integer: true });
-  if (batchSize % accumulation !== 0) {
-    throw new UserError('bad-argument', `--batch-size ${batchSize} must be a multiple of --grad-accum ${accumulation}`);
-  }
-  const seqLenRaw = flags.string('seq-len');
-  const evalEvery = flags.number('eval-every', 0, { min: 0, integer: true });
+  const config = trainConfigFromFlags(flags);
   return {
     data: flags.requireString('data'),
     out: flags.requireString('out'),
-    method,
-    seed: flags.number('seed', 0, { integer: true, min: 0 }),
-    batchSize,
-    seqLen: seqLenRaw === undefined ? null : flags.number('seq-len', 0, { min: 1, integer: true }),
-    valFraction: evalEvery > 0 ? flags.number('val-fraction', 0.1, { min: 0.001, max: 0.5 }) : 0,
-    settings: {
-      steps,
-      lr: flags.number('lr', 1e-4, { min: 0 }),
-      warmup: flags.number('warmup', 0, { min: 0, integer: true }),
-      schedule: choice<ScheduleKind>(flags, 'schedule', SCHEDULE_KINDS, 'linear'),
-      optimizer,
-      accumulation,
-      gradClip: flags.number('grad-clip', 1.0, { min: 0 }),
-      evalEvery,
-    },
+    valFraction: config.evalEvery > 0 ? flags.number('val-fraction', 0.1, { min: 0.001, max: 0.5 }) : 0,
+    config,
   };
-}
-
-/** Sequence length: the flag, else 128 for packed text, else the longest row minus one (capped). */
-export function chooseSeqLen(dataset: ParsedDataset, flag: number | null, maxPositions: number): number {
-  if (flag !== null) return flag;
-  if (shouldPack(dataset)) return Math.min(TXT_SEQ_LEN, maxPositions);
-  const longest = dataset.examples.reduce((n, e) => Math.max(n, e.inputIds.length), 0);
-  return Math.max(1, Math.min(longest - 1, MAX_DEFAULT_SEQ_LEN, maxPositions));
 }
 
 export const run: CommandRun = async ({ flags, log }) => {
   const options = readTrainOptions(flags);
-  const { settings } = options;
   // The dataset is read before the model is loaded, so a wrong path fails at once.
   const text = await readUserText(options.data, 'dataset', MAX_DATASET_CHARS);
   if (flags.all('adapter').length > 0) {
@@ -126,12 +85,17 @@ export const run: CommandRun = async ({ flags, log }) => {
     const first = dataset.errors[0];
     log(`warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${first.message}`);
   }
-  const seqLen = chooseSeqLen(dataset, options.seqLen, config.maxPositionEmbeddings);
-  const { train, validation } = splitTrainValidation(dataset.examples, options.valFraction, options.seed);
+  const seqLen = chooseSeqLen(
+    { examples: dataset.examples, pack: shouldPack(dataset) },
+    options.config.seqLen,
+    config.maxPositionEmbeddings,
+  );
+  const settings: TrainConfig = { ...options.config, seqLen };
+  const { train, validation } = splitTrainValidation(dataset.examples, options.valFraction, settings.seed);
   const batchOptions = {
-    batchSize: options.batchSize / settings.accumulation,
+    batchSize: settings.batchSize / settings.gradAccum,
     seqLen,
-    seed: options.seed,
+    seed: settings.seed,
     pack: shouldPack(dataset),
   };
   const stream = new BatchStream(
@@ -143,11 +107,11 @@ export const run: CommandRun = async ({ flags, log }) => {
       ? makeBatches({ examples: validation, eosTokenId: dataset.eosTokenId }, { ...batchOptions, shuffle: false })
       : [];
 
-  const method = await prepareFromFlags(flags, options, model, stream);
+  const method = await prepareFromFlags(flags, settings, options.data, model, stream);
   const stats = method.prepared.stats();
   log(
-    `${options.method}: ${stats.trainableParams.toLocaleString('en-US')} trainable parameters; ` +
-      `${stream.unitsPerEpoch} training examples of ≤ ${seqLen} tokens; ${settings.steps} steps of batch ${options.batchSize}`,
+    `${settings.method}: ${stats.trainableParams.toLocaleString('en-US')} trainable parameters; ` +
+      `${stream.unitsPerEpoch} training examples of ≤ ${seqLen} tokens; ${settings.steps} steps of batch ${settings.batchSize}`,
   );
 
   const trainer = new Trainer(method.prepared, config, stream, settings, validationBatches);
@@ -162,7 +126,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   log(`wrote ${OUTPUT_KINDS[method.output]} ${options.out}`);
   const last = result.history[result.history.length - 1];
   const summary = {
-    method: options.method,
+    method: settings.method,
     steps: result.steps,
     finalLoss: last.loss,
     evalLoss: result.evals.length > 0 ? result.evals[result.evals.length - 1].loss : null,
@@ -173,8 +137,8 @@ export const run: CommandRun = async ({ flags, log }) => {
     meanStepMs: result.history.reduce((s, m) => s + m.stepMs, 0) / result.history.length,
     tokensPerSec: result.history.reduce((s, m) => s + m.tokens, 0) / (last.elapsedMs / 1000),
     seqLen,
-    batchSize: options.batchSize,
-    optimizer: settings.optimizer.kind,
+    batchSize: settings.batchSize,
+    optimizer: settings.optimizer,
     lr: settings.lr,
     out: options.out,
     output: method.output,
@@ -207,17 +171,19 @@ interface MethodRun {
 
 async function prepareFromFlags(
   flags: Flags,
-  options: TrainOptions,
+  settings: TrainConfig,
+  dataPath: string,
   base: CliModel,
   stream: BatchStream,
 ): Promise<MethodRun> {
   const model = { config: base.config, weights: base.weights };
-  const training = trainingRecord(options);
-  if (options.method === 'lora') {
-    const rank = flags.number('lora-rank', 8, { min: 1, integer: true });
-    const alpha = flags.number('lora-alpha', 2 * rank, { min: 0 });
-    const dropout = flags.number('lora-dropout', 0, { min: 0, max: 0.99 });
-    const prepared = prepareLora(model, { rank, alpha, dropout, seed: options.seed });
+  if (settings.method === 'lora') {
+    const prepared = prepareLora(model, {
+      rank: settings.loraRank,
+      alpha: loraAlpha(settings),
+      dropout: settings.loraDropout,
+      seed: settings.seed,
+    });
     return {
       prepared,
       output: 'peft-lora',
@@ -228,7 +194,7 @@ async function prepareFromFlags(
       },
     };
   }
-  if (options.method === 'full') {
+  if (settings.method === 'full') {
     const prepared = prepareFull(model);
     return {
       prepared,
@@ -236,7 +202,7 @@ async function prepareFromFlags(
       write: (out) => writeModelDirectory(out, base, prepared.weights),
     };
   }
-  const chosen = await chooseSelection(flags, options.seed, model, () => calibrationBatches(stream));
+  const chosen = await chooseSelection(flags, settings.seed, model, () => calibrationBatches(stream));
   const prepared = prepareS2ft(model, chosen.selection);
   return {
     prepared,
@@ -247,28 +213,11 @@ async function prepareFromFlags(
         baseModel: { name: base.name, fingerprint: base.fingerprint },
         targetModules: [...new Set(blocks.map((b) => b.module))],
         selection: chosen.provenance,
-        training,
+        // The settings for provenance, in run.json's form (config.ts).
+        training: { ...trainConfigToJson(settings), data: path.basename(dataPath) },
         dims: adapterDims(base.config),
       });
       await writeFile(out, bytes);
     },
-  };
-}
-
-/** The training settings recorded in the adapter for provenance. */
-function trainingRecord(options: TrainOptions): Record<string, unknown> {
-  const { settings } = options;
-  return {
-    method: options.method,
-    optimizer: settings.optimizer,
-    lr: settings.lr,
-    steps: settings.steps,
-    batch_size: options.batchSize,
-    grad_accum: settings.accumulation,
-    warmup: settings.warmup,
-    schedule: settings.schedule,
-    grad_clip: settings.gradClip,
-    seed: options.seed,
-    data: path.basename(options.data),
   };
 }

@@ -19,6 +19,9 @@ const STEPS_PER_CLOCK_CHECK = 64;
 
 class TemplateTimeout extends Error {}
 
+/** A template stopped by the render budget: the template's fault, not one conversation's. */
+export class ChatTemplateStopped extends UserError {}
+
 /** The library's interpreter with a deadline checked as it evaluates. */
 class BoundedInterpreter extends Interpreter {
   private steps = 0;
@@ -137,7 +140,7 @@ export function renderChatTemplate(
     return String(result.value);
   } catch (e) {
     if (e instanceof TemplateTimeout) {
-      throw new UserError(
+      throw new ChatTemplateStopped(
         'bad-file',
         `${chat.name} was stopped after ${RENDER_BUDGET_MS / 1000} s: it loops or builds something too large to render`,
         FILE,

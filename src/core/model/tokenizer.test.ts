@@ -1,4 +1,5 @@
 /** The tokenizer wrapper on a hand-built byte-level BPE tokenizer.json and a ChatML template. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from './tokenizer';
 import { CHATML_TEMPLATE, tinyTokenizerConfig, tinyTokenizerJson, tinyVocab } from './testing/tinyTokenizer';
@@ -155,5 +156,33 @@ describe('tokenizer_config.json: no silent field', () => {
   ];
   it.each(refused)('refuses %s, naming the key and its value', (_what, extra, bos, message) => {
     expect(() => load(extra, bos)).toThrow(message);
+  });
+
+  it('refuses any unknown key, whatever its name and value (fuzzed)', () => {
+    const known = new Set([...Object.keys(base), 'add_bos_token', 'add_eos_token', 'split_special_tokens']);
+    let refusedCount = 0;
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !known.has(k) && k !== '__proto__'),
+        fc.oneof(fc.integer(), fc.boolean(), fc.string({ maxLength: 8 })),
+        (key, value) => {
+          let error: unknown;
+          try {
+            load({ [key]: value });
+          } catch (e) {
+            error = e;
+          }
+          // A real key with its default value (e.g. legacy, errors) may load; anything else is refused by name.
+          if (error === undefined) return;
+          expect((error as Error).message).toContain(
+            `tokenizer_config.json: ${key} ${JSON.stringify(value)} is not supported`,
+          );
+          refusedCount++;
+        },
+      ),
+      { numRuns: 200, seed: 14 },
+    );
+    console.log(`unknown tokenizer_config keys refused: ${refusedCount}/200`);
+    expect(refusedCount).toBeGreaterThan(190);
   });
 });

@@ -292,6 +292,7 @@ describe('PEFT LoRA adapters refused in one line', () => {
     [{ peft_type: 'IA3' }, /peft_type is "IA3"; only "LORA"/],
     [{ init_lora_weights: 'pissa' }, /init_lora_weights is "pissa"/],
     [{ some_new_field: 1 }, /some_new_field is not a LoRA setting this studio knows/],
+    [{ constructor: 1 }, /constructor is not a LoRA setting this studio knows/], // found by test/fuzz/peftAdapter
     [{ r: 0 }, /r must be a positive integer, got 0/],
     [
       { target_modules: ['embed_tokens'] },

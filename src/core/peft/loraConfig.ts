@@ -56,23 +56,25 @@ const isEmpty: Check = (v) =>
   (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 
 /** Keys that change the computation, and the values under which they change nothing. */
-const MUST_BE_OFF: Record<string, { ok: Check; why: string }> = {
-  use_dora: { ok: isFalse, why: 'DoRA is not supported' },
-  modules_to_save: { ok: isEmpty, why: 'fully trained extra modules are not supported' },
-  bias: { ok: (v) => isNull(v) || v === 'none', why: 'only "none" is supported (no trained biases)' },
-  lora_bias: { ok: isFalse, why: 'LoRA biases are not supported' },
-  layer_replication: { ok: isEmpty, why: 'layer replication is not supported' },
-  megatron_config: { ok: isEmpty, why: 'Megatron parallel layers are not supported' },
-  trainable_token_indices: { ok: isEmpty, why: 'trainable tokens are not supported' },
-  target_parameters: { ok: isEmpty, why: 'adapting parameters directly is not supported' },
-  alora_invocation_tokens: { ok: isEmpty, why: 'activated LoRA is not supported' },
-  use_qalora: { ok: isFalse, why: 'QA-LoRA is not supported' },
-  use_bdlora: { ok: isEmpty, why: 'block-diagonal LoRA is not supported' },
-  arrow_config: { ok: isEmpty, why: 'Arrow routing is not supported' },
-  kasa_config: { ok: isEmpty, why: 'KaSA is not supported' },
-  velora_config: { ok: isEmpty, why: 'VeLoRA is not supported' },
-  monteclora_config: { ok: isEmpty, why: 'MonteCLoRA is not supported' },
-};
+const MUST_BE_OFF = new Map<string, { ok: Check; why: string }>(
+  Object.entries({
+    use_dora: { ok: isFalse, why: 'DoRA is not supported' },
+    modules_to_save: { ok: isEmpty, why: 'fully trained extra modules are not supported' },
+    bias: { ok: (v) => isNull(v) || v === 'none', why: 'only "none" is supported (no trained biases)' },
+    lora_bias: { ok: isFalse, why: 'LoRA biases are not supported' },
+    layer_replication: { ok: isEmpty, why: 'layer replication is not supported' },
+    megatron_config: { ok: isEmpty, why: 'Megatron parallel layers are not supported' },
+    trainable_token_indices: { ok: isEmpty, why: 'trainable tokens are not supported' },
+    target_parameters: { ok: isEmpty, why: 'adapting parameters directly is not supported' },
+    alora_invocation_tokens: { ok: isEmpty, why: 'activated LoRA is not supported' },
+    use_qalora: { ok: isFalse, why: 'QA-LoRA is not supported' },
+    use_bdlora: { ok: isEmpty, why: 'block-diagonal LoRA is not supported' },
+    arrow_config: { ok: isEmpty, why: 'Arrow routing is not supported' },
+    kasa_config: { ok: isEmpty, why: 'KaSA is not supported' },
+    velora_config: { ok: isEmpty, why: 'VeLoRA is not supported' },
+    monteclora_config: { ok: isEmpty, why: 'MonteCLoRA is not supported' },
+  }),
+);
 
 /** Keys that do not change the update once the weights are trained (provenance, training-time settings). */
 const NO_EFFECT = new Set([
@@ -121,7 +123,8 @@ export function parseLoraConfig(json: unknown, label: string): LoraConfig {
   if (!isNull(c.task_type) && c.task_type !== 'CAUSAL_LM')
     fail('task_type', `is ${shown('task_type')}; only "CAUSAL_LM" adapters fit a causal language model`, 'unsupported');
   for (const key of Object.keys(c)) {
-    const off = MUST_BE_OFF[key];
+    // A Map, so that a key such as "constructor" finds nothing on Object.prototype.
+    const off = MUST_BE_OFF.get(key);
     if (off) {
       if (!off.ok(c[key])) fail(key, `is ${shown(key)}: ${off.why}`, 'unsupported');
     } else if (!NO_EFFECT.has(key) && !IMPLEMENTED.has(key)) {

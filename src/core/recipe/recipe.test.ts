@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseDataset } from '../train/data';
 import { charTokenizer, TEST_EOS } from '../train/testTokenizer';
-import { ADAMW_DEFAULTS } from '../train/optimizer';
+import { trainConfig } from '../train/config';
+import { ADAMW_DEFAULTS } from '../train/optimizerSettings';
 import { assembleRecipe, runJson, TEMPLATE_FILES, TOKENS_FILE, tokensJsonl, type RecipeSpec } from './recipe';
 
 const text = [
@@ -21,8 +22,8 @@ const spec: RecipeSpec = {
   data: { kind: 'tokens', source: 'data.jsonl', examples: dataset.examples, pack: false, eosTokenId: TEST_EOS },
   selection: { layers: [{ heads: [3, 1], channels: [5] }] },
   selectionInfo: { strategy: 'file', seed: 7 },
-  training: {
-    optimizer: ADAMW_DEFAULTS,
+  training: trainConfig({
+    optimizer: 'adamw',
     lr: 2e-4,
     steps: 10,
     batchSize: 8,
@@ -32,7 +33,7 @@ const spec: RecipeSpec = {
     warmup: 1,
     schedule: 'cosine',
     gradClip: 1,
-  },
+  }),
 };
 
 describe('recipe files', () => {

@@ -12,8 +12,7 @@
  */
 import type { TokenizedExample } from '../train/data';
 import { IGNORE_INDEX } from '../train/batch';
-import type { OptimizerSettings } from '../train/optimizer';
-import type { ScheduleKind } from '../train/schedule';
+import { optimizerSettings, trainConfigToJson, type TrainConfig } from '../train/config';
 import type { AdapterInfo } from '../s2ft/adapter';
 import { writeSelectionFile } from '../s2ft/selectionFile';
 import type { Selection } from '../s2ft/types';
@@ -35,20 +34,6 @@ export const TEMPLATE_FILES = [
   'README.md',
 ] as const;
 
-/** The training settings of the run, as the studio's `train` command uses them. */
-export interface RecipeTraining {
-  optimizer: OptimizerSettings;
-  lr: number;
-  steps: number;
-  batchSize: number; // rows per update, over all processes
-  gradAccum: number;
-  seqLen: number;
-  seed: number;
-  warmup: number;
-  schedule: ScheduleKind;
-  gradClip: number;
-}
-
 export type RecipeData =
   /** Tokenized by the studio: the rows go into the folder as train.tokens.jsonl. */
   | { kind: 'tokens'; source: string; examples: TokenizedExample[]; pack: boolean; eosTokenId: number | null }
@@ -61,25 +46,13 @@ export interface RecipeSpec {
   data: RecipeData;
   selection: Selection;
   selectionInfo: AdapterInfo['selection'];
-  training: RecipeTraining;
+  /** The run's settings, seqLen resolved (> 0): run.json's `training` is their JSON form (config.ts). */
+  training: TrainConfig;
 }
 
 /** The `training` record of run.json; the recipe copies it into the adapter's s2ft_config.training. */
-export function trainingRecord(t: RecipeTraining, dataSource: string): Record<string, unknown> {
-  return {
-    method: 's2ft',
-    optimizer: t.optimizer,
-    lr: t.lr,
-    steps: t.steps,
-    batch_size: t.batchSize,
-    grad_accum: t.gradAccum,
-    seq_len: t.seqLen,
-    warmup: t.warmup,
-    schedule: t.schedule,
-    grad_clip: t.gradClip,
-    seed: t.seed,
-    data: dataSource,
-  };
+export function trainingRecord(t: TrainConfig, dataSource: string): Record<string, unknown> {
+  return { ...trainConfigToJson(t), data: dataSource };
 }
 
 /** run.json: everything train.py reads besides the selection and the data rows. */
@@ -119,10 +92,11 @@ export function tokensJsonl(examples: readonly TokenizedExample[]): string {
 /** A README section about this run, put before the template's README. */
 export function runReadme(spec: RecipeSpec): string {
   const t = spec.training;
+  const o = optimizerSettings(t);
   const opt =
-    t.optimizer.kind === 'adamw'
-      ? `AdamW (β ${t.optimizer.beta1}/${t.optimizer.beta2}, ε ${t.optimizer.epsilon}, weight decay ${t.optimizer.weightDecay})`
-      : `SGD (momentum ${t.optimizer.momentum}, weight decay ${t.optimizer.weightDecay})`;
+    o.kind === 'adamw'
+      ? `AdamW (β ${o.beta1}/${o.beta2}, ε ${o.epsilon}, weight decay ${o.weightDecay})`
+      : `SGD (momentum ${o.momentum}, weight decay ${o.weightDecay})`;
   const data =
     spec.data.kind === 'tokens'
       ? `\`${TOKENS_FILE}\` (${spec.data.examples.length} rows of \`${spec.data.source}\`, tokenized by the studio)`

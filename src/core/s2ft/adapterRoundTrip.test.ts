@@ -13,7 +13,7 @@ import { forward } from '../model/llama';
 import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import type { Batch } from '../train/batch';
 import { nextTokenLabels } from '../train/loss';
-import { ADAMW_DEFAULTS } from '../train/optimizer';
+import { trainConfig } from '../train/config';
 import { prepareS2ft } from '../train/s2ft';
 import { Trainer } from '../train/trainer';
 import { adapterDims, checkAdapterFitsModel, decodeS2ftAdapter, encodeS2ftAdapter, type AdapterInfo } from './adapter';
@@ -50,16 +50,7 @@ describe('S²FT adapter round trip', () => {
       method,
       config,
       { next: () => batch },
-      {
-        steps: 3,
-        lr: 2e-2,
-        warmup: 0,
-        schedule: 'constant',
-        optimizer: { ...ADAMW_DEFAULTS },
-        accumulation: 1,
-        gradClip: 0,
-        evalEvery: 0,
-      },
+      trainConfig({ steps: 3, lr: 2e-2, schedule: 'constant', gradClip: 0 }),
     );
     const { history } = await trainer.run();
     trainer.dispose();

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors';
 import { disposeWeights, initWeights, weightTensors } from '../model/init';
 import { forward } from '../model/llama';
+import { GEMMA3_NEW_LAYOUT, QWEN3_NEW_LAYOUT, randomFamilyModel } from '../model/testing/tinyFamilies';
 import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import { applyCoPermutation, coPermutation, invertCoPermutation } from './copermute';
 import type { Selection } from './types';
@@ -94,6 +95,43 @@ describe('co-permutation', () => {
     [weights, permuted, back].forEach(disposeWeights);
     ids.dispose();
     expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it.each([
+    ['qwen3', QWEN3_NEW_LAYOUT],
+    ['gemma3_text', GEMMA3_NEW_LAYOUT],
+  ])('%s (per-head q/k norms, shared by all heads) computes the same logits permuted', (family, json) => {
+    const model = randomFamilyModel({ ...json, num_key_value_heads: 4 }, 6); // MHA: co-permutable
+    const { config, weights } = model;
+    const sel: Selection = {
+      layers: Array.from({ length: config.numLayers }, (_, l) => selection.layers[l % 2]),
+    };
+    const ids = tf.tensor2d(randomIds(2, 6, config.vocabSize, 4), [2, 6], 'int32');
+    const permuted = applyCoPermutation(weights, config, sel);
+    const [diff, scale] = tf.tidy(() => {
+      const original = forward(model, ids);
+      const moved = forward({ config, weights: permuted }, ids);
+      return [tf.max(tf.abs(tf.sub(original, moved))).dataSync()[0], tf.max(tf.abs(original)).dataSync()[0]];
+    });
+    console.log(
+      `${family}: permuted vs original logits max abs diff ${diff.toExponential(2)} (scale ${scale.toFixed(2)}, tol 1e-5)`,
+    );
+    expect(diff).toBeLessThanOrEqual(1e-5);
+    // Control: the producers moved without o_proj does change the output.
+    const broken = {
+      ...permuted,
+      layers: permuted.layers.map((l, i) => ({
+        ...l,
+        linear: { ...l.linear, o_proj: weights.layers[i].linear.o_proj },
+      })),
+    };
+    const brokenDiff = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(forward(model, ids), forward({ config, weights: broken }, ids)))).dataSync()[0],
+    );
+    expect(brokenDiff).toBeGreaterThan(1e-2);
+    disposeWeights(permuted);
+    disposeWeights(weights);
+    ids.dispose();
   });
 
   it('refuses grouped-query attention with a clear message', () => {

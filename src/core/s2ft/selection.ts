@@ -23,10 +23,8 @@ import {
   type UnitCounts,
 } from './budget';
 import { activationScores, gradientScores, productScores, weightScores, type UnitScores } from './scores';
+import type { PickSide, Strategy } from './strategies';
 import type { LayerSelection, Selection } from './types';
-
-export type Strategy = 'random' | 'weight' | 'activation' | 'product' | 'gradient';
-export type PickSide = 'large' | 'small';
 
 export interface SelectOptions {
   strategy?: Strategy; // default 'random'

@@ -42,6 +42,25 @@ export function shouldPack(dataset: Pick<ParsedDataset, 'format'>): boolean {
   return dataset.format === 'txt';
 }
 
+/** Packed text's window when the config leaves seqLen to the data, and the cap on a row chosen by length. */
+const TXT_SEQ_LEN = 128;
+const MAX_DEFAULT_SEQ_LEN = 1024;
+
+/**
+ * Tokens per row: `seqLen` when given (> 0), else 128 for packed text, else the longest row minus
+ * one (capped at 1024), so no row is cut off; never more than the model's positions.
+ */
+export function chooseSeqLen(
+  data: { examples: readonly TokenizedExample[]; pack: boolean },
+  seqLen: number,
+  maxPositions: number,
+): number {
+  if (seqLen > 0) return seqLen;
+  if (data.pack) return Math.min(TXT_SEQ_LEN, maxPositions);
+  const longest = data.examples.reduce((n, e) => Math.max(n, e.inputIds.length), 0);
+  return Math.max(1, Math.min(longest - 1, MAX_DEFAULT_SEQ_LEN, maxPositions));
+}
+
 /** One pass over the data (epoch 0's order), e.g. for evaluation. The last batch may be smaller. */
 export function makeBatches(dataset: BatchSource, options: BatchOptions): Batch[] {
   const units = makeUnits(dataset, options);

@@ -9,6 +9,7 @@
  *         to stop. Blank lines are skipped; broken lines are reported with their 1-based number.
  */
 import { UserError } from '../errors';
+import { ChatTemplateStopped } from '../model/chatTemplate';
 import type { ChatMessage, TextTokenizer } from '../model/tokenizer';
 import { parseRow, RowError, type DatasetRow } from './dataFormats';
 
@@ -261,12 +262,16 @@ function tokenizeChat(messages: ChatMessage[], tok: DatasetTokenizer, fileName: 
   return tokenized;
 }
 
-/** A template may refuse a conversation (e.g. roles that do not alternate): that is this row's problem. */
+/**
+ * A template may refuse a conversation (e.g. roles that do not alternate): that is this row's
+ * problem. One that loops is the template's, and stops the whole file at its first row.
+ */
 function renderChat(tok: DatasetTokenizer, messages: ChatMessage[], addGenerationPrompt: boolean): string {
   try {
     return tok.applyChatTemplate(messages, { addGenerationPrompt });
   } catch (e) {
-    if (e instanceof UserError) throw new RowError(`the chat template refused this conversation: ${e.message}`);
+    if (e instanceof UserError && !(e instanceof ChatTemplateStopped))
+      throw new RowError(`the chat template refused this conversation: ${e.message}`);
     throw e;
   }
 }

@@ -67,6 +67,12 @@ describe('exactMatch', () => {
       { eosTokenId: null },
     );
     const right = expected.filter(Boolean).length;
+    const padded = await exactMatch(
+      model,
+      cases.map((c) => row(c.prompt, c.answer)),
+      { eosTokenId: null, batchSize: 8, seqLen: 12 },
+    );
+    expect(padded).toEqual(all);
     console.log(
       `exact match: ${agree} of ${cases.length} rows agree with generate; ${all.correct} of ${all.total} right (generate: ${right})`,
     );

@@ -25,20 +25,30 @@ export interface ExactMatch {
   total: number;
 }
 
-/** Rows per forward pass. */
-const ROWS_PER_PASS = 64;
+export interface ExactMatchOptions {
+  linear?: LinearFn;
+  eosTokenId: number | null;
+  /** Rows per forward pass (default 64). */
+  batchSize?: number;
+  /**
+   * Pad rows to at least this many positions (default: the longest row's). A caller that already
+   * ran passes of this shape reuses their compiled GPU kernels; a longer row still counts whole.
+   */
+  seqLen?: number;
+}
 
 export async function exactMatch(
   model: LlamaModel,
   examples: readonly TokenizedExample[],
-  options: { linear?: LinearFn; eosTokenId: number | null },
+  options: ExactMatchOptions,
 ): Promise<ExactMatch> {
   const scored = examples.filter((e) => e.lossMask.some((m, t) => m && t > 0));
   if (scored.length === 0) return { correct: 0, total: 0 };
-  const T = Math.max(...scored.map((e) => e.inputIds.length)) - 1; // every row whole, no truncation
+  const longest = Math.max(...scored.map((e) => e.inputIds.length)) - 1;
+  const T = Math.max(longest, options.seqLen ?? 0); // every row whole, no truncation
   const batches = makeBatches(
     { examples: scored, eosTokenId: options.eosTokenId },
-    { batchSize: ROWS_PER_PASS, seqLen: T, seed: 0, pack: false, shuffle: false },
+    { batchSize: options.batchSize ?? 64, seqLen: T, seed: 0, pack: false, shuffle: false },
   );
   let correct = 0;
   for (const batch of batches) {

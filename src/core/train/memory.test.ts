@@ -11,7 +11,8 @@ import { crossEntropy, nextTokenLabels } from './loss';
 import { measurePeakBytes, measureStepPeakBytes } from './memory';
 import type { PreparedMethod } from './method';
 import { prepareMethod } from './methods';
-import { ADAMW_DEFAULTS, createOptimizer } from './optimizer';
+import { createOptimizer } from './optimizer';
+import { ADAMW_DEFAULTS } from './optimizerSettings';
 
 // The paper's regime (batch 1–2, weights larger than one step's activations), scaled down.
 const config = tinyConfig({

@@ -5,7 +5,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LinearFn, LlamaWeights } from '../model/types';
 
-export type MethodName = 's2ft' | 'lora' | 'full';
+export const METHOD_NAMES = ['s2ft', 'lora', 'full'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodStats {
   trainableParams: number;

@@ -1,7 +1,8 @@
 // AdamW and SGD against a float64 hand computation of three updates (torch.optim semantics).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createOptimizer, type OptimizerSettings } from './optimizer';
+import { createOptimizer } from './optimizer';
+import type { OptimizerSettings } from './optimizerSettings';
 
 const SHAPES: number[][] = [[3, 4], [5]];
 const LRS = [0.1, 0.05, 0.02];

@@ -19,27 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-
-export type OptimizerName = 'adamw' | 'sgd';
-
-export interface AdamWSettings {
-  kind: 'adamw';
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-}
-
-export interface SgdSettings {
-  kind: 'sgd';
-  momentum: number;
-  weightDecay: number;
-}
-
-export type OptimizerSettings = AdamWSettings | SgdSettings;
-
-export const ADAMW_DEFAULTS: AdamWSettings = { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 };
-export const SGD_DEFAULTS: SgdSettings = { kind: 'sgd', momentum: 0, weightDecay: 0 };
+import type { AdamWSettings, OptimizerName, OptimizerSettings, SgdSettings } from './optimizerSettings';
 
 /** Optimizer state as plain arrays: `buffers[name][i]` belongs to the i-th variable. */
 export interface OptimizerState {
@@ -57,10 +37,6 @@ export interface Optimizer {
   state(): Promise<OptimizerState>;
   loadState(state: OptimizerState): void;
   dispose(): void;
-}
-
-export function defaultOptimizerSettings(kind: OptimizerName): OptimizerSettings {
-  return kind === 'adamw' ? { ...ADAMW_DEFAULTS } : { ...SGD_DEFAULTS };
 }
 
 export function createOptimizer(variables: tf.Variable[], settings: OptimizerSettings): Optimizer {

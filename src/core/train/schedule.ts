@@ -12,8 +12,8 @@
  * where p = (step − warmup) / (total − warmup) ∈ [0, 1) is the progress through the decay phase.
  * As in HF, the first warm-up update has rate 0 (AdamW still accumulates its moments).
  */
-export type ScheduleKind = 'linear' | 'cosine' | 'constant';
-export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['linear', 'cosine', 'constant'];
+export const SCHEDULE_KINDS = ['linear', 'cosine', 'constant'] as const;
+export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export interface ScheduleSettings {
   /** Peak learning rate (the --lr flag). */

@@ -11,7 +11,8 @@ import type { Batch } from './batch';
 import { nextTokenLabels } from './loss';
 import type { PreparedMethod } from './method';
 import { prepareMethod } from './methods';
-import { Trainer, type BatchFeed, type TrainSettings } from './trainer';
+import { trainConfig, type TrainConfig } from './config';
+import { Trainer, type BatchFeed } from './trainer';
 
 /** Full FT as a test double: every decoder linear weight becomes a trainable variable. */
 function fullDouble(base: LlamaWeights, linear: LinearFn = defaultLinear): PreparedMethod {
@@ -56,17 +57,8 @@ function feedOf(batches: Batch[]): BatchFeed {
   return { next: () => batches[i++ % batches.length] };
 }
 
-const settings = (over: Partial<TrainSettings>): TrainSettings => ({
-  steps: 1,
-  lr: 0.1,
-  warmup: 0,
-  schedule: 'constant',
-  accumulation: 1,
-  gradClip: 0,
-  evalEvery: 0,
-  optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 },
-  ...over,
-});
+const settings = (over: Partial<TrainConfig>): TrainConfig =>
+  trainConfig({ steps: 1, lr: 0.1, schedule: 'constant', gradClip: 0, optimizer: 'sgd', batchSize: 2, ...over });
 
 async function values(vars: tf.Tensor[]): Promise<Float32Array[]> {
   return Promise.all(vars.map(async (v) => new Float32Array(await v.data())));
@@ -113,7 +105,7 @@ describe('Trainer', () => {
         schedule: 'cosine',
         gradClip: 1,
         evalEvery: 10,
-        optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
+        optimizer: 'adamw',
       }),
       validation,
     );
@@ -165,7 +157,7 @@ describe('Trainer', () => {
     const t1 = new Trainer(one, config, feedOf([full]), settings({ lr: 0.5 }));
     const m1 = await t1.step();
     const two = fullDouble(base);
-    const t2 = new Trainer(two, config, feedOf([half(0), half(2)]), settings({ lr: 0.5, accumulation: 2 }));
+    const t2 = new Trainer(two, config, feedOf([half(0), half(2)]), settings({ lr: 0.5, gradAccum: 2 }));
     const m2 = await t2.step();
     const d = maxAbsDiff(await values(one.trainable), await values(two.trainable));
     const moved = maxAbsDiff(
@@ -245,7 +237,8 @@ describe('Trainer', () => {
     const s = settings({
       steps: 4,
       lr: 1e-2,
-      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 },
+      optimizer: 'adamw',
+      weightDecay: 0.1,
     });
     const a = fullDouble(base);
     const ta = new Trainer(a, config, feedOf(batches), s);
@@ -287,7 +280,7 @@ describe('Trainer', () => {
         settings({
           steps: 12,
           lr: 2e-2,
-          optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 },
+          optimizer: 'adamw',
         }),
       );
       const { history } = await trainer.run();
@@ -307,12 +300,9 @@ describe('Trainer', () => {
 
   it('reports no peak when memory profiling is off', async () => {
     const p = fullDouble(base);
-    const tr = new Trainer(
-      p,
-      config,
-      feedOf([makeBatch([patternRow(1, 9, 50)], 8)]),
-      settings({ profileMemory: 'never' }),
-    );
+    const tr = new Trainer(p, config, feedOf([makeBatch([patternRow(1, 9, 50)], 8)]), settings({}), [], {
+      profileMemory: 'never',
+    });
     expect((await tr.step()).peakBytes).toBeNull();
     tr.dispose();
     p.dispose();

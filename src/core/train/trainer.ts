@@ -12,53 +12,30 @@
  *   4. NaN/Inf → UserError('training-diverged') before anything is applied;
  *   5. clip by global norm (as torch.nn.utils.clip_grad_norm_), then the optimizer update at the
  *      scheduled learning rate.
+ * The settings are a TrainConfig (config.ts); the feed yields micro-batches of batchSize / gradAccum rows.
  * The first update (or every one, with profileMemory 'every') runs under measurePeakBytes (memory.ts) to measure the
  * peak tensor bytes of a step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors';
 import type { ModelConfig } from '../model/types';
 import type { Batch } from './batch';
 import type { DataPosition } from './batches';
+import { checkTrainConfig, optimizerSettings, type TrainConfig } from './config';
 import { checkFinite } from './guards';
 import { causalLmLoss } from './loss';
 import type { PreparedMethod } from './method';
 import { countTargets, type EvalMetrics, type StepMetrics } from './metrics';
-import { createOptimizer, type Optimizer, type OptimizerSettings, type OptimizerState } from './optimizer';
+import { createOptimizer, type Optimizer, type OptimizerState } from './optimizer';
 import { measurePeakBytes } from './memory';
-import { learningRate, type ScheduleKind } from './schedule';
+import { learningRate } from './schedule';
 
-export interface TrainSettings {
-  /** Optimizer updates in the run. */
-  steps: number;
-  /** Peak learning rate. */
-  lr: number;
-  /** Warm-up updates (0 = start at the peak). */
-  warmup: number;
-  schedule: ScheduleKind;
-  optimizer: OptimizerSettings;
-  /** Micro-batches per update (the feed's batch size times this is the effective batch). */
-  accumulation: number;
-  /** Clip the global gradient norm to this value; 0 = off. */
-  gradClip: number;
-  /** Evaluate on the validation batches every this many updates; 0 = never. */
-  evalEvery: number;
+export interface TrainerOptions {
   /**
    * Measure the peak tensor bytes (distinct buffers, memory.ts) of the first update only (default), of every
    * update, or never (profiling records every kernel, which costs time on a GPU backend).
    */
   profileMemory?: 'first' | 'every' | 'never';
 }
-
-export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'optimizer'> = {
-  steps: 100,
-  lr: 1e-4,
-  warmup: 0,
-  schedule: 'linear',
-  accumulation: 1,
-  gradClip: 1.0,
-  evalEvery: 0,
-};
 
 /** Where training batches come from (a BatchStream; position/seek make a run resumable). */
 export interface BatchFeed {
@@ -99,11 +76,13 @@ export class Trainer {
     private readonly prepared: PreparedMethod,
     private readonly config: ModelConfig,
     private readonly feed: BatchFeed,
-    private readonly settings: TrainSettings,
+    /** The run's settings, as given (checked here). */
+    readonly settings: TrainConfig,
     private readonly validation: Batch[] = [],
+    private readonly options: TrainerOptions = {},
   ) {
-    checkSettings(settings);
-    this.optimizer = createOptimizer(prepared.trainable, settings.optimizer);
+    checkTrainConfig(settings);
+    this.optimizer = createOptimizer(prepared.trainable, optimizerSettings(settings));
   }
 
   /** Updates done so far. */
@@ -139,7 +118,7 @@ export class Trainer {
   async step(): Promise<StepMetrics> {
     const start = performance.now();
     this.startedAt ??= start;
-    const profile = this.settings.profileMemory ?? 'first';
+    const profile = this.options.profileMemory ?? 'first';
     const measure = profile === 'every' || (profile === 'first' && this.peakBytes === null);
     const result = measure ? await this.profiled(() => this.update()) : await this.update();
     const stepMs = performance.now() - start;
@@ -202,7 +181,7 @@ export class Trainer {
   }
 
   private async update(): Promise<Pick<StepMetrics, 'loss' | 'lr' | 'gradNorm' | 'tokens' | 'targetTokens'>> {
-    const micro = Array.from({ length: this.settings.accumulation }, () => this.feed.next());
+    const micro = Array.from({ length: this.settings.gradAccum }, () => this.feed.next());
     const counts = micro.map(countTargets);
     const total = counts.reduce((a, b) => a + b, 0);
     const tokens = micro.reduce((n, b) => n + b.batchSize * b.seqLen, 0);
@@ -269,18 +248,4 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   // Summed pairwise rather than with tf.addN: on WebGPU one addN kernel over more than ~7 inputs
   // exceeds the device's storage-buffer limit and computes garbage.
   return tf.tidy(() => tf.sqrt(grads.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))) as tf.Scalar);
-}
-
-function checkSettings(s: TrainSettings): void {
-  const bad = (what: string): never => {
-    throw new UserError('bad-argument', `training settings: ${what}`);
-  };
-  if (!Number.isInteger(s.steps) || s.steps < 1) bad(`steps must be a positive integer, got ${s.steps}`);
-  if (!(s.lr >= 0)) bad(`lr must be ≥ 0, got ${s.lr}`);
-  if (!Number.isInteger(s.warmup) || s.warmup < 0) bad(`warmup must be a non-negative integer, got ${s.warmup}`);
-  if (!Number.isInteger(s.accumulation) || s.accumulation < 1)
-    bad(`accumulation must be a positive integer, got ${s.accumulation}`);
-  if (!(s.gradClip >= 0)) bad(`gradClip must be ≥ 0, got ${s.gradClip}`);
-  if (!Number.isInteger(s.evalEvery) || s.evalEvery < 0)
-    bad(`evalEvery must be a non-negative integer, got ${s.evalEvery}`);
 }
