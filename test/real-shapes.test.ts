@@ -1,5 +1,5 @@
 /**
- * Checkpoints in the real shapes of SmolLM2-135M and Qwen2.5-0.5B (random BF16 weights and a
+ * Checkpoints in the real shapes of SmolLM2-135M, Qwen2.5-0.5B and Gemma-3-270M (random BF16 weights, a
  * synthetic tokenizer of the full vocabulary, scripts/realShapes/; written into test-checkpoints/
  * when absent) load through the checkpoint loader with WebGPU's default limits, and one S²FT step
  * trains on them, at batch 1 × 8 on the tfjs wasm backend (the fastest in Node). Every buffer that

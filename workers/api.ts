@@ -123,10 +123,10 @@ export interface ModelSummary {
   /** float32 bytes of the weights. */
   fp32Bytes: number;
   /**
-   * Estimated bytes to fine-tune with each method at batch 8 × 128 tokens (weights + trainable + optimizer +
-   * activations).
+   * Bytes a training step may use on this device (twice the weights' share of it, training.worker.ts
+   * deviceLimits): what the Model panel's estimate (src/core/train/memoryEstimate.ts) is checked against.
    */
-  trainingBytesEstimate: { s2ft: number; lora: number; full: number };
+  trainingLimitBytes: number;
   /** fingerprint.ts: identifies the base weights; adapters record it. */
   fingerprint: string;
   hasTokenizer: boolean;

@@ -16,7 +16,7 @@ import { rowShards, EMBED_TOKENS } from '../src/core/io/checkpointLayout';
 import { countParameters, estimateMemoryBytes } from '../src/core/model/config';
 import { disposeWeights } from '../src/core/model/init';
 import { loadTokenizer, type TextTokenizer } from '../src/core/model/tokenizer';
-import type { LlamaModel, ModelConfig } from '../src/core/model/types';
+import type { LlamaModel } from '../src/core/model/types';
 import type { ModelLoadProgress, ModelSource, ModelSummary, ProgressCallback } from './api';
 
 export const DEFAULT_MODEL_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE];
@@ -77,7 +77,7 @@ export async function loadModel(
       config: loaded.config,
       paramCount: countParameters(loaded.config),
       fp32Bytes,
-      trainingBytesEstimate: trainingBytesEstimate(loaded.config),
+      trainingLimitBytes: 2 * limits.memoryLimitBytes,
       fingerprint: loaded.fingerprint,
       hasTokenizer: tokenizer !== null,
       hasChatTemplate: tokenizer?.hasChatTemplate ?? false,
@@ -118,23 +118,4 @@ function fileSourceOf(source: ModelSource, fetchImpl: typeof fetch): FileSource 
   const url = source.url.endsWith('/') ? source.url : `${source.url}/`;
   const name = source.name ?? url.split('/').filter(Boolean).pop() ?? 'model';
   return urlSource(url, source.files ?? DEFAULT_MODEL_FILES, name, fetchImpl);
-}
-
-/**
- * A rough float32 memory estimate for fine-tuning at batch 8 × 128 tokens, for the Model panel:
- *   weights W; activations ≈ L · B·T · (12·D + 3·F) floats kept for the backward, plus the logits;
- *   full FT adds W each for gradients, AdamW m and v; S²FT and LoRA add ≈ 1 % of W for their
- *   trainable part and its optimizer state. For S²FT this is an upper bound: it keeps only the
- *   selected columns' inputs for the backward (the Train panel shows the measured peak).
- */
-export function trainingBytesEstimate(config: ModelConfig): { s2ft: number; lora: number; full: number } {
-  const W = estimateMemoryBytes(config);
-  const tokens = 8 * 128;
-  const { numLayers: L, hiddenSize: D, intermediateSize: F, vocabSize: V } = config;
-  const activations = 4 * tokens * (L * (12 * D + 3 * F) + 2 * V);
-  return {
-    s2ft: Math.round(W * 1.03 + activations),
-    lora: Math.round(W * 1.03 + activations),
-    full: Math.round(4 * W + activations),
-  };
 }

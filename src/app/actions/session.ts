@@ -3,6 +3,7 @@
  * the kept runs, and any interrupted run to offer for resuming. Afterwards every settings change
  * is written back to the link, so the address bar always holds a shareable setup.
  */
+import type { ModelSource } from '../../../workers/api';
 import { errorMessage } from '../errorMessage';
 import { loadRuns } from '../persistence';
 import { decodeSettingsHash, encodeSettingsHash } from '../settings';
@@ -43,11 +44,22 @@ export async function openSession(): Promise<void> {
     useStudio.setState({ model: { status: 'failed', message: errorMessage(e) } });
     return;
   }
-  const { modelSource, dataSource, settings } = useStudio.getState();
-  if (!(await loadModel(modelSource ?? builtinSource(defaultModel())))) return;
-  // Model, data and a first selection ready: "Start training" works the moment the page is up.
+  const { modelSource } = useStudio.getState();
+  if (!(await openModel(modelSource ?? builtinSource(defaultModel())))) return;
+  await findInterruptedRuns();
+}
+
+/**
+ * A model, then the dataset the person had chosen tokenized again for it (the one last loaded, else
+ * the settings' built-in one) and units selected with the model's defaults: "Start training" is
+ * one click away after every model change. The Data panel shows the dataset as loading, never the
+ * old model's tokens as ready. False when the model did not load.
+ */
+export async function openModel(source: ModelSource): Promise<boolean> {
+  if (!(await loadModel(source))) return false;
+  const { dataSource, settings } = useStudio.getState();
   // A built-in reloads by name (settings.dataset follows it), which brings its validation split along.
   const reload = dataSource?.kind === 'file' ? loadData(dataSource) : loadBuiltinData(settings.dataset);
   if (await reload) await runSelection();
-  await findInterruptedRuns();
+  return true;
 }

@@ -81,6 +81,7 @@ export function UnitMap({
         ref={canvas}
         width={width}
         height={height}
+        style={{ height }} // rows keep their height when a wide strip is scaled to the page (styles.css)
         role="slider"
         tabIndex={0}
         aria-label={`${label}: ${count} ${unitName}s selected; layer ${layer} shown below (arrow keys change it)`}

@@ -61,6 +61,11 @@ export function DataPanel() {
           </FileDrop>
         </div>
       </div>
+      {data.status === 'idle' && !modelReady && (
+        <p role="status" className="task-status" data-testid="data-status" data-state="idle">
+          Waiting for the model: the dataset is tokenized again with its tokenizer once it has loaded.
+        </p>
+      )}
       {data.status === 'busy' && (
         <p role="status" className="task-status" data-testid="data-status" data-state="busy">
           Reading and tokenizing…

@@ -1,7 +1,10 @@
 /** The base model: the embedded default or a HF checkpoint from disk, and what it is. */
 import type { ModelSummary } from '../../../workers/api';
-import { builtinSource, defaultModel, FALLBACK_MODEL, loadModel } from '../actions/model';
+import { builtinSource, defaultModel, FALLBACK_MODEL } from '../actions/model';
+import { openModel } from '../actions/session';
 import { FileDrop } from '../components/FileDrop';
+import { MemoryFit } from '../components/MemoryFit';
+import { memoryPlan, type MemoryPlan } from '../memoryPlan';
 import { formatBytes, formatCount } from '../format';
 import { useStudio } from '../store';
 import { PanelIntro } from './PanelIntro';
@@ -26,7 +29,7 @@ export function ModelPanel() {
             e.preventDefault();
             const name = new FormData(e.currentTarget).get('builtin');
             const entry = choices.find((m) => m.name === name) ?? defaultModel();
-            void loadModel(builtinSource(entry));
+            void openModel(builtinSource(entry));
           }}
         >
           <h3>Embedded model</h3>
@@ -51,7 +54,7 @@ export function ModelPanel() {
             multiple
             folder
             testId="model-drop"
-            onFiles={(files) => void loadModel({ kind: 'files', files })}
+            onFiles={(files) => void openModel({ kind: 'files', files })}
           >
             <p className="muted">
               A HuggingFace LLaMA-family folder: config.json, model.safetensors (or shards with their index),
@@ -114,7 +117,8 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
     ['Tokenizer', summary.hasTokenizer ? `yes${summary.hasChatTemplate ? ', with chat template' : ''}` : 'none'],
     ['Fingerprint', summary.fingerprint],
   ];
-  const est = summary.trainingBytesEstimate;
+  const settings = useStudio((s) => s.settings);
+  const plan = memoryPlan(summary, settings);
   return (
     <div className="row">
       <table className="facts card" data-testid="model-summary" aria-label="Model summary">
@@ -129,10 +133,12 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
       </table>
       <div className="card">
         <h3>Memory to fine-tune</h3>
-        <p className="muted">
-          Estimate at batch 8 × 128 tokens: weights, trainable copy, optimizer state and activations.
+        <p className="muted" data-testid="memory-setting">
+          Peak estimate for one step at batch {settings.batchSize} × {settings.seqLen} tokens (Train panel): weights,
+          trainable parameters with their optimizer state and gradients, and activations.
         </p>
-        <MemoryBars estimate={est} />
+        <MemoryBars estimate={plan.estimate} />
+        <MemoryFit plan={plan} />
         {summary.warnings.map((w) => (
           <p key={w} className="warning">
             {w}
@@ -143,7 +149,7 @@ function ModelDetails({ summary }: { summary: ModelSummary }) {
   );
 }
 
-function MemoryBars({ estimate }: { estimate: ModelSummary['trainingBytesEstimate'] }) {
+function MemoryBars({ estimate }: { estimate: MemoryPlan['estimate'] }) {
   const max = Math.max(estimate.s2ft, estimate.lora, estimate.full);
   const items: [string, number][] = [
     ['S²FT', estimate.s2ft],

@@ -6,8 +6,10 @@ import { forgettingRows, lossRows, stepRows } from '../chartData';
 import { METHOD_NAMES } from '../../core/train/method';
 import { OPTIMIZER_NAMES } from '../../core/train/optimizerSettings';
 import { labelled, NumberField, SelectField } from '../components/fields';
+import { MemoryFit } from '../components/MemoryFit';
 import { MetricChart, type Series } from '../components/MetricChart';
 import { errorMessage } from '../errorMessage';
+import { memoryPlan } from '../memoryPlan';
 import { formatDuration } from '../format';
 import { useStudio, type LiveRun } from '../store';
 import { BeforeAfter } from './BeforeAfter';
@@ -137,6 +139,7 @@ export function TrainPanel() {
           <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
         </div>
         {!canStart && !running && <StartBlocker />}
+        {!running && <TrainMemoryFit />}
       </form>
       {scaleOutMessage && (
         <p
@@ -357,4 +360,11 @@ function Samples({ live }: { live: LiveRun }) {
       ))}
     </div>
   );
+}
+
+/** The Model panel's fit check, repeated where batch and length are chosen. */
+function TrainMemoryFit() {
+  const model = useStudio((s) => s.model);
+  const settings = useStudio((s) => s.settings);
+  return model.status === 'ready' ? <MemoryFit plan={memoryPlan(model.value, settings)} /> : null;
 }
