@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Flags, parseArgs } from '../../src/cli/lib/args';
-import { readTrainOptions } from '../../src/cli/commands/train';
+import { trainConfigFromFlags } from '../../src/cli/lib/trainFlags';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import type { ModelConfig } from '../../src/core/model/types';
 import { readSelectionFile } from '../../src/core/s2ft/selectionFile';
@@ -69,7 +69,7 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
     '--seq-len',
     String(o.seqLen),
   );
-  const options = readTrainOptions(new Flags(parseArgs([...argv, '--steps', String(steps)], new Set()).flags));
+  const trainConfig = trainConfigFromFlags(new Flags(parseArgs([...argv, '--steps', String(steps)], new Set()).flags));
   const dataset = parseDataset(readFileSync(data, 'utf8'), data, { tokenizer: null, vocabSize: o.config.vocabSize });
   const stream = new BatchStream(
     { examples: dataset.examples, eosTokenId: dataset.eosTokenId },
@@ -78,7 +78,7 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
   const selection = readSelectionFile(readFileSync(path.join(recipeDir, 'selection.json'), 'utf8'), o.config);
   const model = { config: o.config, weights: initWeights(o.config, 0) };
   const prepared = prepareMethod('s2ft', model, { selection });
-  const trainer = new Trainer(prepared, o.config, stream, options.config);
+  const trainer = new Trainer(prepared, o.config, stream, trainConfig);
   const losses: number[] = [];
   const step = async (): Promise<number> => {
     const start = cpuMs();

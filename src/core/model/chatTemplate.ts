@@ -111,7 +111,7 @@ export function readChatTemplate(config: Record<string, unknown>): ChatTemplate 
   let name = 'chat_template';
   if (Array.isArray(raw)) {
     name = 'chat_template "default"';
-    const named = raw.find((t: unknown) => (t as { name?: unknown })?.name === 'default');
+    const named: unknown = (raw as unknown[]).find((t: unknown) => (t as { name?: unknown })?.name === 'default');
     source = (named as { template?: unknown } | undefined)?.template;
   }
   if (typeof source !== 'string')

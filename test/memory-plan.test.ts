@@ -2,12 +2,12 @@
 // over one GPU buffer names the problem and offers the largest batch × length that fits, which
 // itself fits and is not beaten by doubling its batch.
 import { describe, expect, it } from 'vitest';
-import type { ModelSummary } from '../../workers/api';
-import { parseConfig } from '../core/model/config';
-import { largestActivationBytes } from '../core/train/memoryEstimate';
-import { QWEN25_05B } from '../../scripts/realShapes/shapes';
-import { memoryPlan } from './memoryPlan';
-import { DEFAULT_SETTINGS } from './settings';
+import type { ModelSummary } from '../workers/api';
+import { parseConfig } from '../src/core/model/config';
+import { largestActivationBytes } from '../src/core/train/memoryEstimate';
+import { QWEN25_05B } from '../scripts/realShapes/shapes';
+import { memoryPlan } from '../src/app/memoryPlan';
+import { DEFAULT_SETTINGS } from '../src/app/settings';
 
 const config = parseConfig(QWEN25_05B.config);
 const summary = (trainingLimitBytes: number, maxBufferBytes = 128 * 2 ** 20) =>
