@@ -14,7 +14,7 @@ import { disposeWeights, initWeights, linearShape } from '../../src/core/model/i
 import type { LlamaModel, ModelConfig } from '../../src/core/model/types';
 import { selectUnits } from '../../src/core/s2ft/selection';
 import type { Batch } from '../../src/core/train/batch';
-import { DEFAULT_LORA_TARGETS } from '../../src/core/train/lora';
+import { DEFAULT_LORA_TARGETS } from '../../src/core/s2ft/budget';
 import { nextTokenLabels } from '../../src/core/train/loss';
 import { measurePeakBytes, measureStepPeakBytes } from '../../src/core/train/memory';
 import type { MethodName } from '../../src/core/train/method';

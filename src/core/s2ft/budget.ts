@@ -4,7 +4,7 @@
  * params_LoRA(r) = r · Σ (in + out) over q, k, v, up, down of every layer).
  */
 import { UserError } from '../errors';
-import type { ModelConfig } from '../model/types';
+import type { ModelConfig, ModuleName } from '../model/types';
 import type { Selection } from './types';
 
 /**
@@ -40,6 +40,9 @@ export interface UnitCounts {
   heads: number;
   channels: number;
 }
+
+/** The modules LoRA adapts by default, the baseline S²FT's budget is matched to (loraParams counts them). */
+export const DEFAULT_LORA_TARGETS: readonly ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'up_proj', 'down_proj'];
 
 /** Trainable parameters of LoRA at rank r on q, k, v, up, down (biases and embeddings excluded). */
 export function loraParams(config: ModelConfig, rank: number): number {

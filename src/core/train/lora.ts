@@ -21,9 +21,8 @@ import type { LinearFn, LlamaModel, ModuleName } from '../model/types';
 import { encodePeftLora, type PeftFiles, type PeftLoraModule } from '../s2ft/peft';
 import { releasing } from '../model/fusedOps';
 import { frozenLinear, frozenLinearBackward, frozenLinearForward } from '../model/linear';
+import { DEFAULT_LORA_TARGETS } from '../s2ft/budget';
 import type { MethodStats, PreparedMethod } from './method';
-
-export const DEFAULT_LORA_TARGETS: readonly ModuleName[] = ['q_proj', 'k_proj', 'v_proj', 'up_proj', 'down_proj'];
 
 export interface LoraOptions {
   rank: number;

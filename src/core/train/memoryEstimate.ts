@@ -21,8 +21,7 @@
  */
 import { estimateMemoryBytes } from '../model/config';
 import type { ModelConfig } from '../model/types';
-import { loraParams, unitCosts, type BlockModules, type UnitCounts } from '../s2ft/budget';
-import { DEFAULT_LORA_TARGETS } from './lora';
+import { DEFAULT_LORA_TARGETS, loraParams, unitCosts, type BlockModules, type UnitCounts } from '../s2ft/budget';
 import type { MethodName } from './method';
 
 export interface EstimateInput {
