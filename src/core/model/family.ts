@@ -1,7 +1,8 @@
 /**
  * What sets each model family apart from plain LLaMA, in one table, so the forward pass asks
  * named questions ("are q and k normed per head?") instead of testing model types. Read from
- * HF transformers' modeling_{llama,mistral,qwen2,qwen3,gemma3}.py and their configuration_*.py.
+ * HF transformers' modeling and configuration code of each family; testing/referenceLlama.ts is
+ * the float64 reference the tests hold it to.
  *
  *   llama, mistral, qwen2   embed → L × [x + attn(norm(x)); x + mlp(norm(x))] → norm → lm_head
  *   qwen3                   as llama, with q and k RMS-normed per head before RoPE

@@ -1,5 +1,5 @@
 /**
- * PEFT's adapter_config.json for LoRA, read as PEFT reads it (huggingface/peft tuners/lora/config.py),
+ * PEFT's adapter_config.json for LoRA, read as PEFT's LoraConfig reads it,
  * keeping only what decides the update ΔW = scaling · B · A of each adapted linear:
  *
  *   r, lora_alpha, use_rslora      scaling = lora_alpha / r   (lora_alpha / √r with use_rslora)

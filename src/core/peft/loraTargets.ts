@@ -1,7 +1,7 @@
 /**
  * Which linears of a LLaMA a PEFT LoRA config adapts, and with which rank and alpha, decided as
- * PEFT decides it (tuners/tuners_utils.py check_target_module_exists, utils/other.py
- * get_pattern_key, tuners/lora/model.py _create_and_replace). PEFT walks every module name of the
+ * PEFT decides it (its check_target_module_exists, get_pattern_key and the LoRA model's
+ * _create_and_replace). PEFT walks every module name of the
  * LlamaForCausalLM (`model.layers.3.self_attn.q_proj`, `model.layers.3.mlp`, `lm_head`, ...):
  *
  *   excluded  exclude_modules: regex full match, or the exact name, or a ".name" suffix
