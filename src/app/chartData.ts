@@ -1,6 +1,6 @@
 /** Training history → chart rows. Pure, so the Train and Compare panels draw the same numbers. */
 import type { EvalPoint, StepPoint } from '../../workers/api';
-import type { ChartPoint } from './components/MetricChart';
+import type { ChartPoint } from './components/chartTypes';
 
 const MiB = 2 ** 20;
 

@@ -1,21 +1,16 @@
 /**
  * One live line chart (recharts) of metrics against the training step, with an optional log
- * scale. Animation is off: the data grows every frame while training, and a chart that animates
- * each update keeps the main thread busy for nothing.
+ * scale, its numbers as a table (ChartNumbers.tsx) and SVG and PNG downloads (chartImage.ts).
+ * Animation is off: the data grows every frame while training, and a chart that animates each
+ * update keeps the main thread busy for nothing.
  */
-import { memo, useId, useState } from 'react';
+import { memo, useId, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-
-export interface Series {
-  key: string;
-  name: string;
-  colour: string;
-  dashed?: boolean;
-  /** Draw the points only (e.g. sparse evaluations). */
-  dots?: boolean;
-}
-
-export type ChartPoint = { step: number } & Record<string, number | undefined>;
+import { downloadBytes } from '../actions/adapters';
+import { errorMessage } from '../errorMessage';
+import { ChartNumbers } from './ChartNumbers';
+import { chartSvgText, svgToPng } from './chartImage';
+import type { ChartPoint, Series } from './chartTypes';
 
 export interface MetricChartProps {
   title: string;
@@ -44,7 +39,9 @@ export const MetricChart = memo(function MetricChart({
   testId,
 }: MetricChartProps) {
   const [log, setLog] = useState(false);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   const titleId = useId();
+  const figure = useRef<HTMLElement>(null);
   const last = data.at(-1);
   const summary = last
     ? series
@@ -52,8 +49,27 @@ export const MetricChart = memo(function MetricChart({
         .filter(Boolean)
         .join(', ')
     : 'no data yet';
+  const download = (kind: 'svg' | 'png') => {
+    setDownloadError(null);
+    const svg = figure.current?.querySelector<SVGSVGElement>('.recharts-wrapper > svg');
+    if (!svg) return;
+    const text = chartSvgText(svg, title, series);
+    const fileName = `${title.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}.${kind}`;
+    if (kind === 'svg') downloadBytes(fileName, text, 'image/svg+xml');
+    else
+      svgToPng(text).then(
+        (png) => downloadBytes(fileName, png, 'image/png'),
+        (e: unknown) => setDownloadError(`PNG not made: ${errorMessage(e)}`),
+      );
+  };
   return (
-    <figure className="metric-chart" data-testid={testId} data-points={data.length} aria-labelledby={titleId}>
+    <figure
+      ref={figure}
+      className="metric-chart"
+      data-testid={testId}
+      data-points={data.length}
+      aria-labelledby={titleId}
+    >
       <figcaption>
         <span id={titleId} className="metric-title">
           {title}
@@ -65,6 +81,19 @@ export const MetricChart = memo(function MetricChart({
           <label className="metric-log">
             <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log scale
           </label>
+        )}
+        <span className="actions">
+          <button type="button" aria-label={`Download ${title} as SVG`} onClick={() => download('svg')}>
+            SVG
+          </button>
+          <button type="button" aria-label={`Download ${title} as PNG`} onClick={() => download('png')}>
+            PNG
+          </button>
+        </span>
+        {downloadError && (
+          <span role="alert" className="task-error">
+            {downloadError}
+          </span>
         )}
       </figcaption>
       <LineChart
@@ -108,6 +137,7 @@ export const MetricChart = memo(function MetricChart({
           />
         ))}
       </LineChart>
+      <ChartNumbers title={title} data={data} series={series} format={format} />
     </figure>
   );
 });
