@@ -1,7 +1,10 @@
 /** Runs side by side: loss curves overlaid, the numbers that matter, and what was set differently. */
 import { useMemo, useState } from 'react';
 import { overlayRows } from '../chartData';
+import { downloadRunCsv, downloadRunJson, importRunFile } from '../actions/results';
+import { FileDrop } from '../components/FileDrop';
 import { MetricChart } from '../components/MetricChart';
+import { errorMessage } from '../errorMessage';
 import { formatBytes, formatCount } from '../format';
 import { deleteRun } from '../persistence';
 import { settingsDiff } from '../settingsDiff';
@@ -16,6 +19,7 @@ const fixed = (n: number | null, digits = 4) => (n === null ? '–' : n.toFixed(
 export function ComparePanel() {
   const runs = useStudio((s) => s.runs);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const shown = runs.filter((r) => !hidden.has(r.summary.runId));
   const overlay = useMemo(
     () => overlayRows(shown.map((r) => ({ runId: r.summary.runId, steps: r.history.steps }))),
@@ -33,15 +37,36 @@ export function ComparePanel() {
     useStudio.setState((s) => ({ runs: s.runs.filter((r) => r.summary.runId !== id) }));
     void deleteRun(id);
   };
+  const importFile = (file: File) => {
+    setMessage(null);
+    importRunFile(file).then(
+      (run) => setMessage({ text: `Imported ${run.summary.name} (${run.history.steps.length} steps).`, error: false }),
+      (e: unknown) => setMessage({ text: `Nothing imported: ${errorMessage(e)}`, error: true }),
+    );
+  };
   return (
     <>
       <PanelIntro>
         Compare S²FT with LoRA and full fine-tuning on the same model and data: loss curves, forgetting, speed, memory
-        and trainable parameters side by side, and the settings that differ. Finished runs are kept across reloads.
+        and trainable parameters side by side, and the settings that differ. Finished runs are kept across reloads; each
+        downloads as JSON (settings, curves, samples, selection) or CSV (one row per step), and a JSON file imports back
+        here.
       </PanelIntro>
+      <FileDrop label="Import run…" accept=".json,application/json" testId="run-drop" onFiles={(f) => importFile(f[0])}>
+        <p className="muted">A run file (.json) downloaded from this panel.</p>
+      </FileDrop>
+      {message && (
+        <p
+          role={message.error ? 'alert' : 'status'}
+          data-testid="run-import-message"
+          className={message.error ? 'task-error' : 'task-status'}
+        >
+          {message.text}
+        </p>
+      )}
       {runs.length === 0 && (
         <p className="muted" data-testid="compare-empty">
-          No finished runs yet: train in the Train panel, then compare here.
+          No finished runs yet: train in the Train panel (or import a run file), then compare here.
         </p>
       )}
       {runs.length > 0 && (
@@ -60,6 +85,7 @@ export function ComparePanel() {
                 <th scope="col">Step time</th>
                 <th scope="col">Peak memory</th>
                 <th scope="col">Trainable</th>
+                <th scope="col">Download</th>
                 <th scope="col">
                   <span className="visually-hidden">Remove</span>
                 </th>
@@ -95,6 +121,24 @@ export function ComparePanel() {
                     <td>{s.medianStepMs === null ? '–' : `${s.medianStepMs.toFixed(0)} ms`}</td>
                     <td>{s.peakBytes === null ? '–' : formatBytes(s.peakBytes)}</td>
                     <td data-testid="trainable">{formatCount(s.trainableParams)}</td>
+                    <td>
+                      <span className="actions">
+                        <button
+                          type="button"
+                          aria-label={`Download ${s.name} as JSON`}
+                          onClick={() => downloadRunJson(r)}
+                        >
+                          JSON
+                        </button>
+                        <button
+                          type="button"
+                          aria-label={`Download ${s.name} as CSV`}
+                          onClick={() => downloadRunCsv(r)}
+                        >
+                          CSV
+                        </button>
+                      </span>
+                    </td>
                     <td>
                       <button type="button" aria-label={`Remove ${s.name}`} onClick={() => remove(s.runId)}>
                         ✕
