@@ -2,13 +2,15 @@
 // is parsed and the imported adapter generates exactly what the trained state does), the PEFT zip,
 // refusal of an adapter for another model with both models named, fusion and switching.
 import * as tf from '@tensorflow/tfjs';
-import { unzipSync } from 'fflate';
+import { strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../src/core/io/safetensors';
-import { decodeS2ftAdapter } from '../src/core/s2ft/adapter';
+import { handPairs, handPeftFiles } from '../src/core/peft/testing/handPeft';
+import { adapterDims, decodeS2ftAdapter } from '../src/core/s2ft/adapter';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../src/core/s2ft/peft';
+import { memoryAdapterStore } from '../workers/adapterStore';
 import type { RunSummary } from '../workers/api';
-import { BUILTIN_TINY, makeStudio, readyStudio, trainConfig, type Studio } from './workerFixtures';
+import { BUILTIN_TINY, fixtureConfig, makeStudio, readyStudio, trainConfig, type Studio } from './workerFixtures';
 
 let studio: Studio;
 let run: RunSummary;
@@ -22,6 +24,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => studio.session.dispose());
+
+const toBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer;
 
 describe('adapters', () => {
   it('exports the native file, imports it back, and generates exactly what the trained state does', async () => {
@@ -81,8 +85,96 @@ describe('adapters', () => {
     await expect(studio.session.importAdapter('junk.safetensors', new Uint8Array([1, 2, 3]).buffer)).rejects.toThrow(
       /junk\.safetensors/,
     );
+    const bin = zipSync({ 'adapter_config.json': strToU8('{}'), 'adapter_model.bin': new Uint8Array(8) });
+    await expect(studio.session.importAdapter('pickled.zip', toBuffer(bin))).rejects.toThrow(
+      /pickled\.zip: has no adapter_model\.safetensors \(found adapter_model\.bin/,
+    );
+  });
+
+  it('imports a PEFT LoRA (zip, or the two files of its folder) that generates exactly as the S²FT adapter it encodes', async () => {
     const zip = await studio.session.exportAdapter('peft-zip');
-    await expect(studio.session.importAdapter('a.zip', zip.bytes)).rejects.toThrow(/this is a zip/);
+    const viaZip = await studio.session.importAdapter('exact.zip', zip.bytes);
+    expect(viaZip).toMatchObject({ kind: 'lora', origin: 'imported', fits: true, baseModel: { name: 'tiny' } });
+    const files = unzipSync(new Uint8Array(zip.bytes));
+    const viaFolder = await studio.session.importAdapterFiles(
+      [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE].map((name) => ({ fileName: name, bytes: toBuffer(files[name]) })),
+    );
+    const s2ft = await studio.session.generate(PROMPT, { ...GEN, adapters: run.adapterId! });
+    for (const id of [viaZip.id, viaFolder.id])
+      expect((await studio.session.generate(PROMPT, { ...GEN, adapters: id })).ids).toEqual(s2ft.ids);
+    // Exported again, the zip holds the same two files.
+    const again = unzipSync(new Uint8Array((await studio.session.exportAdapter('peft-zip', viaZip.id)).bytes));
+    expect(again[PEFT_WEIGHTS_FILE]).toEqual(files[PEFT_WEIGHTS_FILE]);
+    await expect(studio.session.exportAdapter('s2ft', viaZip.id)).rejects.toThrow(/is a LoRA adapter/);
+  });
+
+  it('a LoRA from PEFT on q_proj and gate_proj: switch, fuse with weights, and a fusion with S²FT', async () => {
+    // Made by hand in PEFT's layout (no fingerprint recorded): rank 2, alpha 8, two layers of the tiny model.
+    const dims = adapterDims(fixtureConfig());
+    const pairs = handPairs(
+      [0, 1].flatMap((layer) => [
+        {
+          key: `model.layers.${layer}.self_attn.q_proj`,
+          rank: 2,
+          inDim: dims.hiddenSize,
+          outDim: dims.numHeads * dims.headDim,
+        },
+        { key: `model.layers.${layer}.mlp.gate_proj`, rank: 2, inDim: dims.hiddenSize, outDim: dims.intermediateSize },
+      ]),
+      7,
+    );
+    const hand = handPeftFiles({ r: 2, lora_alpha: 8, target_modules: ['q_proj', 'gate_proj'] }, pairs);
+    const theirs = await studio.session.importAdapterFiles([
+      { fileName: PEFT_CONFIG_FILE, bytes: toBuffer(hand.config) },
+      { fileName: PEFT_WEIGHTS_FILE, bytes: toBuffer(hand.weights) },
+    ]);
+    expect(theirs).toMatchObject({ kind: 'lora', fits: true, blocks: 4 });
+    expect(theirs.message).toMatch(/records no base-model fingerprint/);
+    const base = await studio.session.generate(PROMPT, { ...GEN, adapters: 'base' });
+    const viaTheirs = await studio.session.generate(PROMPT, { ...GEN, adapters: theirs.id });
+    console.log(`hand PEFT LoRA: base ${base.ids} | adapter ${viaTheirs.ids}`);
+
+    // ½·L + ½·L serves as L; L on q_proj/gate_proj does not fit the native file, so the fusion is a LoRA.
+    const half = await studio.session.fuse([theirs.id, theirs.id], [0.5, 0.5]);
+    expect(half).toMatchObject({ kind: 'lora', origin: 'fused', fits: true });
+    expect((await studio.session.generate(PROMPT, { ...GEN, adapters: half.id })).ids).toEqual(viaTheirs.ids);
+    await studio.session.switchTo(half.id);
+    expect((await studio.session.generate(PROMPT, GEN)).ids).toEqual(viaTheirs.ids);
+    await studio.session.switchTo('base');
+
+    // S²FT + its own exact LoRA form, ½ each, lands on S²FT's linears: a native (S²FT) fusion equal to S²FT.
+    const exact = await studio.session.importAdapter(
+      'exact.zip',
+      (await studio.session.exportAdapter('peft-zip')).bytes,
+    );
+    const mixed = await studio.session.fuse([run.adapterId!, exact.id], [0.5, 0.5]);
+    expect(mixed).toMatchObject({ kind: 'fused', fits: true });
+    const s2ft = await studio.session.generate(PROMPT, { ...GEN, adapters: run.adapterId! });
+    expect((await studio.session.generate(PROMPT, { ...GEN, adapters: mixed.id })).ids).toEqual(s2ft.ids);
+  });
+
+  it('keeps every adapter in its store: a new session lists and serves them; delete forgets them', async () => {
+    const adapters = memoryAdapterStore();
+    const first = await makeStudio({ adapters });
+    await first.session.loadModel(BUILTIN_TINY);
+    const file = await studio.session.exportAdapter('s2ft');
+    const kept = await first.session.importAdapter('kept.s2ft.safetensors', file.bytes);
+    const lora = await first.session.importAdapter('kept.zip', (await studio.session.exportAdapter('peft-zip')).bytes);
+    const before = await first.session.generate(PROMPT, { ...GEN, adapters: kept.id });
+    first.session.dispose();
+
+    const second = await makeStudio({ adapters });
+    await second.session.loadModel(BUILTIN_TINY);
+    const listed = await second.session.listAdapters();
+    expect(listed.map((a) => [a.id, a.name, a.kind, a.fits])).toEqual([
+      [kept.id, 'kept.s2ft.safetensors', 's2ft', true],
+      [lora.id, 'kept.zip', 'lora', true],
+    ]);
+    expect((await second.session.generate(PROMPT, { ...GEN, adapters: kept.id })).ids).toEqual(before.ids);
+    await second.session.deleteAdapter(kept.id);
+    expect((await adapters.list()).map((r) => r.id)).toEqual([lora.id]);
+    await expect(second.session.generate(PROMPT, { ...GEN, adapters: kept.id })).rejects.toThrow(/no adapter with id/);
+    second.session.dispose();
   });
 
   it('fuses adapters with weights: ½·A + ½·A generates as A; switchTo makes it the default', async () => {
@@ -142,6 +234,10 @@ describe('adapters', () => {
     await expect(studio.session.exportAdapter('s2ft', lora.adapterId!)).rejects.toThrow(
       /LoRA adapter: export it as a PEFT-LoRA zip/,
     );
+    // A trained LoRA fuses too: 1·L serves as L (B·A · alpha/r merged into the weights).
+    const once = await studio.session.fuse([lora.adapterId!], [1]);
+    expect(once).toMatchObject({ kind: 'lora', origin: 'fused' });
+    expect((await studio.session.generate(PROMPT, { ...GEN, adapters: once.id })).ids).toEqual(current.ids);
     const memory = await studio.session.memory();
     expect(memory.backend).toBe('cpu');
     expect(memory.numTensors).toBe(tf.memory().numTensors);

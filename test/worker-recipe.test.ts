@@ -76,7 +76,7 @@ describe('exportRecipe', () => {
       data: 'train.txt',
     });
     expect(run.training.optimizer).toMatchObject({ kind: 'sgd', weightDecay: 0.01 });
-    expect(run.data).toMatchObject({ path: 'train.tokens.jsonl', pack: true, eos_token_id: 1, needs_tokenizer: false });
+    expect(run.data).toMatchObject({ path: 'train.tokens.jsonl', pack: true, eos_token_id: 1 });
 
     expect(readSelectionFile(text('selection.json'), fixtureConfig(), 'selection.json')).toEqual(selection.selection);
     expect(JSON.parse(text('selection.json'))).toEqual(JSON.parse(selection.selectionFile));

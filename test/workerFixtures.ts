@@ -9,6 +9,7 @@ import { tinyConfig } from '../src/core/model/testing/tinyModels';
 import { tinyTokenizerConfig, tinyTokenizerJson } from '../src/core/model/testing/tinyTokenizer';
 import type { ModelConfig } from '../src/core/model/types';
 import type { TrainRequest } from '../workers/api';
+import { memoryAdapterStore, type AdapterStore } from '../workers/adapterStore';
 import { memoryCheckpointStore, type CheckpointStore } from '../workers/checkpoints';
 import { StudioSession } from '../workers/session';
 
@@ -76,7 +77,13 @@ export interface Studio {
 
 /** A session whose public/ holds the model at /models/tiny/ and the datasets under /datasets/. */
 export async function makeStudio(
-  options: { seed?: number; store?: CheckpointStore; memoryLimitBytes?: number; config?: ModelConfig } = {},
+  options: {
+    seed?: number;
+    store?: CheckpointStore;
+    adapters?: AdapterStore;
+    memoryLimitBytes?: number;
+    config?: ModelConfig;
+  } = {},
 ): Promise<Studio> {
   const files = await checkpointFiles(options.config ?? fixtureConfig(), options.seed ?? 3);
   const publicFiles = new Map<string, Uint8Array | string>();
@@ -91,6 +98,7 @@ export async function makeStudio(
     datasetsBase: `${ORIGIN}/datasets/`,
     limits: { maxBufferBytes: 2 ** 20, memoryLimitBytes: options.memoryLimitBytes ?? 2 ** 30 },
     checkpoints: store,
+    adapters: options.adapters ?? memoryAdapterStore(),
     backend: () => 'cpu',
   });
   return { session, store, publicFiles };

@@ -1,10 +1,13 @@
 /**
  * The worker's adapters: those its runs left, those imported and those fused, by id, and the one
- * generate() uses by default (switchTo), fused into a serving copy of the touched weights. The
- * session owns one registry; the page sees only AdapterSummary records (listAdapters).
+ * generate() uses by default (switchTo), fused into a serving copy of the touched weights. Each
+ * is written to the adapter store (IndexedDB in the browser) when it is added and read back when
+ * the worker starts: the store is their only home, the page sees only AdapterSummary records.
  */
 import { UserError } from '../src/core/errors';
+import { decodePeftLora } from '../src/core/peft/loraAdapter';
 import { adapterDims } from '../src/core/s2ft/adapter';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../src/core/s2ft/peft';
 import type { Selection } from '../src/core/s2ft/types';
 import { loraAlpha } from '../src/core/train/config';
 import type { PreparedLora } from '../src/core/train/lora';
@@ -14,15 +17,17 @@ import type { AdapterSummary, ExportedFile, RunSummary } from './api';
 import {
   exportAdapterFile,
   fuseEntries,
-  importS2ftAdapter,
+  importAdapterFiles,
+  restoreAdapter,
   serveAdapter,
+  storedAdapter,
   summarizeAdapter,
   switchServing,
   type AdapterEntry,
   type BaseModel,
-  type S2ftEntry,
   type Serving,
 } from './adapters';
+import type { AdapterStore } from './adapterStore';
 
 /** Weights and linear to generate with; `release` frees what was made for this one call. */
 export type ServingLease = Pick<Serving, 'model' | 'linear'> & { release(): void };
@@ -35,7 +40,28 @@ export class AdapterRegistry {
   private active: { id: string; serving: Serving } | null = null;
   /** Generations in flight (switchTo waits for them: it rewrites the serving copy in place). */
   private readonly generations = new Set<Promise<unknown>>();
-  private nextId = 1;
+  private restored: Promise<string[]> | null = null;
+
+  constructor(private readonly store: AdapterStore | null) {}
+
+  /**
+   * Reads the stored adapters in (once); resolves to a note per record that could not be read
+   * (it stays stored: nothing is deleted behind the person's back).
+   */
+  restore(): Promise<string[]> {
+    this.restored ??= (async () => {
+      const problems: string[] = [];
+      for (const record of (await this.store?.list()) ?? []) {
+        try {
+          this.entries.set(record.id, restoreAdapter(record));
+        } catch (e) {
+          problems.push(`stored adapter "${record.name}" could not be read: ${(e as Error).message}`);
+        }
+      }
+      return problems;
+    })();
+    return this.restored;
+  }
 
   get activeId(): string | null {
     return this.active?.id ?? null;
@@ -63,7 +89,7 @@ export class AdapterRegistry {
       };
       return this.add({
         kind: 's2ft',
-        id: this.newId(),
+        id: newId(),
         name: summary.name,
         origin: 'trained',
         adapter: { blocks, info },
@@ -72,47 +98,61 @@ export class AdapterRegistry {
     if (prepared.name === 'lora') {
       const lora = prepared as PreparedLora;
       const { settings } = summary;
+      const files = await lora.exportPeft(baseModel);
       return this.add({
         kind: 'lora',
-        id: this.newId(),
+        id: newId(),
         name: summary.name,
         origin: 'trained',
-        baseModel,
+        lora: decodePeftLora(files[PEFT_CONFIG_FILE], files[PEFT_WEIGHTS_FILE], summary.name),
+        files,
         options: { rank: settings.loraRank, alpha: loraAlpha(settings), seed: settings.seed },
         trainable: await Promise.all(lora.trainable.map(async (v) => Float32Array.from(await v.data()))),
-        params: lora.stats().trainableParams,
       });
     }
     return null;
   }
 
-  importFile(name: string, bytes: ArrayBuffer, base: BaseModel | null): AdapterSummary {
-    const entry = importS2ftAdapter(this.newId(), name, bytes);
-    this.add(entry);
+  async importFiles(files: readonly ExportedFile[], base: BaseModel | null): Promise<AdapterSummary> {
+    await this.restore();
+    const entry = importAdapterFiles(newId(), files);
+    await this.add(entry);
     return summarizeAdapter(entry, base);
   }
 
-  list(base: BaseModel | null): AdapterSummary[] {
+  async list(base: BaseModel | null): Promise<AdapterSummary[]> {
+    await this.restore();
     return [...this.entries.values()].map((e) => summarizeAdapter(e, base));
   }
 
-  fuse(ids: string[], weights: number[], base: BaseModel): AdapterSummary {
-    const parts = ids.map((id) => {
-      const entry = this.entry(id);
-      if (entry.kind === 'lora')
-        throw new UserError('unsupported', `"${entry.name}" is a LoRA adapter; only S²FT adapters can be fused`);
-      return entry as S2ftEntry;
-    });
-    const fused = fuseEntries(this.newId(), parts, weights, base);
-    this.add(fused);
+  async fuse(ids: string[], weights: number[], base: BaseModel): Promise<AdapterSummary> {
+    await this.restore();
+    const fused = fuseEntries(
+      newId(),
+      ids.map((id) => this.entry(id)),
+      weights,
+      base,
+    );
+    await this.add(fused);
     return summarizeAdapter(fused, base);
   }
 
-  export(id: string, kind: 's2ft' | 'peft-zip', base: BaseModel | null): Promise<ExportedFile> {
-    return exportAdapterFile(this.entry(id), kind, base);
+  async export(id: string, kind: 's2ft' | 'peft-zip'): Promise<ExportedFile> {
+    await this.restore();
+    return exportAdapterFile(this.entry(id), kind);
+  }
+
+  /** Forgets an adapter here and in the store (the base model is served if it was in use). */
+  async delete(id: string): Promise<void> {
+    await this.restore();
+    this.entry(id);
+    if (this.active?.id === id) this.releaseServing();
+    this.entries.delete(id);
+    await this.store?.delete(id);
   }
 
   async switchTo(id: string, base: BaseModel): Promise<void> {
+    await this.restore();
     await Promise.allSettled(this.generations);
     const serving = switchServing(this.active?.serving ?? null, id === 'base' ? null : this.entry(id), base);
     this.active = serving ? { id, serving } : null;
@@ -147,12 +187,16 @@ export class AdapterRegistry {
     return entry;
   }
 
-  private add(entry: AdapterEntry): string {
+  /** Keeps the entry here and in the store; a store that refuses (quota) fails the action that added it. */
+  private async add(entry: AdapterEntry): Promise<string> {
+    await this.restore();
+    await this.store?.put(storedAdapter(entry, Date.now()));
     this.entries.set(entry.id, entry);
     return entry.id;
   }
+}
 
-  private newId(): string {
-    return `adapter-${this.nextId++}`;
-  }
+/** Ids stay unique across reloads: the store keeps the old ones. */
+function newId(): string {
+  return `adapter-${crypto.randomUUID()}`;
 }

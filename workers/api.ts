@@ -507,17 +507,26 @@ export interface TrainingWorkerApi {
 
   generate(prompt: string | number[], options: GenerateRequest): Promise<GenerateOutput>;
 
-  /** The last run's adapter: native S²FT safetensors, or a PEFT-LoRA zip (exact for S²FT). */
+  /** An adapter (the last run's by default): native S²FT safetensors, or a PEFT-LoRA zip (exact for S²FT). */
   exportAdapter(kind: 's2ft' | 'peft-zip', adapterId?: string): Promise<ExportedFile>;
   /**
    * "Scale out": a zip of the PyTorch recipe folder (the same as `cli export-recipe`) that trains
    * this S²FT run (current model, training split, selection and `config`) with torchrun.
    */
   exportRecipe(config: TrainConfig): Promise<ExportedFile>;
-  /** A native S²FT adapter file; refused with a message naming both models if made for another base. */
+  /**
+   * One adapter file (a native S²FT .safetensors or a PEFT LoRA zip); stored with the others. One
+   * made for another base is kept and listed as not fitting, with a message naming both models.
+   */
   importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary>;
+  /** One file, or a PEFT LoRA folder's adapter_config.json and adapter_model.safetensors together. */
+  importAdapterFiles(files: ExportedFile[]): Promise<AdapterSummary>;
+  /** Reads the stored adapters in (once); a note per record that could not be read. */
+  restoreAdapters(): Promise<string[]>;
   listAdapters(): Promise<AdapterSummary[]>;
-  /** A new adapter Σ w_i · adapter_i (S²FT adapters only). */
+  /** Forgets an adapter, stored copy included. */
+  deleteAdapter(id: string): Promise<void>;
+  /** A new adapter Σ w_i · adapter_i (S²FT and LoRA adapters; LoRA ones enter as B·A · scaling). */
   fuse(ids: string[], weights: number[]): Promise<AdapterSummary>;
   /** The adapter generate() uses by default; it is fused into a copy of the touched weights. */
   switchTo(id: string | 'base'): Promise<void>;

@@ -41,6 +41,7 @@ import type {
 } from './api';
 import { AdapterRegistry, type ServingLease } from './adapterRegistry';
 import type { BaseModel } from './adapters';
+import type { AdapterStore } from './adapterStore';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
@@ -56,6 +57,8 @@ export interface SessionDeps {
   datasetsBase: string;
   limits: DeviceLimits;
   checkpoints: CheckpointStore | null;
+  /** Where adapters are kept across reloads (IndexedDB in the worker); null keeps them for the session only. */
+  adapters: AdapterStore | null;
   backend: () => BackendName;
 }
 
@@ -76,10 +79,12 @@ export class StudioSession implements SessionApi {
   private busy = false;
   /** The last run's trained state ('current' in generate), until the next run or model. */
   private current: { prepared: AnyPreparedMethod; summary: RunSummary } | null = null;
-  private readonly adapters = new AdapterRegistry();
+  private readonly adapters: AdapterRegistry;
   private nextRun = 1;
 
-  constructor(private readonly deps: SessionDeps) {}
+  constructor(private readonly deps: SessionDeps) {
+    this.adapters = new AdapterRegistry(deps.adapters);
+  }
 
   // ---- model ----------------------------------------------------------------------------------
 
@@ -326,6 +331,7 @@ export class StudioSession implements SessionApi {
     const model = this.requireModel();
     const ids = this.promptIds(prompt, options.chat ?? false);
     const started = performance.now();
+    await this.adapters.restore();
     const which = options.adapters ?? this.adapters.activeId ?? 'base';
     const serving = this.servingFor(which);
     return this.adapters.track(this.generateWith(serving, ids, options, model.tokenizer, started));
@@ -363,7 +369,7 @@ export class StudioSession implements SessionApi {
           ? 'full fine-tuning leaves no adapter to export (it changes every weight)'
           : 'train a model with S²FT or LoRA first, or choose an adapter to export',
       );
-    return await this.adapters.export(id, kind, this.baseModel());
+    return await this.adapters.export(id, kind);
   }
 
   /**
@@ -380,7 +386,6 @@ export class StudioSession implements SessionApi {
     return recipeZip({
       model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
       data: {
-        kind: 'tokens',
         source: this.data.name,
         examples: this.data.train,
         pack: this.data.packed,
@@ -393,7 +398,19 @@ export class StudioSession implements SessionApi {
   }
 
   async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {
-    return this.adapters.importFile(name, bytes, this.baseModel());
+    return this.adapters.importFiles([{ fileName: name, bytes }], this.baseModel());
+  }
+
+  async importAdapterFiles(files: ExportedFile[]): Promise<AdapterSummary> {
+    return this.adapters.importFiles(files, this.baseModel());
+  }
+
+  async restoreAdapters(): Promise<string[]> {
+    return this.adapters.restore();
+  }
+
+  async deleteAdapter(id: string): Promise<void> {
+    await this.adapters.delete(id);
   }
 
   async listAdapters(): Promise<AdapterSummary[]> {

@@ -16,6 +16,7 @@ import type {
   WeightView,
 } from './api';
 import { activeBackend, chooseBackend } from './backend';
+import { idbAdapterStore } from './idbAdapterStore';
 import { idbCheckpointStore } from './idbCheckpointStore';
 import type { DeviceLimits } from './modelLoader';
 import { StudioSession, type SessionApi } from './session';
@@ -36,6 +37,7 @@ async function getSession(): Promise<StudioSession> {
     datasetsBase: new URL(`${import.meta.env.BASE_URL}datasets/`, self.location.origin).href,
     limits: deviceLimits(info),
     checkpoints: typeof indexedDB === 'undefined' ? null : idbCheckpointStore(),
+    adapters: typeof indexedDB === 'undefined' ? null : idbAdapterStore(),
     backend: activeBackend,
   });
   return session;
@@ -80,7 +82,10 @@ const SESSION_METHODS = [
   'exportAdapter',
   'exportRecipe',
   'importAdapter',
+  'importAdapterFiles',
+  'restoreAdapters',
   'listAdapters',
+  'deleteAdapter',
   'fuse',
   'switchTo',
   'memory',

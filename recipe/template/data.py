@@ -1,15 +1,10 @@
 """Datasets and batches exactly as the studio makes them (src/core/train/data.ts, dataFormats.ts,
 batches.ts, src/core/random.ts), so that a run here sees the same rows in the same order.
 
-Rows (.jsonl, one JSON object a line; the first matching shape wins):
-  {"input_ids": [...], "labels"?: [...]}   pre-tokenized; labels are the ids or -100 (not a target)
-  {"instruction", "input"?, "output"}      the Alpaca-style template below; only the answer counts
-  {"prompt", "completion"}                 only the completion counts
-  {"text"}                                 every token counts
-A .txt file is one document, packed into windows. Rows that carry text need the `tokenizers`
-package and the model's tokenizer.json; the studio's export pre-tokenizes the data (train.tokens.jsonl),
-so an exported recipe needs no tokenizer. {"messages"} rows must be pre-tokenized (chat templates
-are rendered by the studio).
+Rows (.jsonl, one JSON object a line): {"input_ids": [...], "labels"?: [...]}, tokenized by the
+studio's export with the model's own tokenizer, instruction and chat templates and loss masking;
+labels are the ids, or -100 where a token is not a target. The recipe reads no text, so it needs no
+tokenizer.
 
 A unit is up to T+1 tokens: inputs are its first T, labels[t] = ids[t+1] where that token is a
 target. Units are visited per epoch in the permutation seeded by mix_seed(seed, epoch).
@@ -66,56 +61,10 @@ def permutation(n, seed):
 
 # ---------------------------------------------------------------- rows (data.ts, dataFormats.ts)
 
-def render_instruction_prompt(instruction, input_text=None):
-    input_block = f"### Input:\n{input_text}\n\n" if input_text else ""
-    return f"### Instruction:\n{instruction}\n\n{input_block}### Response:\n"
-
-
-class Tokenizer:
-    """tokenizer.json through the `tokenizers` package (only needed for rows that carry text)."""
-
-    def __init__(self, path, eos_token_id):
-        try:
-            from tokenizers import Tokenizer as HfTokenizer
-        except ImportError:
-            raise DataError(f"{path}: rows with text need the `tokenizers` package (pip install tokenizers), "
-                            "or pre-tokenized {\"input_ids\"} rows (the studio's export writes them)") from None
-        self.tokenizer = HfTokenizer.from_file(path)
-        self.eos_token_id = eos_token_id
-
-    def encode(self, text, add_special_tokens):
-        return self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
-
-
-def tokenize_row(row, tokenizer, where, vocab_size):
-    """(input_ids, loss_mask) of one parsed row."""
-    if not isinstance(row, dict):
-        raise DataError(f"{where}: expected a JSON object")
-    if "input_ids" in row:
-        return token_row(row, where, vocab_size)
-    if "messages" in row:
-        raise DataError(f'{where}: {{"messages"}} rows must be pre-tokenized by the studio (export-recipe does it)')
-    if tokenizer is None:
-        raise DataError(f"{where}: this row has text but the recipe has no tokenizer (pre-tokenize with export-recipe)")
-    if "instruction" in row or "output" in row:
-        prompt = render_instruction_prompt(row["instruction"], row.get("input") or None)
-        return prompt_row(prompt, row["output"], tokenizer)
-    if "prompt" in row or "completion" in row:
-        return prompt_row(row["prompt"], row["completion"], tokenizer)
-    if "text" in row:
-        ids = tokenizer.encode(row["text"], True)
-        return ids, [True] * len(ids)
-    raise DataError(f"{where}: unknown row shape (keys {sorted(row)[:8]})")
-
-
-def prompt_row(prompt, answer, tokenizer):
-    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    p = tokenizer.encode(prompt, True)
-    a = tokenizer.encode(answer, False) + eos
-    return p + a, [False] * len(p) + [True] * len(a)
-
-
 def token_row(row, where, vocab_size):
+    """(input_ids, loss_mask) of one pre-tokenized row."""
+    if not isinstance(row, dict) or "input_ids" not in row:
+        raise DataError(f'{where}: expected a pre-tokenized {{"input_ids"}} row (export-recipe writes them)')
     ids = row["input_ids"]
     if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and 0 <= i < vocab_size for i in ids):
         raise DataError(f'{where}: "input_ids" must be a non-empty list of integers in [0, {vocab_size})')
@@ -127,16 +76,10 @@ def token_row(row, where, vocab_size):
     return ids, [l != IGNORE_INDEX for l in labels]
 
 
-def load_examples(path, vocab_size, tokenizer=None):
-    """[(input_ids, loss_mask)] of a .jsonl or .txt file. Broken lines stop the run: fix the data first."""
-    if path.endswith(".txt"):
-        if tokenizer is None:
-            raise DataError(f"{path}: a .txt dataset needs the model's tokenizer (pre-tokenize with export-recipe)")
-        with open(path, encoding="utf-8") as f:
-            ids = tokenizer.encode(f.read(), True)
-        return [(ids, [True] * len(ids))]
+def load_examples(path, vocab_size):
+    """[(input_ids, loss_mask)] of a pre-tokenized .jsonl file. Broken lines stop the run: fix the data first."""
     if not path.endswith(".jsonl"):
-        raise DataError(f"{path}: unknown dataset format; use .txt or .jsonl")
+        raise DataError(f"{path}: the recipe reads pre-tokenized .jsonl rows (export-recipe writes them)")
     examples = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -148,7 +91,7 @@ def load_examples(path, vocab_size, tokenizer=None):
                 raise DataError(f"{path}: line {n}: invalid JSON ({e})") from None
             where = f"{path}: line {n}"
             try:
-                examples.append(tokenize_row(row, tokenizer, where, vocab_size))
+                examples.append(token_row(row, where, vocab_size))
             except (KeyError, TypeError) as e:
                 raise DataError(f"{where}: missing or malformed field {e}") from None
     if not examples:

@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from adapter import write_peft_lora, write_s2ft_adapter  # noqa: E402
-from data import IGNORE_INDEX, BatchStream, DataError, Tokenizer, load_examples  # noqa: E402
+from data import IGNORE_INDEX, BatchStream, DataError, load_examples  # noqa: E402
 from model import CheckpointError, load_model  # noqa: E402
 from s2ft import S2ftLM, SelectionError, read_selection  # noqa: E402
 
@@ -118,9 +118,7 @@ def main():
     trainable = [p for p in lm.parameters() if p.requires_grad]
 
     data = run["data"]
-    tokenizer_path = os.path.join(model_dir, "tokenizer.json")
-    tokenizer = Tokenizer(tokenizer_path, data["eos_token_id"]) if data.get("needs_tokenizer") else None
-    examples = load_examples(resolve(data["path"], HERE), config.vocab_size, tokenizer)
+    examples = load_examples(resolve(data["path"], HERE), config.vocab_size)
     seq_len = training["seq_len"]
     stream = BatchStream(examples, seq_len, training["seed"], data["pack"], data["eos_token_id"])
 

@@ -8,7 +8,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "template"))
-from data import BatchStream, mix_seed, mulberry32, permutation  # noqa: E402
+from data import BatchStream, DataError, load_examples, mix_seed, mulberry32, permutation, token_row  # noqa: E402
 
 FIXTURE = os.environ.get("RECIPE_FIXTURE")
 
@@ -24,6 +24,22 @@ class Shuffle(unittest.TestCase):
         values = [r() for _ in range(1000)]
         self.assertTrue(all(0 <= v < 1 for v in values))
         self.assertGreater(len(set(values)), 990)
+
+
+class PreTokenizedRowsOnly(unittest.TestCase):
+    def test_text_rows_are_refused_by_name(self):
+        with self.assertRaisesRegex(DataError, r'line 3: expected a pre-tokenized \{"input_ids"\} row'):
+            token_row({"text": "hello"}, "data.jsonl: line 3", 100)
+
+    def test_token_rows_give_ids_and_mask(self):
+        self.assertEqual(token_row({"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, "w", 8),
+                         ([5, 6, 7], [False, True, True]))
+        with self.assertRaisesRegex(DataError, r"integers in \[0, 8\)"):
+            token_row({"input_ids": [5, 9]}, "w", 8)
+
+    def test_text_files_are_refused(self):
+        with self.assertRaisesRegex(DataError, "pre-tokenized .jsonl"):
+            load_examples("book.txt", 100)
 
 
 @unittest.skipUnless(FIXTURE, "RECIPE_FIXTURE is not set (recipe/recipe.test.ts writes the studio's batches)")

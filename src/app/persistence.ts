@@ -1,13 +1,14 @@
 /**
- * What outlives a reload, in IndexedDB (via idb): finished runs (summary and curves) and the
- * adapters the studio made or imported (their native S²FT file bytes, re-imported into the worker
- * when a model they fit is loaded). The worker keeps its own checkpoints in the "s2ft-studio"
- * database; this page uses a database of its own so the two never race over schema upgrades.
+ * What outlives a reload, in IndexedDB (via idb): finished runs (summary and curves). The worker
+ * keeps checkpoints and adapters in databases of its own (workers/idbCheckpointStore.ts,
+ * idbAdapterStore.ts), so the two sides never race over schema upgrades. The "adapters" store here
+ * is where studios before the worker's store kept adapters: they are moved to the worker once.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { RunRecord } from './store';
 
-export interface StoredAdapter {
+/** An adapter as an older studio kept it in this database. */
+export interface LegacyAdapter {
   id: string;
   name: string;
   fileName: string;
@@ -18,7 +19,7 @@ export interface StoredAdapter {
 
 interface StudioDb extends DBSchema {
   runs: { key: string; value: RunRecord };
-  adapters: { key: string; value: StoredAdapter };
+  adapters: { key: string; value: LegacyAdapter };
 }
 
 const DB_NAME = 's2ft-studio-ui';
@@ -48,15 +49,12 @@ export async function deleteRun(runId: string): Promise<void> {
   await (await db()).delete('runs', runId);
 }
 
-export async function saveAdapter(adapter: StoredAdapter): Promise<void> {
-  await (await db()).put('adapters', adapter);
-}
-
-export async function loadAdapters(): Promise<StoredAdapter[]> {
+/** Adapters an older studio kept here, oldest first. */
+export async function loadLegacyAdapters(): Promise<LegacyAdapter[]> {
   const adapters = await (await db()).getAll('adapters');
   return adapters.sort((a, b) => a.savedAt - b.savedAt);
 }
 
-export async function deleteAdapter(id: string): Promise<void> {
+export async function deleteLegacyAdapter(id: string): Promise<void> {
   await (await db()).delete('adapters', id);
 }

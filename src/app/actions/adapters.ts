@@ -1,14 +1,12 @@
 /**
- * Adapters: download (native S²FT file or PEFT-LoRA zip), import, fuse, switch, and generate
- * with the base model or an adapter. Native S²FT adapters are kept in IndexedDB and re-imported
- * when a model they fit is loaded again.
+ * Adapters: download (native S²FT file or PEFT-LoRA zip), import (S²FT file, PEFT LoRA zip or
+ * folder), fuse, switch, delete, and generate with the base model or an adapter. The worker keeps
+ * every adapter in its IndexedDB store; the page holds only their summaries.
  */
 import type { AdapterSummary, GenerateOutput, GenerateRequest } from '../../../workers/api';
-import { deleteAdapter, loadAdapters, saveAdapter } from '../persistence';
+import { errorMessage } from '../errorMessage';
+import { deleteLegacyAdapter, loadLegacyAdapters } from '../persistence';
 import { requireWorker, useStudio } from '../store';
-
-/** Worker adapter id → the id it is stored under in IndexedDB. */
-const stored = new Map<string, string>();
 
 /** Saves a file to the person's downloads folder through a temporary <a download>. */
 export function downloadBytes(fileName: string, bytes: ArrayBuffer | string, type: string): void {
@@ -27,44 +25,37 @@ export async function downloadAdapter(kind: 's2ft' | 'peft-zip', adapterId?: str
   downloadBytes(file.fileName, file.bytes, kind === 's2ft' ? 'application/octet-stream' : 'application/zip');
 }
 
-/** Re-reads the worker's adapter list and stores any native adapter not yet kept. */
+/** Re-reads the worker's adapter list (the worker stores every adapter itself). */
 export async function refreshAdapters(): Promise<AdapterSummary[]> {
-  const worker = requireWorker();
-  const adapters = await worker.listAdapters();
+  const adapters = await requireWorker().listAdapters();
   useStudio.setState({ adapters });
-  for (const adapter of adapters) {
-    if (stored.has(adapter.id) || adapter.kind === 'lora' || !adapter.fits) continue;
-    const file = await worker.exportAdapter('s2ft', adapter.id);
-    await saveAdapter({
-      id: adapter.id,
-      name: adapter.name,
-      fileName: file.fileName,
-      bytes: file.bytes,
-      savedAt: Date.now(),
-    });
-    stored.set(adapter.id, adapter.id);
-  }
   return adapters;
 }
 
-/** After a model loads: imports the kept adapters made for it; others stay stored for their model. */
+/**
+ * After a model loads: the worker reads its stored adapters in (once), and adapters an older
+ * studio kept in the page's own database move there (then leave it), so none is lost.
+ */
 export async function restoreAdapters(): Promise<void> {
   const worker = requireWorker();
-  stored.clear();
-  for (const kept of await loadAdapters()) {
+  const problems = await worker.restoreAdapters();
+  for (const kept of await loadLegacyAdapters()) {
     try {
-      const summary = await worker.importAdapter(kept.fileName, kept.bytes);
-      stored.set(summary.id, kept.id);
-    } catch {
-      // Made for another base model: it stays in IndexedDB until that model is loaded.
+      await worker.importAdapter(kept.fileName, kept.bytes);
+      await deleteLegacyAdapter(kept.id);
+    } catch (e) {
+      problems.push(`"${kept.name}" stays in this browser's old adapter store: ${errorMessage(e)}`);
     }
   }
-  useStudio.setState({ adapters: await worker.listAdapters() });
+  for (const problem of problems) console.warn(problem);
+  await refreshAdapters();
 }
 
-export async function importAdapterFile(file: File): Promise<AdapterSummary> {
+/** One adapter file, or a PEFT LoRA folder's two files picked together. */
+export async function importAdapterFiles(files: File[]): Promise<AdapterSummary> {
   const worker = requireWorker();
-  const summary = await worker.importAdapter(file.name, await file.arrayBuffer());
+  const read = await Promise.all(files.map(async (f) => ({ fileName: f.name, bytes: await f.arrayBuffer() })));
+  const summary = await worker.importAdapterFiles(read);
   await refreshAdapters();
   return summary;
 }
@@ -80,10 +71,11 @@ export async function switchAdapter(id: string): Promise<void> {
   useStudio.setState({ activeAdapter: id });
 }
 
-export async function forgetAdapter(id: string): Promise<void> {
-  const key = stored.get(id);
-  if (key) await deleteAdapter(key);
-  stored.delete(id);
+/** Deletes an adapter for good (the base model is used again if it was in use). */
+export async function deleteAdapter(id: string): Promise<void> {
+  await requireWorker().deleteAdapter(id);
+  if (useStudio.getState().activeAdapter === id) useStudio.setState({ activeAdapter: 'base' });
+  await refreshAdapters();
 }
 
 export function generate(prompt: string, options: GenerateRequest): Promise<GenerateOutput> {

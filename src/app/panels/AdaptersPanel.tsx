@@ -1,7 +1,14 @@
 /** Adapters: download, import, fuse, switch, and a playground comparing base and adapter output. */
 import { useState } from 'react';
 import type { AdapterSummary, GenerateOutput } from '../../../workers/api';
-import { downloadAdapter, fuseAdapters, generate, importAdapterFile, switchAdapter } from '../actions/adapters';
+import {
+  deleteAdapter,
+  downloadAdapter,
+  fuseAdapters,
+  generate,
+  importAdapterFiles,
+  switchAdapter,
+} from '../actions/adapters';
 import { FileDrop } from '../components/FileDrop';
 import { errorMessage } from '../errorMessage';
 import { formatCount } from '../format';
@@ -21,19 +28,28 @@ export function AdaptersPanel() {
   return (
     <>
       <PanelIntro>
-        Download what training produced as an S²FT adapter (.safetensors) or a PEFT LoRA (.zip), load adapters back,
-        switch between them, fuse several with weights, and try them in the playground.
+        Download what training produced as an S²FT adapter (.safetensors) or a PEFT LoRA (.zip), load adapters back
+        (yours, or a LoRA made with PEFT, Unsloth or LLaMA-Factory), switch between them, fuse several with weights, and
+        try them in the playground. Adapters stay in this browser until you delete them.
       </PanelIntro>
       <div className="row">
         <FileDrop
           label="Import adapter…"
-          accept=".safetensors"
+          accept=".safetensors,.zip,.json"
+          multiple
           testId="adapter-drop"
           onFiles={(files) =>
-            act(importAdapterFile(files[0]).then((a) => setMessage({ text: `Imported ${a.name}.`, error: false })))
+            act(
+              importAdapterFiles(files).then((a) =>
+                setMessage({ text: `Imported ${a.name}${a.message ? `. ${a.message}` : '.'}`, error: false }),
+              ),
+            )
           }
         >
-          <p className="muted">A native S²FT adapter file (.safetensors) made for the loaded model.</p>
+          <p className="muted">
+            An S²FT adapter (.safetensors), a PEFT LoRA zip, or a PEFT folder&apos;s adapter_config.json and
+            adapter_model.safetensors picked together.
+          </p>
         </FileDrop>
       </div>
       {message && (
@@ -66,7 +82,7 @@ function AdapterTable({
 }) {
   const active = useStudio((s) => s.activeAdapter);
   const [weights, setWeights] = useState<Record<string, number>>({});
-  const fusable = adapters.filter((a) => a.kind !== 'lora' && a.fits);
+  const fusable = adapters.filter((a) => a.fits);
   const chosen = fusable.filter((a) => (weights[a.id] ?? 0) !== 0);
   return (
     <>
@@ -99,7 +115,7 @@ function AdapterTable({
                 {formatCount(a.params)} in {a.blocks} blocks
               </td>
               <td>
-                {a.kind !== 'lora' && a.fits && (
+                {a.fits && (
                   <input
                     type="number"
                     step={0.1}
@@ -133,6 +149,13 @@ function AdapterTable({
                     aria-label={`Download ${a.name} as PEFT LoRA zip`}
                   >
                     PEFT zip
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => act(deleteAdapter(a.id), `Deleted ${a.name}.`)}
+                    aria-label={`Delete ${a.name}`}
+                  >
+                    Delete
                   </button>
                 </div>
               </td>

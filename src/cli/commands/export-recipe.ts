@@ -2,10 +2,10 @@
  * `export-recipe`: write a self-contained PyTorch/torchrun folder that runs the same S²FT training
  * as `train` would (same selection, data tokens and order, optimizer, schedule, loss), for GPUs
  * and clusters. The folder holds the recipe's scripts (recipe/template), run.json,
- * selection.json, the data pre-tokenized by the studio (or a pointer to a dataset too large to
- * tokenize here) and a README with the launch commands. Its adapter imports back into the studio.
+ * selection.json, the data pre-tokenized by the studio's parser (so the recipe needs no tokenizer)
+ * and a README with the launch commands. Its adapter imports back into the studio.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors';
@@ -22,6 +22,7 @@ import { BatchStream, chooseSeqLen, shouldPack } from '../../core/train/batches'
 import type { TrainConfig } from '../../core/train/config';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import type { CommandRun } from '../command';
+import { readUserText } from '../lib/files';
 import { loadCliModel } from '../lib/modelArg';
 import { calibrationBatches, chooseSelection } from '../lib/selectionFlags';
 import { readTrainOptions } from './train';
@@ -49,65 +50,29 @@ export const run: CommandRun = async ({ flags, log }) => {
   const model = await loadCliModel(flags);
   const { config } = model;
 
-  const size = (
-    await stat(options.data).catch(() => {
-      throw new UserError('missing-file', 'dataset not found', options.data);
-    })
-  ).size;
-  let data: RecipeData;
-  let seqLen: number;
-  const eosTokenId = model.tokenizer?.eosTokenIds[0] ?? null;
-  if (size > MAX_DATASET_CHARS) {
-    if (settings.seqLen === 0)
-      throw new UserError(
-        'bad-argument',
-        `the dataset is too large to tokenize here (${size} bytes); give --seq-len`,
-        options.data,
-      );
-    seqLen = settings.seqLen;
-    data = {
-      kind: 'pointer',
-      source: path.basename(options.data),
-      path: path.resolve(options.data),
-      pack: options.data.toLowerCase().endsWith('.txt'),
-      eosTokenId,
-    };
-    log(`the dataset is larger than the studio parses (${size} bytes): the recipe will read and tokenize ${data.path}`);
-  } else {
-    const text = await readFile(options.data, 'utf8');
-    const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
-    if (dataset.counts.brokenLines > 0) {
-      log(
-        `warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`,
-      );
-    }
-    seqLen = chooseSeqLen(
-      { examples: dataset.examples, pack: shouldPack(dataset) },
-      settings.seqLen,
-      config.maxPositionEmbeddings,
-    );
-    data = {
-      kind: 'tokens',
-      source: path.basename(options.data),
-      examples: dataset.examples,
-      pack: shouldPack(dataset),
-      eosTokenId: dataset.eosTokenId,
-    };
-    // The studio's batching refuses data no update could learn from (every target beyond --seq-len): here,
-    // with its message, rather than after the folder has been copied to the training machine.
-    new BatchStream(
-      { examples: data.examples, eosTokenId: data.eosTokenId },
-      { batchSize: options.config.batchSize, seqLen, seed: options.config.seed, pack: data.pack, shuffle: true },
+  // The recipe reads no text: the rows are tokenized here, as `train` would, and written into the folder.
+  const text = await readUserText(options.data, 'dataset', MAX_DATASET_CHARS);
+  const dataset = parseDataset(text, options.data, { tokenizer: model.tokenizer, vocabSize: config.vocabSize });
+  if (dataset.counts.brokenLines > 0) {
+    log(
+      `warning: ${dataset.counts.brokenLines} line(s) of ${options.data} skipped; first: ${dataset.errors[0].message}`,
     );
   }
+  const pack = shouldPack(dataset);
+  const seqLen = chooseSeqLen({ examples: dataset.examples, pack }, settings.seqLen, config.maxPositionEmbeddings);
+  const data: RecipeData = {
+    source: path.basename(options.data),
+    examples: dataset.examples,
+    pack,
+    eosTokenId: dataset.eosTokenId,
+  };
+  // The studio's batching refuses data no update could learn from (every target beyond --seq-len): here,
+  // with its message, rather than after the folder has been copied to the training machine.
+  new BatchStream(
+    { examples: data.examples, eosTokenId: data.eosTokenId },
+    { batchSize: options.config.batchSize, seqLen, seed: options.config.seed, pack, shuffle: true },
+  );
   const calibration = (): Batch[] => {
-    if (data.kind !== 'tokens') {
-      throw new UserError(
-        'bad-argument',
-        'this selection strategy needs calibration batches, and the dataset is too large to tokenize here; give --selection FILE',
-        options.data,
-      );
-    }
     const stream = new BatchStream(
       { examples: data.examples, eosTokenId: data.eosTokenId },
       {

@@ -19,11 +19,13 @@ import {
   type S2ftAdapter,
 } from '../s2ft/adapter';
 import type { FuseBlock } from '../s2ft/fuse';
-import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../s2ft/peft';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles } from '../s2ft/peft';
 import { decodePeftLora, loraUpdate, type PeftLoraAdapter } from './loraAdapter';
 
 export type DecodedAdapter =
-  { kind: 's2ft'; label: string; adapter: S2ftAdapter } | { kind: 'lora'; label: string; adapter: PeftLoraAdapter };
+  | { kind: 's2ft'; label: string; adapter: S2ftAdapter }
+  /** `files`: the two PEFT files as read, to export or store unchanged. */
+  | { kind: 'lora'; label: string; adapter: PeftLoraAdapter; files: PeftFiles };
 
 /** Most entries a zip may list: a PEFT folder has a handful. */
 const MAX_ZIP_ENTRIES = 1000;
@@ -36,14 +38,16 @@ export function decodeAdapterFile(bytes: Uint8Array, label: string): DecodedAdap
   if (!isZip(bytes)) return { kind: 's2ft', label, adapter: decodeS2ftAdapter(bytes, label) };
   let entries = 0;
   let total = 0;
+  let pickled: string | null = null; // adapter_model.bin: not read, but named in the message
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, {
       filter: (file) => {
         if (++entries > MAX_ZIP_ENTRIES)
           throw new UserError('bad-file', `zip lists over ${MAX_ZIP_ENTRIES} files`, label);
-        const wanted = [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE].includes(file.name.split('/').pop()!);
-        if (!wanted) return false;
+        const base = file.name.split('/').pop()!;
+        if (base === 'adapter_model.bin') pickled = file.name;
+        if (base !== PEFT_CONFIG_FILE && base !== PEFT_WEIGHTS_FILE) return false;
         total += file.originalSize;
         if (file.originalSize > MAX_ADAPTER_BYTES || total > 2 * MAX_ADAPTER_BYTES)
           throw new UserError(
@@ -58,7 +62,9 @@ export function decodeAdapterFile(bytes: Uint8Array, label: string): DecodedAdap
     if (e instanceof UserError) throw e;
     throw new UserError('bad-file', `is not a readable zip (${(e as Error).message})`, label);
   }
-  return decodeAdapterFolder(new Map(Object.entries(files)), label);
+  const found = new Map(Object.entries(files));
+  if (pickled !== null) found.set(pickled, new Uint8Array());
+  return decodeAdapterFolder(found, label);
 }
 
 /** A folder's (or zip's) files by relative path. */
@@ -81,7 +87,13 @@ export function decodeAdapterFolder(files: ReadonlyMap<string, Uint8Array>, labe
   const folder = (path: string) => (path.includes('/') ? path.split('/')[0] : '');
   if (folder(configs[0]) !== folder(weights[0]))
     throw new UserError('bad-file', `has ${configs[0]} and ${weights[0]} in different folders`, label);
-  return { kind: 'lora', label, adapter: decodePeftLora(files.get(configs[0])!, files.get(weights[0])!, label) };
+  const peft: PeftFiles = { [PEFT_CONFIG_FILE]: files.get(configs[0])!, [PEFT_WEIGHTS_FILE]: files.get(weights[0])! };
+  return {
+    kind: 'lora',
+    label,
+    adapter: decodePeftLora(peft[PEFT_CONFIG_FILE], peft[PEFT_WEIGHTS_FILE], label),
+    files: peft,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ const dataset = parseDataset(text, 'data.jsonl', { tokenizer: charTokenizer() })
 
 const spec: RecipeSpec = {
   model: { path: '/models/tiny', name: 'tiny', fingerprint: '0123456789abcdef' },
-  data: { kind: 'tokens', source: 'data.jsonl', examples: dataset.examples, pack: false, eosTokenId: TEST_EOS },
+  data: { source: 'data.jsonl', examples: dataset.examples, pack: false, eosTokenId: TEST_EOS },
   selection: { layers: [{ heads: [3, 1], channels: [5] }] },
   selectionInfo: { strategy: 'file', seed: 7 },
   training: trainConfig({
@@ -62,7 +62,6 @@ describe('recipe files', () => {
       source: 'data.jsonl',
       pack: false,
       eos_token_id: TEST_EOS,
-      needs_tokenizer: false,
     });
     expect(run.selection).toEqual({ path: 'selection.json', info: { strategy: 'file', seed: 7 } });
     expect(run.training).toMatchObject({
@@ -90,20 +89,5 @@ describe('recipe files', () => {
     );
     expect(JSON.parse(files.get('selection.json')!)).toEqual({ layers: [{ heads: [1, 3], channels: [5] }] });
     expect(() => assembleRecipe(new Map(), spec)).toThrow(/missing train.py/);
-  });
-
-  it('points at a dataset too large to tokenize in the studio', () => {
-    const pointer: RecipeSpec = {
-      ...spec,
-      data: { kind: 'pointer', source: 'big.txt', path: '/data/big.txt', pack: true, eosTokenId: 2 },
-    };
-    expect(runJson(pointer).data).toEqual({
-      path: '/data/big.txt',
-      source: 'big.txt',
-      pack: true,
-      eos_token_id: 2,
-      needs_tokenizer: true,
-    });
-    expect(assembleRecipe(new Map(TEMPLATE_FILES.map((f) => [f, ''])), pointer).has(TOKENS_FILE)).toBe(false);
   });
 });

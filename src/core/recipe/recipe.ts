@@ -5,8 +5,7 @@
  *
  * The data is tokenized here, by the studio's own parser (same tokenizer, instruction template,
  * chat template and loss masking), and written as pre-tokenized rows, so the recipe trains on
- * exactly the tokens the studio would and needs no tokenizer. A dataset too large for the studio
- * to parse is referenced by path instead and tokenized by the recipe (python `tokenizers`).
+ * exactly the tokens the studio would and needs no tokenizer.
  *
  * Pure: the caller reads the template and writes the files (node:fs in the CLI, a zip in the app).
  */
@@ -34,11 +33,13 @@ export const TEMPLATE_FILES = [
   'README.md',
 ] as const;
 
-export type RecipeData =
-  /** Tokenized by the studio: the rows go into the folder as train.tokens.jsonl. */
-  | { kind: 'tokens'; source: string; examples: TokenizedExample[]; pack: boolean; eosTokenId: number | null }
-  /** Too large to tokenize here: the recipe reads (and tokenizes) the file at `path`. */
-  | { kind: 'pointer'; source: string; path: string; pack: boolean; eosTokenId: number | null };
+/** The rows as the studio tokenized them: they go into the folder as train.tokens.jsonl. */
+export interface RecipeData {
+  source: string;
+  examples: TokenizedExample[];
+  pack: boolean;
+  eosTokenId: number | null;
+}
 
 export interface RecipeSpec {
   /** `path` is where the recipe finds the checkpoint (absolute, or relative to the folder). */
@@ -63,11 +64,10 @@ export function runJson(spec: RecipeSpec): Record<string, unknown> {
     version: 1,
     model: spec.model,
     data: {
-      path: data.kind === 'tokens' ? TOKENS_FILE : data.path,
+      path: TOKENS_FILE,
       source: data.source,
       pack: data.pack,
       eos_token_id: data.eosTokenId,
-      needs_tokenizer: data.kind === 'pointer',
     },
     selection: { path: SELECTION_FILE, info: spec.selectionInfo },
     training: trainingRecord(spec.training, data.source),
@@ -97,10 +97,7 @@ export function runReadme(spec: RecipeSpec): string {
     o.kind === 'adamw'
       ? `AdamW (β ${o.beta1}/${o.beta2}, ε ${o.epsilon}, weight decay ${o.weightDecay})`
       : `SGD (momentum ${o.momentum}, weight decay ${o.weightDecay})`;
-  const data =
-    spec.data.kind === 'tokens'
-      ? `\`${TOKENS_FILE}\` (${spec.data.examples.length} rows of \`${spec.data.source}\`, tokenized by the studio)`
-      : `\`${spec.data.path}\` (read and tokenized by the recipe; needs the \`tokenizers\` package)`;
+  const data = `\`${TOKENS_FILE}\` (${spec.data.examples.length} rows of \`${spec.data.source}\`, tokenized by the studio)`;
   return [
     `# S²FT run: ${spec.model.name}`,
     '',
@@ -128,6 +125,6 @@ export function assembleRecipe(template: ReadonlyMap<string, string>, spec: Reci
   }
   files.set(RUN_FILE, `${JSON.stringify(runJson(spec), null, 2)}\n`);
   files.set(SELECTION_FILE, writeSelectionFile(spec.selection));
-  if (spec.data.kind === 'tokens') files.set(TOKENS_FILE, tokensJsonl(spec.data.examples));
+  files.set(TOKENS_FILE, tokensJsonl(spec.data.examples));
   return files;
 }

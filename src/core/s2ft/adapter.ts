@@ -18,7 +18,7 @@ import { describeJson } from '../describeJson';
 import { UserError } from '../errors';
 import { isSampledFingerprint } from '../io/fingerprint';
 import { parseSafetensors, writeSafetensors, type TensorEntry } from '../io/safetensors';
-import { linearWeightName, type ModelConfig } from '../model/types';
+import { linearWeightName, type ModelConfig, type ModuleName } from '../model/types';
 import type { AdapterBlock, BlockAxis, BlockModule } from './types';
 
 /** The model dimensions an adapter needs to be validated on its own, without the model. */
@@ -66,18 +66,22 @@ export function adapterDims(config: ModelConfig): AdapterDims {
   return { numLayers, hiddenSize, intermediateSize, numHeads, numKvHeads, headDim };
 }
 
-/** [out, in] of a trainable module's full weight. */
-export function moduleShape(dims: AdapterDims, module: BlockModule): [number, number] {
+/** [out, in] of a linear's full weight (S²FT trains four of them; a fusion with LoRA may touch any). */
+export function moduleShape(dims: AdapterDims, module: ModuleName): [number, number] {
   const { hiddenSize: D, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: hd } = dims;
   switch (module) {
-    case 'o_proj':
-      return [D, H * hd];
-    case 'down_proj':
-      return [D, F];
+    case 'q_proj':
+      return [H * hd, D];
+    case 'k_proj':
     case 'v_proj':
       return [Hkv * hd, D];
+    case 'o_proj':
+      return [D, H * hd];
+    case 'gate_proj':
     case 'up_proj':
       return [F, D];
+    case 'down_proj':
+      return [D, F];
   }
 }
 

@@ -18,7 +18,8 @@
 import { strToU8, zipSync } from 'fflate';
 import { writeSafetensors, type TensorEntry } from '../io/safetensors';
 import { linearWeightName, type ModuleName } from '../model/types';
-import { moduleShape, type S2ftAdapter } from './adapter';
+import { moduleShape, type AdapterInfo } from './adapter';
+import type { FuseBlock } from './fuse';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -116,8 +117,14 @@ export function encodePeftLora(spec: PeftLoraSpec): PeftFiles {
   };
 }
 
-/** The exact PEFT-LoRA form of an S²FT adapter (every module at scale alpha / r = 1). */
-export function exportPeftLora(adapter: S2ftAdapter): PeftFiles {
+/**
+ * The exact PEFT-LoRA form of an S²FT adapter, or of any blocks on the model's linears (a fusion
+ * with LoRA adapters): every module at scale alpha / r = 1, rank = the block's index count.
+ */
+export function exportPeftLora(adapter: {
+  info: Pick<AdapterInfo, 'baseModel' | 'dims'>;
+  blocks: readonly FuseBlock[];
+}): PeftFiles {
   const modules: PeftLoraModule[] = adapter.blocks.map((b) => {
     const [outDim, inDim] = moduleShape(adapter.info.dims, b.module);
     const k = b.indices.length;
