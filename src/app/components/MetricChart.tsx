@@ -54,7 +54,10 @@ export const MetricChart = memo(function MetricChart({
     const svg = figure.current?.querySelector<SVGSVGElement>('.recharts-wrapper > svg');
     if (!svg) return;
     const text = chartSvgText(svg, title, series);
-    const fileName = `${title.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}.${kind}`;
+    const fileName = `${title
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase()}.${kind}`;
     if (kind === 'svg') downloadBytes(fileName, text, 'image/svg+xml');
     else
       svgToPng(text).then(
