@@ -31,4 +31,49 @@ test('S²FT and LoRA on the same model and data, compared side by side', async (
   const diff = page.getByTestId('settings-diff');
   await expect(diff.getByRole('rowheader', { name: 'method' })).toBeVisible();
   await expect(diff.getByRole('rowheader', { name: 'steps' })).toHaveCount(0);
+
+  // Take the S²FT run home: JSON with every curve, CSV with a header and one row per step.
+  const name = (await rows.nth(0).getAttribute('data-run'))!;
+  const json = await studio.downloadRun(name, 'JSON');
+  const csv = await studio.downloadRun(name, 'CSV');
+  const file = JSON.parse(json.bytes.toString('utf8'));
+  expect([file.format, file.steps.length, file.summary.stepsDone]).toEqual(['s2ft-studio-run', 10, 10]);
+  expect(file.summary.selection.layers.length).toBeGreaterThan(0);
+  const lines = csv.bytes.toString('utf8').trimEnd().split('\r\n');
+  console.log(`${json.name}: ${json.bytes.length} bytes; ${csv.name}: ${lines.length} lines, header ${lines[0]}`);
+  expect(lines).toHaveLength(1 + 10);
+  expect(lines[0].startsWith('run,step,loss,')).toBe(true);
+
+  // Remove it, bring it back from the file, and see it kept across a reload like the runs trained here.
+  await page.getByRole('button', { name: `Remove ${name}` }).click();
+  await expect(rows).toHaveCount(1);
+  expect(await studio.importRun(json)).toEqual({ text: `Imported ${name} (10 steps).`, error: false });
+  await expect(rows).toHaveCount(2);
+  // A second copy and a foreign file are refused with a message; nothing in the table changes.
+  const twice = await studio.importRun(json);
+  expect(twice.error).toBe(true);
+  expect(twice.text).toContain(`this run is already in Compare as "${name}"`);
+  const foreign = await studio.importRun({ name: 'config.json', bytes: Buffer.from('{"model_type": "llama"}') });
+  expect(foreign.error).toBe(true);
+  expect(foreign.text).toContain('config.json: "format" must be "s2ft-studio-run"');
+  await expect(rows).toHaveCount(2);
+  await page.reload();
+  await studio.openPanel('Compare');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('compare-table').getByRole('rowheader', { name })).toBeVisible();
+
+  // The overlaid chart's numbers as text, and the chart itself as SVG and PNG.
+  const numbers = await studio.chartNumbers('compare-chart');
+  console.log(`compare chart: ${numbers.points} points, ${numbers.rows} table rows; first row ${numbers.firstRow}`);
+  expect(numbers.rows).toBe(numbers.points);
+  expect(numbers.points).toBe(10);
+  const svg = await studio.downloadChart('compare-chart', 'SVG');
+  const parsed = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return { root: doc.documentElement.nodeName, errors: doc.getElementsByTagName('parsererror').length };
+  }, svg.bytes.toString('utf8'));
+  expect(parsed).toEqual({ root: 'svg', errors: 0 });
+  const png = await studio.downloadChart('compare-chart', 'PNG');
+  console.log(`${svg.name}: ${svg.bytes.length} bytes; ${png.name}: ${png.bytes.length} bytes`);
+  expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 });

@@ -204,6 +204,54 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       return message.innerText();
     },
 
+    /** Downloads a finished run from its row in the Compare panel as JSON or CSV. */
+    async downloadRun(name: string, kind: 'JSON' | 'CSV'): Promise<DownloadedFile> {
+      await studio.openPanel('Compare');
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: `Download ${name} as ${kind}`, exact: true }).click();
+      const file = await download;
+      return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
+    },
+
+    /**
+     * Imports a run file into Compare, as if picked in the file dialog; returns the panel's message,
+     * which must differ from the one shown before (it is what tells this import from the last).
+     */
+    async importRun(file: DownloadedFile): Promise<{ text: string; error: boolean }> {
+      await studio.openPanel('Compare');
+      const message = page.getByTestId('run-import-message');
+      const before = (await message.count()) ? await message.innerText() : '';
+      await page
+        .getByTestId('run-drop')
+        .locator('input[type=file]')
+        .setInputFiles({ name: file.name, mimeType: 'application/json', buffer: file.bytes });
+      await expect(message).toBeVisible({ timeout: 30_000 });
+      await expect(message).not.toHaveText(before, { timeout: 30_000 });
+      return { text: await message.innerText(), error: (await message.getAttribute('role')) === 'alert' };
+    },
+
+    /** Downloads the chart with this test id as SVG or PNG from its own buttons. */
+    async downloadChart(testId: string, kind: 'SVG' | 'PNG'): Promise<DownloadedFile> {
+      const chart = page.getByTestId(testId);
+      const download = page.waitForEvent('download');
+      await chart.getByRole('button', { name: new RegExp(`as ${kind}$`) }).click();
+      const file = await download;
+      return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
+    },
+
+    /** Opens a chart's "Show the numbers"; returns the points it draws and the rows of its table. */
+    async chartNumbers(testId: string): Promise<{ points: number; rows: number; firstRow: string }> {
+      const chart = page.getByTestId(testId);
+      await chart.getByText('Show the numbers').click();
+      const rows = chart.getByTestId('chart-numbers').locator('tbody tr');
+      await expect(rows.first()).toBeVisible();
+      return {
+        points: Number(await chart.getAttribute('data-points')),
+        rows: await rows.count(),
+        firstRow: await rows.first().innerText(),
+      };
+    },
+
     /** Makes the named adapter (the newest when omitted) the one the playground generates with. */
     async useAdapter(name?: string) {
       await studio.openPanel('Adapters');
