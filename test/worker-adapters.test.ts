@@ -4,13 +4,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/core/io/checkpoint';
+import { memorySource } from '../src/core/io/fileSource';
 import { parseSafetensors } from '../src/core/io/safetensors';
+import { disposeWeights } from '../src/core/model/init';
+import { forward } from '../src/core/model/llama';
+import { fuseAdapters, releaseReplacedWeights } from '../src/core/s2ft/fuse';
 import { handPairs, handPeftFiles } from '../src/core/peft/testing/handPeft';
 import { adapterDims, decodeS2ftAdapter } from '../src/core/s2ft/adapter';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../src/core/s2ft/peft';
 import { memoryAdapterStore } from '../workers/adapterStore';
 import type { RunSummary } from '../workers/api';
-import { BUILTIN_TINY, fixtureConfig, makeStudio, readyStudio, trainConfig, type Studio } from './workerFixtures';
+import {
+  BUILTIN_TINY,
+  checkpointFiles,
+  fixtureConfig,
+  makeStudio,
+  readyStudio,
+  trainConfig,
+  type Studio,
+} from './workerFixtures';
 
 let studio: Studio;
 let run: RunSummary;
@@ -151,6 +164,38 @@ describe('adapters', () => {
     expect(mixed).toMatchObject({ kind: 'fused', fits: true });
     const s2ft = await studio.session.generate(PROMPT, { ...GEN, adapters: run.adapterId! });
     expect((await studio.session.generate(PROMPT, { ...GEN, adapters: mixed.id })).ids).toEqual(s2ft.ids);
+  });
+
+  it("downloads the fused model: a HuggingFace folder whose logits are the served adapter's", async () => {
+    const a = run.adapterId!;
+    const file = await studio.session.exportFusedModel([a], [1]);
+    expect(file.fileName).toBe('tiny-fused.zip');
+    const zip = unzipSync(new Uint8Array(file.bytes));
+    const folder = new Map(
+      Object.entries(zip).map(([name, bytes]) => [name.replace(/^tiny-fused\//, ''), bytes] as const),
+    );
+    expect([...folder.keys()].sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    const reloaded = await loadCheckpoint(memorySource('tiny-fused', folder));
+    expect(reloaded.dtype).toBe('F32'); // the fixture's own dtype
+    // The same adapter fused by the core into the base the session loaded (an independent path).
+    const base = await loadCheckpoint(memorySource('tiny', await checkpointFiles(fixtureConfig(), 3)));
+    const adapter = decodeS2ftAdapter(new Uint8Array((await studio.session.exportAdapter('s2ft', a)).bytes), 'a');
+    const expected = fuseAdapters(base.weights, [{ adapter, weight: 1 }]);
+    const ids = tf.tensor2d([PROMPT], [1, PROMPT.length], 'int32');
+    const got = forward({ config: reloaded.config, weights: reloaded.weights }, ids);
+    const want = forward({ config: base.config, weights: expected }, ids);
+    const maxDiff = tf.max(tf.abs(tf.sub(got, want))).dataSync()[0];
+    console.log(`fused model reloaded vs core fuse: max |logit diff| ${maxDiff} (tol 1e-6)`);
+    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    tf.dispose([ids, got, want]);
+    releaseReplacedWeights(expected, base.weights);
+    disposeWeights(base.weights);
+    disposeWeights(reloaded.weights);
   });
 
   it('keeps every adapter in its store: a new session lists and serves them; delete forgets them', async () => {

@@ -17,6 +17,7 @@ import type { AdapterSummary, ExportedFile, RunSummary } from './api';
 import {
   exportAdapterFile,
   fuseEntries,
+  fusedModelZip,
   importAdapterFiles,
   restoreAdapter,
   serveAdapter,
@@ -140,6 +141,16 @@ export class AdapterRegistry {
   async export(id: string, kind: 's2ft' | 'peft-zip'): Promise<ExportedFile> {
     await this.restore();
     return exportAdapterFile(this.entry(id), kind);
+  }
+
+  /** The base with Σ w_k · adapter_k added, as a zipped HuggingFace folder. */
+  async fusedModel(ids: string[], weights: number[], base: Parameters<typeof fusedModelZip>[2]): Promise<ExportedFile> {
+    await this.restore();
+    return fusedModelZip(
+      ids.map((id) => this.entry(id)),
+      weights,
+      base,
+    );
   }
 
   /** Forgets an adapter here and in the store (the base model is served if it was in use). */

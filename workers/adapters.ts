@@ -7,6 +7,8 @@
  * session: its linear on the frozen base).
  */
 import * as tf from '@tensorflow/tfjs';
+import { zipSync } from 'fflate';
+import { writeCheckpoint, type WeightsDtype } from '../src/core/io/checkpoint';
 import { UserError } from '../src/core/errors';
 import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import { decodeAdapterFile, decodeAdapterFolder, type DecodedAdapter } from '../src/core/peft/anyAdapter';
@@ -20,7 +22,7 @@ import {
   type S2ftAdapter,
 } from '../src/core/s2ft/adapter';
 import { exportPeftLora, peftZip, type PeftFiles } from '../src/core/s2ft/peft';
-import { combineUpdates, type FuseBlock } from '../src/core/s2ft/fuse';
+import { combineUpdates, fuseAdapters, releaseReplacedWeights, type FuseBlock } from '../src/core/s2ft/fuse';
 import { ServingWeights } from '../src/core/s2ft/servingWeights';
 import type { AdapterBlock, BlockModule } from '../src/core/s2ft/types';
 import type { ModuleName } from '../src/core/model/types';
@@ -258,6 +260,31 @@ function s2ftFile(entry: S2ftEntry): ExportedFile {
     fileName: `${safeFileStem(entry.name)}.s2ft.safetensors`,
     bytes: toArrayBuffer(encodeS2ftAdapter(entry.adapter.blocks, entry.adapter.info)),
   };
+}
+
+/**
+ * The base with Σ w_k · adapter_k added, as the HuggingFace folder `cli fuse` writes (config.json,
+ * safetensors in the base's dtype, the base's tokenizer and generation files), zipped under one
+ * folder. Safetensors barely compress: the zip stores them as they are.
+ */
+export async function fusedModelZip(
+  entries: AdapterEntry[],
+  weights: number[],
+  base: BaseModel & { dtype: WeightsDtype; companions: ReadonlyMap<string, Uint8Array> },
+): Promise<ExportedFile> {
+  const fused = fuseEntries('', entries, weights, base);
+  const fusedWeights = fuseAdapters(base.model.weights, [{ adapter: { blocks: blocksOf(fused, base) }, weight: 1 }]);
+  try {
+    const files = await writeCheckpoint(base.model.config, fusedWeights, { dtype: base.dtype });
+    for (const [name, bytes] of base.companions) files.set(name, bytes);
+    const stem = safeFileStem(`${base.name}-fused`);
+    const zip = zipSync(Object.fromEntries([...files].map(([name, bytes]) => [`${stem}/${name}`, bytes])), {
+      level: 0,
+    });
+    return { fileName: `${stem}.zip`, bytes: toArrayBuffer(zip) };
+  } finally {
+    releaseReplacedWeights(fusedWeights, base.model.weights); // the fused copies only: the base stays
+  }
 }
 
 /** Weights and linear to generate with an adapter; refuses one made for another model. */

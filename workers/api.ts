@@ -528,6 +528,11 @@ export interface TrainingWorkerApi {
   deleteAdapter(id: string): Promise<void>;
   /** A new adapter Σ w_i · adapter_i (S²FT and LoRA adapters; LoRA ones enter as B·A · scaling). */
   fuse(ids: string[], weights: number[]): Promise<AdapterSummary>;
+  /**
+   * The base model with Σ w_i · adapter_i added, as a zip of the HuggingFace folder `cli fuse`
+   * writes (config.json, safetensors in the base's dtype, its tokenizer and generation files).
+   */
+  exportFusedModel(ids: string[], weights: number[]): Promise<ExportedFile>;
   /** The adapter generate() uses by default; it is fused into a copy of the touched weights. */
   switchTo(id: string | 'base'): Promise<void>;
   memory(): Promise<MemoryInfo>;

@@ -6,10 +6,12 @@
 import { UserError } from '../src/core/errors';
 import {
   loadCheckpoint,
+  COMPANION_FILES,
   CONFIG_FILE,
   TOKENIZER_CONFIG_FILE,
   TOKENIZER_FILE,
   WEIGHTS_FILE,
+  type WeightsDtype,
 } from '../src/core/io/checkpoint';
 import { fileListSource, urlSource, type FileSource } from '../src/core/io/fileSource';
 import { rowShards, EMBED_TOKENS } from '../src/core/io/checkpointLayout';
@@ -20,6 +22,8 @@ import type { LlamaModel } from '../src/core/model/types';
 import type { ModelLoadProgress, ModelSource, ModelSummary, ProgressCallback } from './api';
 
 export const DEFAULT_MODEL_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE];
+/** A companion file larger than this is not kept for fused copies (real ones are far smaller). */
+const MAX_COMPANION_BYTES = 64 * 2 ** 20;
 
 export interface DeviceLimits {
   /** Largest float32 tensor one GPU buffer may hold (min of maxBufferSize and maxStorageBufferBindingSize). */
@@ -38,6 +42,9 @@ export interface LoadedModel {
   source: { kind: 'builtin'; url: string } | { kind: 'files'; name: string };
   /** Held-out text for the forgetting meter (path under /datasets), if the model names one. */
   heldout: string | null;
+  /** How the checkpoint stores its weights, and its tokenizer and generation files: a fused copy keeps both. */
+  dtype: WeightsDtype;
+  companions: Map<string, Uint8Array>;
   summary: ModelSummary;
   dispose(): void;
 }
@@ -88,6 +95,10 @@ export async function loadModel(
       heldout,
       loadMs: performance.now() - started,
     };
+    const companions = new Map<string, Uint8Array>();
+    for (const name of COMPANION_FILES.filter((f) => files.has(f))) {
+      if ((await files.size(name)) <= MAX_COMPANION_BYTES) companions.set(name, await files.bytes(name));
+    }
     onProgress?.({ phase: 'done', loadedBytes: fp32Bytes, totalBytes: fp32Bytes, item: loaded.name });
     return {
       model,
@@ -96,6 +107,8 @@ export async function loadModel(
       fingerprint: loaded.fingerprint,
       sampledFingerprint: loaded.sampledFingerprint,
       heldout,
+      dtype: loaded.dtype,
+      companions,
       summary,
       source: source.kind === 'builtin' ? { kind: 'builtin', url: source.url } : { kind: 'files', name: loaded.name },
       dispose: () => disposeWeights(model.weights),

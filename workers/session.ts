@@ -423,6 +423,13 @@ export class StudioSession implements SessionApi {
     return this.adapters.fuse(ids, weights, base);
   }
 
+  async exportFusedModel(ids: string[], weights: number[]): Promise<ExportedFile> {
+    const base = this.baseModel();
+    if (!base) throw new UserError('bad-argument', 'load a model before downloading a fused model');
+    const { dtype, companions } = this.requireModel();
+    return this.adapters.fusedModel(ids, weights, { ...base, dtype, companions });
+  }
+
   async switchTo(id: string): Promise<void> {
     const base = this.baseModel();
     if (!base) throw new UserError('bad-argument', 'load a model first');

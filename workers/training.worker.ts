@@ -87,6 +87,7 @@ const SESSION_METHODS = [
   'listAdapters',
   'deleteAdapter',
   'fuse',
+  'exportFusedModel',
   'switchTo',
   'memory',
 ] as const satisfies readonly SessionMethod[];
@@ -100,6 +101,7 @@ const TRANSFERS: Partial<Record<SessionMethod, (result: never) => Transferable[]
   weightView: (view: WeightView) => [view.values.buffer],
   exportAdapter: (file: ExportedFile) => [file.bytes],
   exportRecipe: (file: ExportedFile) => [file.bytes],
+  exportFusedModel: (file: ExportedFile) => [file.bytes],
 };
 
 /**

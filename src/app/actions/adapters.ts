@@ -66,6 +66,12 @@ export async function fuseAdapters(ids: string[], weights: number[]): Promise<Ad
   return summary;
 }
 
+/** Downloads the base with the adapters fused at their weights, as a zipped HuggingFace folder. */
+export async function downloadFusedModel(ids: string[], weights: number[]): Promise<void> {
+  const file = await requireWorker().exportFusedModel(ids, weights);
+  downloadBytes(file.fileName, file.bytes, 'application/zip');
+}
+
 export async function switchAdapter(id: string): Promise<void> {
   await requireWorker().switchTo(id);
   useStudio.setState({ activeAdapter: id });

@@ -4,6 +4,7 @@ import type { AdapterSummary, GenerateOutput } from '../../../workers/api';
 import {
   deleteAdapter,
   downloadAdapter,
+  downloadFusedModel,
   fuseAdapters,
   generate,
   importAdapterFiles,
@@ -163,6 +164,10 @@ function AdapterTable({
           ))}
         </tbody>
       </table>
+      <p className="muted">
+        Give adapters a fuse weight, then fuse them into a new adapter, or download the base model with them fused (a
+        HuggingFace folder, zipped, in the base&apos;s dtype).
+      </p>
       <div className="row">
         <button
           type="button"
@@ -185,6 +190,20 @@ function AdapterTable({
           }
         >
           Fuse {chosen.length || ''} with their weights
+        </button>
+        <button
+          type="button"
+          disabled={chosen.length === 0}
+          onClick={() =>
+            act(
+              downloadFusedModel(
+                chosen.map((a) => a.id),
+                chosen.map((a) => weights[a.id]),
+              ),
+            )
+          }
+        >
+          Download the fused model
         </button>
       </div>
     </>

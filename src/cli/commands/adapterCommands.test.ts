@@ -192,6 +192,26 @@ describe('PEFT LoRA adapters in eval and fuse', () => {
     console.log(`fused 0.5·LoRA + 2·S²FT: loss ${e.json().loss}, float64 ${want}`);
     expect(Math.abs((e.json().loss as number) - want)).toBeLessThan(1e-5);
   });
+
+  it('fuse keeps a bfloat16 base in bfloat16: adapted linears rounded, the rest byte for byte', async () => {
+    const bf16 = path.join(dir, 'tiny-bf16');
+    await writeFilesToDirectory(bf16, await writeCheckpoint(config, weights, { dtype: 'BF16' }));
+    const out = path.join(dir, 'fused-bf16');
+    const r = cli('fuse', '--model', bf16, '--adapter', peftDir, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const read = (folder: string) =>
+      parseSafetensors(new Uint8Array(readFileSync(path.join(folder, 'model.safetensors'))));
+    const [before, after] = [read(bf16), read(out)];
+    expect([...after.tensors.values()].every((t) => t.dtype === 'BF16')).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
+    const changed = [...after.tensors.keys()].filter((name) =>
+      Array.from(after.read(name)).some((v, i) => v !== before.read(name)[i]),
+    );
+    // The hand-made LoRA adapts q_proj only, in every layer.
+    expect(changed.sort()).toEqual(
+      Array.from({ length: config.numLayers }, (_, l) => `model.layers.${l}.self_attn.q_proj.weight`).sort(),
+    );
+  });
 });
 
 describe('train --method lora', () => {

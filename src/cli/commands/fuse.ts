@@ -1,7 +1,7 @@
 /**
  * `fuse --model DIR --adapter PATH [--adapter PATH ...] [--weights w1,w2,...] --out DIR`:
  * adds Σ_k w_k · ΔW_k of native S²FT and PEFT LoRA adapters into the base weights (paper §6, adapter fusion)
- * and writes a complete HF checkpoint directory: config.json, model.safetensors (F32) and the
+ * and writes a complete HF checkpoint directory: config.json, model.safetensors (in the base's dtype) and the
  * base directory's tokenizer files, copied as they are. Weights default to 1 each. Every adapter
  * must fit this base model (its fingerprint is checked where it records one).
  */
@@ -9,7 +9,7 @@ import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors';
-import { loadCheckpoint, writeCheckpoint } from '../../core/io/checkpoint';
+import { COMPANION_FILES, loadCheckpoint, writeCheckpoint, type WeightsDtype } from '../../core/io/checkpoint';
 import { nodeDirectorySource, writeFilesToDirectory } from '../../core/io/nodeFiles';
 import type { LlamaWeights, ModelConfig } from '../../core/model/types';
 import { fuseAdapters, releaseReplacedWeights } from '../../core/s2ft/fuse';
@@ -17,30 +17,19 @@ import { initNodeBackend } from '../lib/backend';
 import type { CommandRun } from '../command';
 import { modelDirFlag, readAdapters } from '../lib/modelArg';
 
-/** Files of a checkpoint directory that are not weights and travel with them unchanged. */
-const COMPANION_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'generation_config.json',
-  'tokenizer.model',
-  'vocab.json',
-  'merges.txt',
-];
-
 /**
- * Writes `weights` as a checkpoint directory at `out` with `base`'s config, and copies the base
- * directory's tokenizer and generation files beside them.
+ * Writes `weights` as a checkpoint directory at `out` with `base`'s config, in the base's dtype,
+ * and copies the base directory's tokenizer and generation files beside them.
  */
 export async function writeModelDirectory(
   out: string,
-  base: { dir: string; config: ModelConfig },
+  base: { dir: string; config: ModelConfig; dtype: WeightsDtype },
   weights: LlamaWeights,
 ): Promise<void> {
   if (path.resolve(out) === path.resolve(base.dir)) {
     throw new UserError('bad-argument', '--out must not be the base model directory (it would be overwritten)', out);
   }
-  const files = await writeCheckpoint(base.config, weights);
+  const files = await writeCheckpoint(base.config, weights, { dtype: base.dtype });
   await writeFilesToDirectory(out, files);
   for (const name of COMPANION_FILES) {
     const from = path.join(base.dir, name);
@@ -61,7 +50,7 @@ export const run: CommandRun = async ({ flags, log }) => {
   const { adapters, notes } = await readAdapters(adapterFiles, weights, loaded);
   for (const note of notes) log(`note: ${note}`);
   const fused = fuseAdapters(loaded.weights, adapters);
-  await writeModelDirectory(out, { dir, config: loaded.config }, fused);
+  await writeModelDirectory(out, { dir, config: loaded.config, dtype: loaded.dtype }, fused);
   releaseReplacedWeights(loaded.weights, fused);
   log(`fused ${adapters.length} adapter(s) into ${loaded.name} with weights ${weights.join(', ')}; wrote ${out}`);
   return {

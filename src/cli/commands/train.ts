@@ -199,7 +199,8 @@ async function prepareFromFlags(
     return {
       prepared,
       output: 'checkpoint',
-      write: (out) => writeModelDirectory(out, base, prepared.weights),
+      // Every weight trained in float32: written as float32, whatever the base's dtype.
+      write: (out) => writeModelDirectory(out, { ...base, dtype: 'F32' }, prepared.weights),
     };
   }
   const chosen = await chooseSelection(flags, settings.seed, model, () => calibrationBatches(stream));

@@ -46,6 +46,17 @@ export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+/** Files of a model folder besides config and weights that a fused copy carries over unchanged. */
+export const COMPANION_FILES = [
+  TOKENIZER_FILE,
+  TOKENIZER_CONFIG_FILE,
+  'special_tokens_map.json',
+  'generation_config.json',
+  'chat_template.jinja',
+  'tokenizer.model',
+  'vocab.json',
+  'merges.txt',
+] as const;
 /**
  * WebGPU's default limits, which every adapter grants: maxStorageBufferBindingSize 128 MiB (2^27)
  * and maxBufferSize 256 MiB. A tensor is bound whole, so the smaller one bounds each tensor.
@@ -70,9 +81,13 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
+export type WeightsDtype = 'F32' | 'F16' | 'BF16';
+
 export interface LoadedCheckpoint {
   config: ModelConfig;
   weights: LlamaWeights;
+  /** How the file stores the weights (held as float32 here); a mix of dtypes is reported as F32. */
+  dtype: WeightsDtype;
   tokenizerJson: object | null;
   tokenizerConfig: object | null;
   /** fingerprint.ts: identifies the base weights for adapters (every weight hashed). */
@@ -199,6 +214,11 @@ function ignoredTensorsWarning(specs: TensorSpec[], located: Map<string, Safeten
   return `ignored ${ignored.length} tensor(s) the model does not use, e.g. "${ignored[0]}"`;
 }
 
+function storageDtype(specs: TensorSpec[], located: Map<string, SafetensorsReader>): WeightsDtype {
+  const dtypes = new Set(specs.map(({ name }) => located.get(name)!.tensors.get(name)!.dtype));
+  return dtypes.size === 1 ? ([...dtypes][0] as WeightsDtype) : 'F32'; // F32 holds every F16 and BF16 value
+}
+
 /** Loads a checkpoint directory into tfjs tensors, validating it first. */
 export async function loadCheckpoint(source: FileSource, options: LoadOptions = {}): Promise<LoadedCheckpoint> {
   const maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
@@ -305,6 +325,7 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
     return {
       config,
       weights,
+      dtype: storageDtype(specs, located),
       tokenizerJson,
       tokenizerConfig,
       ...fingerprinter.digest(),
@@ -319,7 +340,7 @@ export async function loadCheckpoint(source: FileSource, options: LoadOptions = 
 
 export interface WriteOptions {
   /** dtype of the weights on disk (default F32, exact). */
-  dtype?: 'F32' | 'F16' | 'BF16';
+  dtype?: WeightsDtype;
   /** Split the weights into shards of about this many bytes (default 2 GiB) with an index file. */
   maxShardBytes?: number;
   /** Extra config.json fields (e.g. `_name_or_path`). */
