@@ -5,10 +5,11 @@
  * embedded model and the real shapes of scripts/realShapes/shapes.ts, with the base weights held
  * as the studio holds them. Prints estimate, measured, ratio; the target is every ratio within
  * 0.85–1.15.
- *   npx tsx bench/experiments/memoryEstimate.ts [embedded|smollm2-135m|qwen2.5-0.5b ...]
+ *   npx tsx bench/experiments/memoryEstimate.ts [embedded|smollm2-135m|qwen2.5-0.5b ...] [s2ft|lora|full ...]
  * The second step of each run is measured (AdamW's m and v exist from the first).
  */
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_MAX_BUFFER_BYTES } from '../../src/core/io/checkpoint';
 import { parseConfig } from '../../src/core/model/config';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import type { ModelConfig } from '../../src/core/model/types';
@@ -38,7 +39,8 @@ const CASES: Case[] = [
   ...REAL_SHAPES.map((s) => ({ name: s.name, config: parseConfig(s.config), batchSize: 1, seqLen: 16 })),
 ];
 const LORA_RANK = 8;
-const wanted = process.argv.slice(2);
+const wanted = process.argv.slice(2).filter((a) => !(METHODS as readonly string[]).includes(a));
+const methods = METHODS.filter((m) => process.argv.slice(2).includes(m));
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** The studio's default S²FT budget for a model (src/app/requests.ts modelDefaults). */
@@ -49,7 +51,9 @@ const budgetOf = (c: ModelConfig) => ({
 });
 
 async function measure(c: Case, method: MethodName): Promise<number> {
-  const model = { config: c.config, weights: initWeights(c.config, 0) };
+  // The embedding (and lm_head) in row shards of the default buffer limit, as the loader cuts them.
+  const shardRows = Math.floor(DEFAULT_MAX_BUFFER_BYTES / (4 * c.config.hiddenSize));
+  const model = { config: c.config, weights: initWeights(c.config, 0, { shardRows }) };
   const selection =
     method === 's2ft' ? (await selectUnits(model, { budget: budgetOf(c.config), seed: 0 })).selection : undefined;
   const prepared = prepareMethod(method, model, { selection, lora: { rank: LORA_RANK, seed: 0 } });
@@ -84,9 +88,10 @@ for (const c of CASES.filter((k) => wanted.length === 0 || wanted.includes(k.nam
   const estimate = estimateTrainingBytes(c.config, {
     batchSize: c.batchSize,
     seqLen: c.seqLen,
+    maxBufferBytes: DEFAULT_MAX_BUFFER_BYTES,
     ...methodSizes(c.config, counts, DEFAULT_MODULES, LORA_RANK),
   });
-  for (const method of METHODS) {
+  for (const method of methods.length > 0 ? methods : METHODS) {
     const measured = await measure(c, method);
     const ratio = estimate[method] / measured;
     ratios.push(ratio);

@@ -41,7 +41,8 @@ export function memoryPlan(summary: ModelSummary, s: StudioSettings): MemoryPlan
     counts = { allocation: 'uniform', heads: 0, channels: 0 }; // the Selection panel reports the bad budget
   }
   const sizes = methodSizes(config, counts, modules, s.loraRank);
-  const at = (batchSize: number, seqLen: number) => estimateTrainingBytes(config, { batchSize, seqLen, ...sizes });
+  const at = (batchSize: number, seqLen: number) =>
+    estimateTrainingBytes(config, { batchSize, seqLen, maxBufferBytes: summary.maxBufferBytes, ...sizes });
   const estimate = at(s.batchSize, s.seqLen);
   const tooMuch = (b: number, t: number) => at(b, t)[s.method] > summary.trainingLimitBytes;
   const tooWide = (b: number, t: number) =>
