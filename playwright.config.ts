@@ -26,6 +26,9 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: chromium.path, args: CHROMIUM_ARGS },
     trace: 'retain-on-failure',
+    // A click or fill on a control that never becomes usable fails within a minute, naming it,
+    // instead of waiting out a long test's whole timeout.
+    actionTimeout: 60_000,
   },
   webServer: {
     // The built bundle (`vite build` runs first in `npm run test:e2e`), served by Node directly so

@@ -90,18 +90,16 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   });
   expect(await timed('import', () => studio.importAdapter(file))).toMatch(/Imported/);
   await studio.useAdapter();
-  const out = await timed('generate', () => studio.generate(prompt, 8));
+  const out = await timed('generate', () => studio.generate(prompt, 8, file.name));
   console.log(
     `generation from ${JSON.stringify(prompt)}\n  base:    ${JSON.stringify(out.base)}\n  adapter: ${JSON.stringify(out.adapter)}`,
   );
   expect(out.adapter).not.toBeNull();
   expect(out.adapter).not.toBe(out.base);
 
-  // The PEFT LoRA zip imports too (as PEFT would load it) and generates exactly what the S²FT file does.
+  // The PEFT LoRA zip imports too, as PEFT would load it (test/worker-adapters.test.ts checks that
+  // it generates exactly what the S²FT file does).
   expect(await timed('import PEFT', () => studio.importAdapter(peft))).toMatch(/Imported/);
-  await studio.useAdapter();
-  const viaPeft = await timed('generate with PEFT', () => studio.generate(prompt, 8));
-  expect(viaPeft.adapter).toBe(out.adapter);
 
   // The base with that adapter fused in, as the HuggingFace folder `cli fuse` writes, zipped.
   const fused = await timed('fused model', () => studio.downloadFusedModel({ weight: 1 }));

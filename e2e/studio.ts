@@ -201,16 +201,25 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       return { name: file.suggestedFilename(), bytes: await readFile((await file.path())!) };
     },
 
-    /** Imports an adapter file, as if picked in the file dialog; returns the panel's message. */
+    /**
+     * Imports an adapter file, as if picked in the file dialog; returns the panel's message once it
+     * is this import's (it differs from the one shown before, and a new row is listed on success).
+     */
     async importAdapter(file: DownloadedFile): Promise<string> {
       await studio.openPanel('Adapters');
+      const message = page.getByTestId('adapter-message');
+      const before = (await message.count()) ? await message.innerText() : '';
+      const rows = page.getByTestId('adapter-table').locator('tbody tr');
+      const count = await rows.count();
       await page
         .getByTestId('adapter-drop')
         .locator('input[type=file]')
         .setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: file.bytes });
-      const message = page.getByTestId('adapter-message');
       await expect(message).toBeVisible({ timeout: 60_000 });
-      return message.innerText();
+      await expect(message).not.toHaveText(before, { timeout: 60_000 });
+      const text = await message.innerText();
+      if (/^Imported/.test(text)) await expect(rows).toHaveCount(count + 1);
+      return text;
     },
 
     /** Downloads a finished run from its row in the Compare panel as JSON or CSV. */
@@ -281,8 +290,15 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       await expect(row).toHaveAttribute('data-active', 'true');
     },
 
-    /** Generates greedily from the prompt with the base model and with the adapter in use. */
-    async generate(prompt: string, newTokens = 16): Promise<{ base: string; adapter: string | null }> {
+    /**
+     * Generates greedily from the prompt with the base model and with the adapter in use; with
+     * `adapter`, waits for the output made with that adapter (not an earlier one still on screen).
+     */
+    async generate(
+      prompt: string,
+      newTokens = 16,
+      adapter?: string,
+    ): Promise<{ base: string; adapter: string | null }> {
       await studio.openPanel('Adapters');
       const form = panel('Adapters').getByRole('form', { name: 'Playground' });
       await form.getByLabel('Prompt', { exact: true }).fill(prompt);
@@ -290,8 +306,9 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       await form.getByRole('button', { name: 'Generate' }).click();
       const base = page.getByTestId('output-base');
       await expect(base).toBeVisible({ timeout: 60_000 });
-      const adapter = page.getByTestId('output-adapter');
-      return { base: await base.innerText(), adapter: (await adapter.count()) ? await adapter.innerText() : null };
+      const output = page.getByTestId('output-adapter');
+      if (adapter) await expect(output).toHaveAttribute('data-adapter', adapter, { timeout: 60_000 });
+      return { base: await base.innerText(), adapter: (await output.count()) ? await output.innerText() : null };
     },
 
     /** Opens the diagnostics view (backend details, smoke test) from the backend badge, if closed. */

@@ -217,7 +217,12 @@ function Playground() {
   const [prompt, setPrompt] = useState('');
   const [maxNewTokens, setMax] = useState(24);
   const [temperature, setTemperature] = useState(0);
-  const [outputs, setOutputs] = useState<{ base: GenerateOutput; adapter: GenerateOutput | null } | null>(null);
+  const [outputs, setOutputs] = useState<{
+    base: GenerateOutput;
+    adapter: GenerateOutput | null;
+    /** The adapter the output was generated with (the one in use may change afterwards). */
+    adapterName: string | undefined;
+  } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const name = adapters.find((a) => a.id === active)?.name;
@@ -228,7 +233,7 @@ function Playground() {
       const options = { maxNewTokens, temperature, seed: 0 };
       const base = await generate(prompt, { ...options, adapters: 'base' });
       const adapter = active === 'base' ? null : await generate(prompt, { ...options, adapters: active });
-      setOutputs({ base, adapter });
+      setOutputs({ base, adapter, adapterName: name });
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -291,8 +296,8 @@ function Playground() {
           </div>
           {outputs.adapter && (
             <div className="card">
-              <h4>With {name}</h4>
-              <p className="sample" data-testid="output-adapter">
+              <h4>With {outputs.adapterName}</h4>
+              <p className="sample" data-testid="output-adapter" data-adapter={outputs.adapterName}>
                 {outputs.adapter.text}
               </p>
             </div>
