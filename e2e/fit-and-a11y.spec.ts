@@ -4,7 +4,7 @@
  * critical violation (WCAG 2 A/AA rules) on any panel, with the diagnostics view open too. A model
  * as wide as Llama 3.2-1B's feed-forward (8192 channels a layer) fits as well.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -61,13 +61,7 @@ test('a model with 8192 channels a layer fits at 1280 × 800, its strip scaled t
   await page.setViewportSize({ width: 1280, height: 800 });
   const studio = await openStudio(page);
   await studio.modelLoaded();
-  await page
-    .getByTestId('model-drop')
-    .locator('input[type=file]')
-    .first()
-    .setInputFiles(readdirSync(dir).map((f) => join(dir, f)));
-  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
-  expect(await page.getByTestId('model-summary').innerText()).toMatch(/8192/);
+  expect(await studio.openModelFolder(dir)).toMatch(/8192/);
   await studio.openPanel('Train');
   await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled({ timeout: 120_000 });
   await noPanelScrollsSideways(page, studio, 'wide model, 1280 × 800');

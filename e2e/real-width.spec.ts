@@ -7,7 +7,7 @@
  * length; two S²FT steps train; the adapter downloads; the layers × channels strip stays inside
  * the page.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINTS_DIR, SMOLLM2_135M, withLayers } from '../scripts/realShapes/shapes';
 import { writeRealShape } from '../scripts/realShapes/write';
@@ -30,13 +30,7 @@ test('model folder → train → adapter at SmolLM2-135M width, without the Data
   const studio = await openStudio(page, SETTINGS);
   await studio.modelLoaded(); // the embedded model and its dataset and selection first
 
-  await page
-    .getByTestId('model-drop')
-    .locator('input[type=file]')
-    .first()
-    .setInputFiles(readdirSync(DIR).map((f) => join(DIR, f)));
-  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 600_000 });
-  const summary = await page.getByTestId('model-summary').innerText();
+  const summary = await studio.openModelFolder(DIR, 600_000);
   expect(summary).toMatch(/49152/);
   expect(summary).toMatch(/1536/);
   await expect(page.getByTestId('memory-setting')).toContainText('batch 2 × 64 tokens');

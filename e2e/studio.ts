@@ -2,7 +2,9 @@
  * Drives the studio the way a person does, so specs read like user stories:
  * `const studio = await openStudio(page); await studio.chooseUnits({...}); await studio.train({...})`.
  */
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
 import { DEFAULT_SETTINGS, encodeSettingsHash, type StudioSettings } from '../src/app/settings';
 
@@ -63,6 +65,18 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
     async modelLoaded(): Promise<string> {
       await studio.openPanel('Model');
       await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+      return page.getByTestId('model-summary').innerText();
+    },
+
+    /** Picks every file of a checkpoint folder in the Model panel's file input and waits for the model. */
+    async openModelFolder(dir: string, timeoutMs = 120_000): Promise<string> {
+      await studio.openPanel('Model');
+      await page
+        .getByTestId('model-drop')
+        .locator('input[type=file]')
+        .first()
+        .setInputFiles(readdirSync(dir).map((f) => join(dir, f)));
+      await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: timeoutMs });
       return page.getByTestId('model-summary').innerText();
     },
 

@@ -12,7 +12,7 @@ import { writeCheckpoint, type WeightsDtype } from '../src/core/io/checkpoint';
 import { UserError } from '../src/core/errors';
 import type { LinearFn, LlamaModel } from '../src/core/model/types';
 import { decodeAdapterFile, decodeAdapterFolder, type DecodedAdapter } from '../src/core/peft/anyAdapter';
-import { loraUpdate, type PeftLoraAdapter } from '../src/core/peft/loraAdapter';
+import { decodePeftLora, loraUpdate, type PeftLoraAdapter } from '../src/core/peft/loraAdapter';
 import {
   BLOCK_AXIS,
   adapterDims,
@@ -21,7 +21,7 @@ import {
   type AdapterInfo,
   type S2ftAdapter,
 } from '../src/core/s2ft/adapter';
-import { exportPeftLora, peftZip, type PeftFiles } from '../src/core/s2ft/peft';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, exportPeftLora, peftZip, type PeftFiles } from '../src/core/s2ft/peft';
 import { combineUpdates, fuseAdapters, releaseReplacedWeights, type FuseBlock } from '../src/core/s2ft/fuse';
 import { ServingWeights } from '../src/core/s2ft/servingWeights';
 import type { AdapterBlock, BlockModule } from '../src/core/s2ft/types';
@@ -178,9 +178,7 @@ function entryOf(id: string, decoded: DecodedAdapter, name: string, origin: Adap
 
 /** The record the adapter store keeps: the file the studio would download for it. */
 export function storedAdapter(entry: AdapterEntry, savedAt: number): StoredAdapter {
-  const file = isS2ft(entry)
-    ? s2ftFile(entry)
-    : { fileName: `${safeFileStem(entry.name)}-peft-lora.zip`, bytes: toArrayBuffer(peftZip(entry.files)) };
+  const file = exportAdapterFile(entry, isS2ft(entry) ? 's2ft' : 'peft-zip');
   return { id: entry.id, name: entry.name, origin: entry.origin, ...file, savedAt };
 }
 
@@ -197,30 +195,14 @@ export function restoreAdapter(record: StoredAdapter): AdapterEntry {
  * linear S²FT trains, and otherwise a PEFT LoRA one (the exact rank-k form of each block).
  */
 export function fuseEntries(id: string, entries: AdapterEntry[], weights: number[], base: BaseModel): AdapterEntry {
-  if (entries.length === 0) throw new UserError('bad-argument', 'choose at least one adapter to fuse');
-  if (weights.length !== entries.length)
-    throw new UserError('bad-argument', `got ${weights.length} weights for ${entries.length} adapters`);
-  const badWeight = weights.find((w) => !Number.isFinite(w));
-  if (badWeight !== undefined) throw new UserError('bad-argument', `fusion weight ${badWeight} is not a finite number`);
-  for (const e of entries) {
-    const { fits, message } = fitsModel(e, base);
-    if (!fits) throw new UserError('wrong-model', `cannot fuse "${e.name}": ${message}`);
-  }
-  const blocks = combineUpdates(
-    base.model.weights,
-    entries.map((e, i) => ({ adapter: { blocks: blocksOf(e, base) }, weight: weights[i] })),
-  ).map(({ layer, module, axis, indices, update }): FuseBlock => {
-    const [rows, cols] = base.model.weights.layers[layer].linear[module].shape;
-    const k = indices.length;
-    const shape: [number, number] = axis === 'columns' ? [rows, k] : [k, cols];
-    return { layer, module, axis, indices, delta: update, shape };
-  });
+  const blocks = fusedBlocks(entries, weights, base);
   const baseModel = { name: base.name, fingerprint: base.fingerprint };
   const dims = adapterDims(base.model.config);
   const name = entries.map((e, i) => `${weights[i]}×${e.name}`).join(' + ');
   if (!blocks.every(isS2ftBlock)) {
     const files = exportPeftLora({ info: { baseModel, dims }, blocks });
-    return importAdapterFiles(id, [{ fileName: name, bytes: toArrayBuffer(peftZip(files)) }], 'fused');
+    const lora = decodePeftLora(files[PEFT_CONFIG_FILE], files[PEFT_WEIGHTS_FILE], name);
+    return { kind: 'peft', id, name, origin: 'fused', lora, files };
   }
   const seed = entries.find(isS2ft)?.adapter.info.selection.seed;
   const info: AdapterInfo = {
@@ -231,6 +213,28 @@ export function fuseEntries(id: string, entries: AdapterEntry[], weights: number
     dims,
   };
   return { kind: 'fused', id, name, origin: 'fused', adapter: { info, blocks } };
+}
+
+/** Σ_i w_i · adapter_i as blocks, after checking the weights and that every adapter fits the base. */
+function fusedBlocks(entries: AdapterEntry[], weights: number[], base: BaseModel): FuseBlock[] {
+  if (entries.length === 0) throw new UserError('bad-argument', 'choose at least one adapter to fuse');
+  if (weights.length !== entries.length)
+    throw new UserError('bad-argument', `got ${weights.length} weights for ${entries.length} adapters`);
+  const badWeight = weights.find((w) => !Number.isFinite(w));
+  if (badWeight !== undefined) throw new UserError('bad-argument', `fusion weight ${badWeight} is not a finite number`);
+  for (const e of entries) {
+    const { fits, message } = fitsModel(e, base);
+    if (!fits) throw new UserError('wrong-model', `cannot fuse "${e.name}": ${message}`);
+  }
+  return combineUpdates(
+    base.model.weights,
+    entries.map((e, i) => ({ adapter: { blocks: blocksOf(e, base) }, weight: weights[i] })),
+  ).map(({ layer, module, axis, indices, update }): FuseBlock => {
+    const [rows, cols] = base.model.weights.layers[layer].linear[module].shape;
+    const k = indices.length;
+    const shape: [number, number] = axis === 'columns' ? [rows, k] : [k, cols];
+    return { layer, module, axis, indices, delta: update, shape };
+  });
 }
 
 function blocksOf(entry: AdapterEntry, base: BaseModel): FuseBlock[] {
@@ -272,8 +276,8 @@ export async function fusedModelZip(
   weights: number[],
   base: BaseModel & { dtype: WeightsDtype; companions: ReadonlyMap<string, Uint8Array> },
 ): Promise<ExportedFile> {
-  const fused = fuseEntries('', entries, weights, base);
-  const fusedWeights = fuseAdapters(base.model.weights, [{ adapter: { blocks: blocksOf(fused, base) }, weight: 1 }]);
+  const blocks = fusedBlocks(entries, weights, base);
+  const fusedWeights = fuseAdapters(base.model.weights, [{ adapter: { blocks }, weight: 1 }]);
   try {
     const files = await writeCheckpoint(base.model.config, fusedWeights, { dtype: base.dtype });
     for (const [name, bytes] of base.companions) files.set(name, bytes);
