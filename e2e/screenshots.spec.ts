@@ -1,7 +1,9 @@
 /**
- * Screenshots of every panel for the README (docs/studio-*.png). Not part of the suite: run with
- * `SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts` after `npx vite build`
- * (SCREENSHOT_DIR and SCREENSHOT_DATASET change where they go and which data is shown).
+ * Screenshots of every panel for the README (docs/studio-*.png), taken from the studio's first run:
+ * the defaults (src/app/settings.ts), the S²FT run a newcomer starts with one click, then a LoRA run
+ * on the same settings for Compare, and the S²FT adapter in the playground. Not part of the suite:
+ * run with `SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts` after `npx vite build`
+ * (SCREENSHOT_DIR changes where they go).
  */
 import { expect, test } from './fixtures';
 import { openStudio } from './studio';
@@ -9,20 +11,12 @@ import { openStudio } from './studio';
 test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to write docs/studio-*.png');
 test.use({ viewport: { width: 1280, height: 900 } });
 
-test('screenshots of each panel', async ({ page }) => {
-  test.setTimeout(1_200_000);
+const RUN_MS = 25 * 60_000;
+
+test('screenshots of each panel, from the first run', async ({ page }) => {
+  test.setTimeout(3 * RUN_MS);
   const dir = process.env.SCREENSHOT_DIR ?? 'docs';
-  const dataset = process.env.SCREENSHOT_DATASET ?? 'toy-tasks/train';
-  const studio = await openStudio(page, {
-    batchSize: 4,
-    seqLen: 64,
-    evalEvery: 10,
-    sampleEvery: 20,
-    sampleTokens: 12,
-    warmup: 2,
-    lr: 5e-3,
-    dataset,
-  });
+  const studio = await openStudio(page);
   const shoot = async (panel: string, prepare?: () => Promise<void>) => {
     await studio.openPanel(panel);
     await prepare?.();
@@ -32,23 +26,27 @@ test('screenshots of each panel', async ({ page }) => {
   await shoot('Model');
   await studio.dataLoaded();
   await shoot('Data');
-  await studio.chooseUnits({ strategy: 'weight', heads: 1, channels: 32 });
-  await studio.selectionViews();
+  const views = await studio.selectionViews();
+  console.log(`selection opened on layer ${views.openedOn.layer}, ${views.openedOn.group}`);
   await shoot('Selection', () =>
     page
-      .getByTestId('view-o_proj-permuted')
+      .getByTestId('weight-views')
       .locator('canvas')
+      .nth(1)
       .hover({ position: { x: 20, y: 20 } }),
   );
-  await studio.train({ method: 's2ft', steps: 20, timeoutMs: 400_000 });
+  const s2ft = await studio.train({ method: 's2ft', steps: 20, timeoutMs: RUN_MS });
+  expect(s2ft.phase).toBe('done');
+  await expect(page.getByTestId('exact-match')).toHaveAttribute('data-after', /\d/);
   await shoot('Train');
-  await studio.train({ method: 'lora', steps: 20, timeoutMs: 400_000 });
+  const lora = await studio.train({ method: 'lora', steps: 20, timeoutMs: RUN_MS });
+  expect(lora.phase).toBe('done');
   await shoot('Compare');
-  await studio.useAdapter(
-    (await page.getByTestId('adapter-table').locator('tbody tr').first().getAttribute('data-adapter')) ?? undefined,
-  );
-  const prompt = await page.getByTestId('samples').locator('.sample-prompt').first().innerText();
-  await studio.generate(prompt, 12);
+  const first = page.getByTestId('adapter-table').locator('tbody tr').first();
+  await studio.openPanel('Adapters');
+  const name = (await first.getAttribute('data-adapter')) ?? undefined;
+  await studio.useAdapter(name);
+  await studio.generate('seven compasses =', 3, name);
   await expect(page.getByTestId('output-adapter')).toBeVisible();
   await shoot('Adapters');
 });

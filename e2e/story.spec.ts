@@ -43,7 +43,14 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   await expect(page.getByTestId('samples').locator('[data-step="0"]')).toBeVisible();
   const prompt = await page.getByTestId('samples').locator('.sample-prompt').first().innerText();
 
-  const views = await studio.selectionViews();
+  const views = await studio.selectionViews('attention');
+  // The views open where the co-permutation moves units: the original order's outlined blocks are
+  // not the permuted order's single block at the front.
+  console.log(
+    `selection views opened on layer ${views.openedOn.layer}, ${views.openedOn.group}: ${views.openedOn.original.join('; ')}`,
+  );
+  expect(views.openedOn.permuted.length).toBeGreaterThan(0);
+  expect(views.openedOn.original).not.toEqual(views.openedOn.permuted);
   await expect(views.headGrid).toBeVisible();
   await expect(views.channelStrip).toBeVisible();
   // The co-permuted o_proj has one dense trainable block; the original has the selected heads scattered.

@@ -119,11 +119,37 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       };
     },
 
-    /** The selection pictures and one layer's weights before and after co-permutation. */
-    async selectionViews() {
+    /**
+     * The selection pictures and one layer's weights before and after co-permutation: the layer and
+     * weights the panel opened on, the outlines of its first pair, then (with `group`) the views of that group.
+     */
+    async selectionViews(group?: 'attention' | 'mlp') {
       await studio.openPanel('Selection');
-      await expect(page.getByTestId('weight-views')).toBeVisible({ timeout: 60_000 });
+      const views = page.getByTestId('weight-views');
+      await expect(views).toBeVisible({ timeout: 60_000 });
+      const shown = page.getByRole('group', { name: 'Weights shown' });
+      const layer = shown.getByLabel('Layer', { exact: true });
+      const weights = shown.getByLabel('Weights', { exact: true });
+      const outlineTitles = (view: 'original' | 'permuted') =>
+        views
+          .locator(`[data-testid$="-${view}-outline"]`)
+          .evaluateAll((els) => els.slice(0, 64).map((e) => e.getAttribute('title') ?? ''));
+      const openedOn = {
+        layer: Number(await layer.inputValue()),
+        group: (await weights.inputValue()) as 'attention' | 'mlp',
+        original: await outlineTitles('original'),
+        permuted: await outlineTitles('permuted'),
+      };
+      if (group && group !== openedOn.group) {
+        await weights.selectOption(group);
+        await expect(
+          page.getByTestId(group === 'attention' ? 'view-o_proj-original' : 'view-down_proj-original'),
+        ).toBeVisible({
+          timeout: 60_000,
+        });
+      }
       return {
+        openedOn,
         headGrid: page.getByTestId('head-grid').locator('canvas'),
         channelStrip: page.getByTestId('channel-strip').locator('canvas'),
         original: page.getByTestId('view-o_proj-original'),

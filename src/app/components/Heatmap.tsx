@@ -123,10 +123,18 @@ export function Heatmap({
       </div>
       <figcaption>
         <span>{label}</span>
+        {outlines.length > 0 && <span className="muted">Outlined: {outlineSummary(outlines)}</span>}
         <span className="heatmap-hover" aria-live="polite" data-testid={testId ? `${testId}-hover` : undefined}>
           {hover ?? '\u00a0'}
         </span>
       </figcaption>
     </figure>
   );
+}
+
+/** The outlines in words, the first few named: "trainable heads at positions 0–1; …". */
+function outlineSummary(outlines: readonly CellRect[]): string {
+  const named = outlines.slice(0, 3).map((o, i) => o.label ?? `block ${i + 1}`);
+  const more = outlines.length - named.length;
+  return `${named.join('; ')}${more > 0 ? `; and ${more} more block${more === 1 ? '' : 's'}` : ''}.`;
 }

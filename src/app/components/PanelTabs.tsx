@@ -3,7 +3,8 @@
  * stay mounted (hidden) so their state survives switching.
  */
 import { useRef, type KeyboardEvent } from 'react';
-import { PANELS } from '../panels/registry';
+import { goToPanel } from '../actions/navigation';
+import { PANELS, type PanelSpec } from '../panels/registry';
 import { useStudio } from '../store';
 
 const KEY_OFFSETS: Record<string, (index: number, count: number) => number> = {
@@ -49,7 +50,7 @@ export function PanelTabs() {
           </button>
         ))}
       </div>
-      {PANELS.map(({ id, label, Component }) => (
+      {PANELS.map(({ id, label, Component, next }) => (
         <section
           key={id}
           role="tabpanel"
@@ -61,8 +62,24 @@ export function PanelTabs() {
         >
           <h2 className="visually-hidden">{label}</h2>
           <Component />
+          <NextStep {...next} />
         </section>
       ))}
     </>
+  );
+}
+
+/** The foot of every panel: what comes next, with a button to that panel. */
+function NextStep({ panel, text }: PanelSpec['next']) {
+  const label = PANELS.find((p) => p.id === panel)?.label;
+  return (
+    <nav className="next-step" aria-label="Next step" data-testid="next-step">
+      <p>
+        <strong>Next:</strong> {text}{' '}
+        <button type="button" onClick={() => goToPanel(panel)}>
+          Go to {label}
+        </button>
+      </p>
+    </nav>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * A layers × units picture (heads or FFN channels): each cell coloured by its selection score,
  * selected units drawn in the accent colour. Clicking a row picks that layer; arrow keys move it.
+ * "Show the numbers" lists each layer's selected units and their scores: the picture as text.
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { colourFor, sequentialScale } from './colour';
@@ -103,6 +104,47 @@ export function UnitMap({
           {hover ?? '\u00a0'}
         </span>
       </figcaption>
+      <UnitNumbers label={label} unitName={unitName} selected={selected} scores={scores} />
     </figure>
+  );
+}
+
+/** The selected units of every layer as a table, built only while open (a 30-layer strip has thousands). */
+function UnitNumbers({
+  label,
+  unitName,
+  selected,
+  scores,
+}: Pick<UnitMapProps, 'label' | 'unitName' | 'selected' | 'scores'>) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="chart-numbers" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Show the numbers</summary>
+      {open && (
+        <div className="chart-numbers-scroll" role="region" aria-label={`${label}: numbers`} tabIndex={0}>
+          <table className="compare" data-testid="unit-numbers">
+            <caption className="visually-hidden">
+              {label}: selected {unitName}s by layer
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Layer</th>
+                <th scope="col">Selected {unitName}s</th>
+                {scores && <th scope="col">Their scores</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {selected.map((units, l) => (
+                <tr key={l}>
+                  <th scope="row">{l}</th>
+                  <td>{units.length === 0 ? 'none' : units.join(', ')}</td>
+                  {scores && <td>{units.map((u) => scores[l][u].toPrecision(3)).join(', ')}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </details>
   );
 }

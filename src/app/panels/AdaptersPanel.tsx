@@ -10,6 +10,7 @@ import {
   importAdapterFiles,
   switchAdapter,
 } from '../actions/adapters';
+import { Blocker } from '../components/Blocker';
 import { FileDrop } from '../components/FileDrop';
 import { errorMessage } from '../errorMessage';
 import { formatCount } from '../format';
@@ -63,9 +64,9 @@ export function AdaptersPanel() {
         </p>
       )}
       {adapters.length === 0 ? (
-        <p className="muted" data-testid="adapters-empty">
+        <Blocker testId="adapters-empty" panel="train" action="Open Train">
           No adapters yet: train with S²FT or LoRA, or import a file.
-        </p>
+        </Blocker>
       ) : (
         <AdapterTable adapters={adapters} act={act} />
       )}
@@ -179,6 +180,7 @@ function AdapterTable({
         <button
           type="button"
           disabled={chosen.length === 0}
+          aria-describedby={chosen.length === 0 ? 'fuse-needs-weight' : undefined}
           onClick={() =>
             act(
               fuseAdapters(
@@ -194,6 +196,7 @@ function AdapterTable({
         <button
           type="button"
           disabled={chosen.length === 0}
+          aria-describedby={chosen.length === 0 ? 'fuse-needs-weight' : undefined}
           onClick={() =>
             act(
               downloadFusedModel(
@@ -206,6 +209,11 @@ function AdapterTable({
           Download the fused model
         </button>
       </div>
+      {chosen.length === 0 && (
+        <Blocker id="fuse-needs-weight">
+          Fusing needs a fuse weight other than 0 on at least one adapter that fits this model.
+        </Blocker>
+      )}
     </>
   );
 }
@@ -277,10 +285,21 @@ function Playground() {
             onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))}
           />
         </label>
-        <button type="submit" disabled={!ready || busy || prompt === ''}>
+        <button
+          type="submit"
+          disabled={!ready || busy || prompt === ''}
+          aria-describedby={ready && prompt !== '' ? undefined : 'generate-blocker'}
+        >
           Generate
         </button>
       </div>
+      {!ready ? (
+        <Blocker id="generate-blocker" panel="model" action="Open Model">
+          Generating needs a loaded model.
+        </Blocker>
+      ) : (
+        prompt === '' && <Blocker id="generate-blocker">Write a prompt to generate.</Blocker>
+      )}
       {error && (
         <p role="alert" className="task-error">
           {error}

@@ -1,6 +1,7 @@
 /** Training data: a built-in dataset or the person's own file, previewed token by token. */
 import type { DataSummary, PreviewRow } from '../../../workers/api';
 import { loadBuiltinData, loadDataFile } from '../actions/data';
+import { Blocker } from '../components/Blocker';
 import { FileDrop } from '../components/FileDrop';
 import { NumberField } from '../components/fields';
 import { formatCount } from '../format';
@@ -45,9 +46,18 @@ export function DataPanel() {
             step={0.05}
             hint="Share of the rows (or of a text file's end) held out to measure validation loss; applies when data is loaded."
           />
-          <button type="submit" disabled={!modelReady || busy}>
+          <button
+            type="submit"
+            disabled={!modelReady || busy}
+            aria-describedby={modelReady ? undefined : 'data-needs-model'}
+          >
             Load dataset
           </button>
+          {!modelReady && (
+            <Blocker id="data-needs-model" panel="model" action="Open Model">
+              Needs a loaded model: its tokenizer turns the text into tokens.
+            </Blocker>
+          )}
         </form>
         <div className="card">
           <h3>Your file</h3>

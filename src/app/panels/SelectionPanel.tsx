@@ -1,14 +1,16 @@
 /** Which heads and channels S²FT trains: the choice, its cost, and how the weights are permuted. */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { SelectionSummary } from '../../../workers/api';
 import { downloadBytes } from '../actions/adapters';
 import { applySelectionFile, runSelection } from '../actions/selection';
 import { PICK_SIDES, STRATEGIES } from '../../core/s2ft/strategies';
+import { Blocker } from '../components/Blocker';
 import { CheckField, labelled, NumberField, SelectField } from '../components/fields';
 import { BUDGET_KINDS } from '../settings';
 import { UnitMap } from '../components/UnitMap';
 import { WeightViews, type ModuleGroup } from '../components/WeightViews';
 import { formatCount, formatPercent } from '../format';
+import { selectionStart } from '../selectionStart';
 import { useStudio } from '../store';
 import { PanelIntro } from './PanelIntro';
 
@@ -107,7 +109,11 @@ export function SelectionPanel() {
         </fieldset>
         <NumberField field="selectionSeed" label="Seed" hint="Seed of the random strategy." />
         <div className="form-actions">
-          <button type="submit" disabled={!modelReady || selection.status === 'busy'}>
+          <button
+            type="submit"
+            disabled={!modelReady || selection.status === 'busy'}
+            aria-describedby={modelReady ? undefined : 'selection-needs-model'}
+          >
             Select units
           </button>
           <label className="file-input-label">
@@ -123,6 +129,11 @@ export function SelectionPanel() {
             />
           </label>
         </div>
+        {!modelReady && (
+          <Blocker id="selection-needs-model" panel="model" action="Open Model">
+            Needs a loaded model: units are scored on its weights.
+          </Blocker>
+        )}
       </form>
       {selection.status === 'busy' && (
         <p role="status" className="task-status" data-testid="selection-status" data-state="busy">
@@ -140,8 +151,16 @@ export function SelectionPanel() {
 }
 
 function SelectionDetails({ summary }: { summary: SelectionSummary }) {
-  const [layer, setLayer] = useState(0);
-  const [group, setGroup] = useState<ModuleGroup>('attention');
+  // Each new selection opens where its permutation shows (state adjusted while rendering, as React advises).
+  const start = useMemo(() => selectionStart(summary.selection), [summary]);
+  const [shownFor, setShownFor] = useState(summary);
+  const [layer, setLayer] = useState(start.layer);
+  const [group, setGroup] = useState<ModuleGroup>(start.group);
+  if (shownFor !== summary) {
+    setShownFor(summary);
+    setLayer(start.layer);
+    setGroup(start.group);
+  }
   const model = useStudio((s) => s.model);
   if (model.status !== 'ready') return null;
   const { config } = model.value;

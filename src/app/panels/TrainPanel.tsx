@@ -6,6 +6,7 @@ import { forgettingRows, lossRows, stepRows } from '../chartData';
 import { METHOD_NAMES } from '../../core/train/method';
 import { OPTIMIZER_NAMES } from '../../core/train/optimizerSettings';
 import { labelled, NumberField, SelectField } from '../components/fields';
+import { Blocker } from '../components/Blocker';
 import { MemoryFit } from '../components/MemoryFit';
 import type { Series } from '../components/chartTypes';
 import { MetricChart } from '../components/MetricChart';
@@ -133,7 +134,11 @@ export function TrainPanel() {
           hint="Seed for data order, initialisation and sampling."
         />
         <div className="form-actions">
-          <button type="submit" disabled={!canStart || running}>
+          <button
+            type="submit"
+            disabled={!canStart || running}
+            aria-describedby={!canStart && !running ? START_BLOCKER : undefined}
+          >
             Start training
           </button>
           <RunControls live={live} />
@@ -156,6 +161,7 @@ export function TrainPanel() {
   );
 }
 
+const START_BLOCKER = 'start-blocker';
 const BLOCKERS = {
   model: { what: 'a model', action: 'Open Model' },
   data: { what: 'training data', action: 'Open Data' },
@@ -169,15 +175,11 @@ function StartBlocker() {
     s.model.status !== 'ready' ? 'model' : s.data.status !== 'ready' ? 'data' : 'selection',
   );
   const busy = useStudio((s) => s.model.status === 'busy' || s.data.status === 'busy' || s.selection.status === 'busy');
-  const setActivePanel = useStudio((s) => s.setActivePanel);
   const { what, action } = BLOCKERS[panel];
   return (
-    <p className="muted" data-testid="start-blocker">
-      {busy ? `Preparing ${what}…` : `Start needs ${what}.`}{' '}
-      <button type="button" onClick={() => setActivePanel(panel)}>
-        {action}
-      </button>
-    </p>
+    <Blocker id={START_BLOCKER} testId="start-blocker" panel={panel} action={action}>
+      {busy ? `Preparing ${what}…` : `Start needs ${what}.`}
+    </Blocker>
   );
 }
 
