@@ -1,4 +1,4 @@
-// The claims experiment's scoring and reports (never its training): exact match, pooled accuracy,
+// The claims experiment's scoring and reports (never its training): pooled accuracy per label,
 // seed ranges and their comparison, the README block from a fixture, the README marker logic, and
 // the fusion experiment's disjoint split of a selection.
 import { describe, expect, it } from 'vitest';
@@ -11,21 +11,19 @@ import {
   formatDelta,
   formatPercent,
   fusionSummaries,
-  isExactMatch,
   pooled,
   rate,
   separation,
   side,
   spread,
-  tally,
   verdict,
   type ArmRun,
   type ClaimsResults,
-  type TaskAccuracy,
+  type LabelAccuracy,
 } from './claimsReport';
 import { sharedUnits, splitSelection } from './fusionSelection';
 
-const acc = (correct: number, total = 10): TaskAccuracy => ({ add: { correct, total } });
+const acc = (correct: number, total = 10): LabelAccuracy => ({ '7': { correct, total } });
 const run = (seed: number, inDist: number, shifted: number, forgetting: number): ArmRun => ({
   seed,
   inDistribution: acc(inDist),
@@ -53,9 +51,9 @@ const fixture: ClaimsResults = {
   },
   model: { name: 'moby-llama-800k', fingerprint: 'f', parameters: 803968, pretrainSteps: 2500 },
   settings: {
-    steps: 150,
+    steps: 60,
     batchSize: 8,
-    seqLen: 88,
+    seqLen: 13,
     loraRank: 8,
     optimizer: 'AdamW',
     schedule: 'linear',
@@ -63,12 +61,17 @@ const fixture: ClaimsResults = {
     gradClip: 1,
     lrChoice: 'probed',
     seeds: [0, 1],
-    testRowsPerTask: null,
+    dataset: 'public/datasets/number-words',
+    splits: {
+      train: { rows: 270, what: 'the rest' },
+      inDistribution: { rows: 54, what: 'held-out pairs' },
+      shifted: { rows: 36, what: 'unseen things' },
+    },
     s2ftUnitsPerLayer: { heads: 1, channels: 68 },
     heldOutSeqLen: 128,
     heldOutTokens: 43786,
-    tasks: ['add'],
-    fusionGroups: { a: ['add'], b: ['count'] },
+    labels: ['3', '7'],
+    fusionGroups: { a: ['3'], b: ['7'] },
   },
   base: { inDistribution: acc(0), shifted: acc(0), inDistributionLoss: 4, shiftedLoss: 5, heldOutLoss: 3.2306 },
   arms: [
@@ -130,23 +133,12 @@ const fixture: ClaimsResults = {
 };
 
 describe('claims scoring', () => {
-  it('exact match ignores surrounding whitespace only', () => {
-    expect(isExactMatch(' 57\n', '57')).toBe(true);
-    expect(isExactMatch('5', '57')).toBe(false);
-    expect(isExactMatch('57\n### Instruction:', '57')).toBe(false); // a model that did not stop is wrong
-    expect(isExactMatch('wind  head', 'wind head')).toBe(false); // inner spacing counts
-    expect(isExactMatch('Wind head', 'wind head')).toBe(false); // so does case
-  });
-
-  it('tallies per task and pools the tasks asked for', () => {
-    const a: TaskAccuracy = {};
-    tally(a, 'add', true);
-    tally(a, 'add', false);
-    tally(a, 'count', true);
-    expect(a).toEqual({ add: { correct: 1, total: 2 }, count: { correct: 1, total: 1 } });
+  it('pools the labels asked for', () => {
+    const a: LabelAccuracy = { '1': { correct: 1, total: 2 }, '5': { correct: 1, total: 1 } };
+    expect(pooled(a)).toEqual({ correct: 2, total: 3 });
     expect(rate(pooled(a))).toBeCloseTo(2 / 3, 12);
-    expect(rate(pooled(a, ['add']))).toBe(0.5);
-    expect(rate(pooled(a, ['reverse']))).toBeNaN(); // nothing scored is not 0 %
+    expect(rate(pooled(a, ['1']))).toBe(0.5);
+    expect(rate(pooled(a, ['9']))).toBeNaN(); // nothing scored is not 0 %
   });
 
   it('spreads and their separation', () => {
@@ -218,6 +210,13 @@ describe('claims report', () => {
   it('the README block has the settings, one row per arm plus the base, and the fusion table', () => {
     const md = claimsMarkdown(fixture);
     expect(md).toContain('pretrained 2500 steps');
+    expect(md).toContain(
+      'fine-tuned on `public/datasets/number-words` with each method: 270 training rows (the rest), 60 steps',
+    );
+    expect(md).toContain(
+      'the in-distribution test (54 rows: held-out pairs) and the shifted test (36 rows: unseen things)',
+    );
+    expect(md).toContain('Adapter A trained on the training rows labelled 3, adapter B on those labelled 7');
     expect(md).toContain('1 head(s) (o_proj columns) and 68 FFN channels');
     const armRows = md.split('\n').filter((l) => /^\| (base|S²FT|LoRA|full)/.test(l));
     expect(armRows).toHaveLength(5);

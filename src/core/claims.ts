@@ -1,9 +1,9 @@
 /**
  * The results of the paper-claims experiment (bench/experiments/claims.ts: the paper's
  * generalization, forgetting and fusion claims at small scale) and their summaries: exact-match
- * scoring, mean and seed range per arm, and the findings the studio's Compare panel shows and the
- * bench's README block prints (bench/lib/claimsReport.ts). Pure: no Node, no tfjs, so the studio
- * bundle imports it with the committed results file.
+ * counts pooled over labels, mean and seed range per arm, and the findings the studio's Compare
+ * panel shows and the bench's README block prints (bench/lib/claimsReport.ts). Pure: no Node, no
+ * tfjs, so the studio bundle imports it with the committed results file.
  */
 
 /** The machine a benchmark ran on, as every results file records it. */
@@ -19,18 +19,18 @@ export interface Machine {
 
 export type ArmId = 's2ft-random' | 's2ft-activation-small' | 'lora' | 'full';
 
-/** Exact-match counts of one task. */
+/** Exact-match counts of one label's rows. */
 export interface Accuracy {
   correct: number;
   total: number;
 }
-/** Per task name (the rows' "task" field). */
-export type TaskAccuracy = Record<string, Accuracy>;
+/** Per label: the group a test row is scored under (claims.ts labels a number-words row by its answer). */
+export type LabelAccuracy = Record<string, Accuracy>;
 
 export interface ArmRun {
   seed: number;
-  inDistribution: TaskAccuracy;
-  shifted: TaskAccuracy;
+  inDistribution: LabelAccuracy;
+  shifted: LabelAccuracy;
   /** Mean cross-entropy of the answer tokens (nats/token) of each split, a graded view of the same rows. */
   inDistributionLoss: number;
   shiftedLoss: number;
@@ -52,7 +52,7 @@ export interface ArmResult {
   runs: ArmRun[];
 }
 
-/** Two S²FT adapters (group A's tasks, group B's tasks) alone and fused, on in-distribution rows. */
+/** Two S²FT adapters (group A's labels, group B's labels) alone and fused, on in-distribution rows. */
 export interface FusionCondition {
   kind: 'disjoint' | 'overlapping';
   /** Heads + channels the two selections have in common. */
@@ -79,17 +79,25 @@ export interface ClaimsSettings {
   schedule: string;
   warmup: number;
   gradClip: number;
-  /** How the learning rates were chosen, in words. */
+  /** How the steps and learning rates were chosen, in words. */
   lrChoice: string;
   seeds: number[];
-  /** Test rows per task and split (null: all of them). */
-  testRowsPerTask: number | null;
+  /** The dataset (a folder under public/datasets) and its three splits: rows and how they were chosen. */
+  dataset: string;
+  splits: Record<'train' | 'inDistribution' | 'shifted', Split>;
   /** The S²FT arms' budget: heads and FFN channels per layer (o_proj and down_proj columns). */
   s2ftUnitsPerLayer: { heads: number; channels: number };
   heldOutSeqLen: number;
   heldOutTokens: number;
-  tasks: string[];
+  /** Every label, and the labels of the two fusion groups. */
+  labels: string[];
   fusionGroups: { a: string[]; b: string[] };
+}
+
+export interface Split {
+  rows: number;
+  /** Which rows, in words. */
+  what: string;
 }
 
 export interface ClaimsResults {
@@ -99,8 +107,8 @@ export interface ClaimsResults {
   model: { name: string; fingerprint: string; parameters: number; pretrainSteps: number | null };
   settings: ClaimsSettings;
   base: {
-    inDistribution: TaskAccuracy;
-    shifted: TaskAccuracy;
+    inDistribution: LabelAccuracy;
+    shifted: LabelAccuracy;
     inDistributionLoss: number;
     shiftedLoss: number;
     heldOutLoss: number;
@@ -110,21 +118,9 @@ export interface ClaimsResults {
   seconds: number;
 }
 
-/** A greedy answer matches when it equals the expected output, leading and trailing whitespace aside. */
-export function isExactMatch(generated: string, expected: string): boolean {
-  return generated.trim() === expected.trim();
-}
-
-/** Counts one scored answer into its task's tally. */
-export function tally(acc: TaskAccuracy, task: string, correct: boolean): void {
-  const t = (acc[task] ??= { correct: 0, total: 0 });
-  t.total += 1;
-  if (correct) t.correct += 1;
-}
-
-/** The counts of the given tasks (all when omitted) added together. */
-export function pooled(acc: TaskAccuracy, tasks?: readonly string[]): Accuracy {
-  const parts = (tasks ?? Object.keys(acc)).map((t) => acc[t]).filter((a): a is Accuracy => a !== undefined);
+/** The counts of the given labels (all when omitted) added together. */
+export function pooled(acc: LabelAccuracy, labels?: readonly string[]): Accuracy {
+  const parts = (labels ?? Object.keys(acc)).map((l) => acc[l]).filter((a): a is Accuracy => a !== undefined);
   return { correct: parts.reduce((n, a) => n + a.correct, 0), total: parts.reduce((n, a) => n + a.total, 0) };
 }
 
@@ -348,7 +344,7 @@ export function claimsFindings(r: ClaimsResults): Finding[] {
       verdict: null,
       detail:
         `In-distribution answer loss: ${all.map((a) => `${a.name} ${formatLoss(a.row.inDistributionLoss)}`).join(', ')}; ` +
-        'the arms fit the training tasks to different levels in the same steps. Shift gap (shifted minus in-distribution answer loss, ' +
+        'how far each arm learned the task in the same steps. Shift gap (shifted minus in-distribution answer loss, ' +
         `smaller = what was learned transfers more evenly): ${all.map((a) => `${a.name} ${formatLoss(a.row.shiftGap)}`).join(', ')}.`,
     });
   }

@@ -1,6 +1,7 @@
 /**
  * The committed results of bench/experiments/claims.ts (S²FT, LoRA and full FT on the embedded
- * model: generalization, forgetting, fusion), bundled with the studio so they show offline.
+ * model and the number-words task: generalization, forgetting, fusion), bundled with the studio so
+ * they show offline.
  */
 import claimsJson from '../../../bench/results/claims.json';
 import {
@@ -21,15 +22,17 @@ export function MeasuredClaims() {
   const fusion = fusionSummaries(claims);
   const verdicts = claimsFindings(claims).filter((f) => f.verdict !== null);
   const s = claims.settings;
+  const dataset = s.dataset.split('/').pop();
   return (
     <section aria-labelledby="claims-heading" data-testid="claims">
       <h3 id="claims-heading">Measured on the embedded model</h3>
       <p className="muted">
-        {claims.model.name} fine-tuned on the toy tasks for {s.steps} steps of batch {s.batchSize}, seeds{' '}
+        {claims.model.name} fine-tuned on the {dataset} task for {s.steps} steps of batch {s.batchSize}, seeds{' '}
         {s.seeds.join(', ')}, every method with the same batches ({claims.machine.date.slice(0, 10)}). Accuracy is exact
-        match of the greedy answer, loss the answer tokens&apos; cross-entropy; forgetting is the change in held-out
-        Moby Dick loss. Mean over seeds (range). From <code>npx tsx bench/experiments/claims.ts</code>; the
-        README&apos;s Benchmarks section has the details.
+        match of the greedy answer, loss the answer tokens&apos; cross-entropy, on {s.splits.inDistribution.rows}{' '}
+        in-distribution rows ({s.splits.inDistribution.what}) and {s.splits.shifted.rows} shifted rows (
+        {s.splits.shifted.what}); forgetting is the change in held-out Moby Dick loss. Mean over seeds (range). From{' '}
+        <code>npx tsx bench/experiments/claims.ts</code>; the README&apos;s Benchmarks section has the details.
       </p>
       <table className="compare" data-testid="claims-table">
         <caption className="visually-hidden">Generalization and forgetting by method</caption>
@@ -64,8 +67,8 @@ export function MeasuredClaims() {
           <thead>
             <tr>
               <th scope="col">Fused adapters</th>
-              <th scope="col">{s.fusionGroups.a.join(', ')}: alone → fused</th>
-              <th scope="col">{s.fusionGroups.b.join(', ')}: alone → fused</th>
+              <th scope="col">Group A ({s.fusionGroups.a.join(', ')}): alone → fused</th>
+              <th scope="col">Group B ({s.fusionGroups.b.join(', ')}): alone → fused</th>
             </tr>
           </thead>
           <tbody>
