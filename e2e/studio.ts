@@ -128,8 +128,9 @@ export async function openStudio(page: Page, settings: Partial<StudioSettings> =
       const views = page.getByTestId('weight-views');
       await expect(views).toBeVisible({ timeout: 60_000 });
       const shown = page.getByRole('group', { name: 'Weights shown' });
-      const layer = shown.getByLabel('Layer', { exact: true });
-      const weights = shown.getByLabel('Weights', { exact: true });
+      // By role: a wrapping <label>'s text includes the options' text.
+      const layer = shown.getByRole('combobox', { name: 'Layer' });
+      const weights = shown.getByRole('combobox', { name: 'Weights' });
       const outlineTitles = (view: 'original' | 'permuted') =>
         views
           .locator(`[data-testid$="-${view}-outline"]`)

@@ -121,7 +121,8 @@ export function Heatmap({
             />
           ))}
       </div>
-      <figcaption>
+      {/* As wide as the map, so long captions wrap instead of pushing the views apart. */}
+      <figcaption style={{ maxWidth: width }}>
         <span>{label}</span>
         {outlines.length > 0 && <span className="muted">Outlined: {outlineSummary(outlines)}</span>}
         <span className="heatmap-hover" aria-live="polite" data-testid={testId ? `${testId}-hover` : undefined}>

@@ -29,7 +29,7 @@ function outlines(view: WeightView): CellRect[] {
   return view.blocks.map(({ start, end }) => {
     const a = (start * view.unitSize) / perCell;
     const b = (end * view.unitSize) / perCell;
-    const label = `trainable ${view.unit}s at positions ${start}–${end - 1}`;
+    const label = `trainable ${view.unit}s at ${end - start === 1 ? `position ${start}` : `positions ${start}–${end - 1}`}`;
     return view.unitAxis === 'columns'
       ? { col0: a, col1: b, row0: 0, row1: view.rows, label }
       : { col0: 0, col1: view.cols, row0: a, row1: b, label };
