@@ -47,7 +47,7 @@ test('fine-tune the default model with S²FT, download the adapter, and bring it
   // The views open where the co-permutation moves units: the original order's outlined blocks are
   // not the permuted order's single block at the front.
   console.log(
-    `selection views opened on layer ${views.openedOn.layer}, ${views.openedOn.group}: ${views.openedOn.original.join('; ')}`,
+    `selection views opened on layer ${views.openedOn.layer}, ${views.openedOn.group}: ${views.openedOn.original.slice(0, 3).join('; ')} …`,
   );
   expect(views.openedOn.permuted.length).toBeGreaterThan(0);
   expect(views.openedOn.original).not.toEqual(views.openedOn.permuted);
