@@ -1,7 +1,8 @@
 /**
  * exactMatch's one-pass teacher-forced verdict equals decoding each prompt greedily with
  * `generate` (KV cache, one token at a time) and comparing the new tokens with the answer, row by
- * row, over rows of mixed lengths in more than one forward pass, right and wrong answers alike.
+ * row, over rows of mixed lengths in more than one forward pass, right and wrong answers alike; and
+ * the same with the embedding and lm_head cut into row shards, ties across shards included.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,53 @@ describe('exactMatch', () => {
     );
     expect(adapted).toEqual({ correct: cases.length, total: cases.length });
     expect(base.correct).toBe(expectedBase);
+  });
+
+  it('reads the logits shard by shard with the same verdicts, ties going to the lowest id', async () => {
+    const cases = await rows();
+    const examples = cases.map((c) => row(c.prompt, c.answer));
+    const whole = await exactMatch(model, examples, { eosTokenId: null });
+    const { embedTokens, lmHead } = model.weights;
+    const split = (w: tf.Tensor2D, at: number[]): tf.Tensor2D[] => tf.split(w, at, 0);
+    // The same weights in uneven row shards of 20, 17 and 13 tokens.
+    const sharded: LlamaModel = {
+      config: model.config,
+      weights: {
+        ...model.weights,
+        embedTokens: split(embedTokens[0], [20, 17, 13]),
+        lmHead: lmHead && split(lmHead[0], [20, 17, 13]),
+      },
+    };
+    const inShards = await exactMatch(sharded, examples, { eosTokenId: null });
+    // lm_head rows 25–49 equal to rows 0–24: every maximum is tied across the two shards.
+    const head = lmHead![0];
+    const twice = tf.concat([head.slice([0, 0], [25, -1]), head.slice([0, 0], [25, -1])], 0) as tf.Tensor2D;
+    const tied: LlamaModel = { config: model.config, weights: { ...model.weights, lmHead: [twice] } };
+    const tiedShards: LlamaModel = {
+      config: model.config,
+      weights: { ...model.weights, lmHead: split(twice, [25, 25]) },
+    };
+    const tiedCases = await Promise.all(
+      cases.map(async (c) => ({
+        prompt: c.prompt,
+        answer: (await generate(tied, c.prompt, { maxNewTokens: 2, stopTokenIds: [] })).ids,
+      })),
+    );
+    const tiedRows = tiedCases.map((c) => row(c.prompt, c.answer));
+    const tiedVerdict = await exactMatch(tiedShards, tiedRows, { eosTokenId: null });
+    console.log(
+      `sharded: ${inShards.correct} of ${inShards.total} (whole: ${whole.correct}); tied shards: ${tiedVerdict.correct} of ` +
+        `${tiedVerdict.total} of generate's own answers, max answer id ${Math.max(...tiedCases.flatMap((c) => c.answer))}`,
+    );
+    expect(inShards).toEqual(whole);
+    expect(tiedVerdict).toEqual({ correct: cases.length, total: cases.length });
+    expect(Math.max(...tiedCases.flatMap((c) => c.answer))).toBeLessThan(25); // generate picks the lower id too
+    tf.dispose([
+      ...sharded.weights.embedTokens,
+      ...(sharded.weights.lmHead ?? []),
+      twice,
+      ...tiedShards.weights.lmHead!,
+    ]);
   });
 
   it('skips rows with no target after the first token and leaks no tensors', async () => {

@@ -9,11 +9,14 @@
  * equals its target if and only if greedy decoding writes the whole answer and then stops at
  * its end-of-sequence token. (For a row whose targets are not one tail, e.g. several chat turns,
  * it scores "every target is the greedy choice given the true text before it".) Ties go to the
- * lowest token id, as in sampling.ts `argmax`. exactMatch.test.ts checks the verdicts against
- * `generate`.
+ * lowest token id, as in sampling.ts `argmax`. The logits stay in the lm_head's row shards, as the
+ * training loss reads them (no [B·T, V] tensor beyond one GPU buffer at a 262k vocabulary); the
+ * argmax is taken per shard and the shards' winners compared. exactMatch.test.ts checks the
+ * verdicts against `generate`, sharded and not, ties across shards included.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forward } from '../model/llama';
+import { reshape } from '../model/fusedOps';
+import { defaultLinear, forwardHidden, logitShards } from '../model/llama';
 import type { LinearFn, LlamaModel } from '../model/types';
 import { IGNORE_INDEX } from './batch';
 import { makeBatches } from './batches';
@@ -55,7 +58,9 @@ export async function exactMatch(
     const { batchSize: B, seqLen } = batch;
     const predicted = tf.tidy(() => {
       const ids = tf.tensor2d(batch.inputIds, [B, seqLen], 'int32'); // [B, T]
-      return tf.argMax(forward(model, ids, { linear: options.linear }), -1); // [B, T] int32
+      const h = forwardHidden(model, ids, { linear: options.linear }); // [B, T, D]
+      const flat = reshape<tf.Rank.R2>(h, [B * seqLen, h.shape[2]]); // [N, D]
+      return argMaxShards(logitShards(model, flat, options.linear ?? defaultLinear)); // [N] int32
     });
     const best = (await predicted.data()) as Int32Array;
     predicted.dispose();
@@ -69,4 +74,23 @@ export async function exactMatch(
     }
   }
   return { correct, total: scored.length };
+}
+
+/**
+ * The argmax over the vocabulary of logits held in row shards (part s: token ids [o_s, o_s + V_s)):
+ * each shard's best, then the first shard with the largest value, so ties go to the lowest id.
+ * [N, V_s] each → [N] int32
+ */
+function argMaxShards(parts: tf.Tensor2D[]): tf.Tensor1D {
+  let best = tf.max(parts[0], 1); // [N]
+  let index = tf.argMax(parts[0], 1); // [N] int32
+  let offset = parts[0].shape[1];
+  for (const part of parts.slice(1)) {
+    const value = tf.max(part, 1); // [N]
+    const better = tf.greater(value, best); // strictly: an equal value keeps the lower id
+    index = tf.where(better, tf.add(tf.argMax(part, 1), tf.scalar(offset, 'int32')), index);
+    best = tf.where(better, value, best);
+    offset += part.shape[1];
+  }
+  return index as tf.Tensor1D;
 }
