@@ -4,6 +4,7 @@
  * "Show the numbers" lists each layer's selected units and their scores: the picture as text.
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { NumbersDetails } from './ChartNumbers';
 import { colourFor, sequentialScale } from './colour';
 
 export interface UnitMapProps {
@@ -116,35 +117,31 @@ function UnitNumbers({
   selected,
   scores,
 }: Pick<UnitMapProps, 'label' | 'unitName' | 'selected' | 'scores'>) {
-  const [open, setOpen] = useState(false);
   return (
-    <details className="chart-numbers" onToggle={(e) => setOpen(e.currentTarget.open)}>
-      <summary>Show the numbers</summary>
-      {open && (
-        <div className="chart-numbers-scroll" role="region" aria-label={`${label}: numbers`} tabIndex={0}>
-          <table className="compare" data-testid="unit-numbers">
-            <caption className="visually-hidden">
-              {label}: selected {unitName}s by layer
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Layer</th>
-                <th scope="col">Selected {unitName}s</th>
-                {scores && <th scope="col">Their scores</th>}
+    <NumbersDetails label={label}>
+      {() => (
+        <table className="compare" data-testid="unit-numbers">
+          <caption className="visually-hidden">
+            {label}: selected {unitName}s by layer
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Layer</th>
+              <th scope="col">Selected {unitName}s</th>
+              {scores && <th scope="col">Their scores</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {selected.map((units, l) => (
+              <tr key={l}>
+                <th scope="row">{l}</th>
+                <td>{units.length === 0 ? 'none' : units.join(', ')}</td>
+                {scores && <td>{units.map((u) => scores[l][u].toPrecision(3)).join(', ')}</td>}
               </tr>
-            </thead>
-            <tbody>
-              {selected.map((units, l) => (
-                <tr key={l}>
-                  <th scope="row">{l}</th>
-                  <td>{units.length === 0 ? 'none' : units.join(', ')}</td>
-                  {scores && <td>{units.map((u) => scores[l][u].toPrecision(3)).join(', ')}</td>}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </table>
       )}
-    </details>
+    </NumbersDetails>
   );
 }
