@@ -70,16 +70,17 @@ describe('training config round trip', () => {
     expect(events.flatMap((e) => (e.kind === 'samples' ? [e.step] : []))).toEqual([0, 3, 5]);
     expect(events.flatMap((e) => (e.kind === 'checkpoint' ? [e.step] : []))).toEqual([2, 4]);
 
-    // recipe (S²FT only: the same settings with method s2ft)
-    const file = await studio.session.exportRecipe({ ...config, method: 's2ft' });
+    // recipe (a LoRA one: its lora_init/ is the adapter the trainer started from)
+    const file = await studio.session.exportRecipe(config);
     const zip = unzipSync(new Uint8Array(file.bytes));
+    expect(Object.keys(zip).some((name) => name.endsWith('/lora_init/adapter_model.safetensors'))).toBe(true);
     const runJson = Object.entries(zip).find(([name]) => name.endsWith('/run.json'))![1];
     const run = JSON.parse(new TextDecoder().decode(runJson)) as { training: Record<string, unknown> };
     const fromRecipe = trainConfigFromJson(run.training, 'run.json');
-    expect(fromRecipe).toEqual({ ...chosen, method: 's2ft' });
+    expect(fromRecipe).toEqual(chosen);
 
     // and back into a link
-    const back = decodeSettingsHash(encodeSettingsHash({ ...fromLink.settings, ...fromRecipe, method: 'lora' }));
+    const back = decodeSettingsHash(encodeSettingsHash({ ...fromLink.settings, ...fromRecipe }));
     expect(back.settings).toEqual(settings);
   });
 });

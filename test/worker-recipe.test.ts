@@ -1,7 +1,8 @@
 // "Scale out" through the worker's session in Node: the PyTorch recipe zip holds the template
 // scripts, run.json with the model's fingerprint and the training settings, the session's
 // selection, and the training split's rows with the studio's loss masking; and the export is
-// refused, with a reason, when a piece is missing or the method is not S²FT.
+// refused, with a reason, when a piece is missing. LoRA and full fine-tuning export too: LoRA with
+// the adapter training would start from, full with neither selection nor adapter.
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,8 +96,21 @@ describe('exportRecipe', () => {
     expect(text('README.md')).toContain(model.fingerprint);
   });
 
-  it('refuses LoRA, and a session without model, data or selection', async () => {
-    await expect(studio.session.exportRecipe(trainConfig({ method: 'lora' }))).rejects.toThrow(/S²FT only/);
+  it('exports the LoRA and full fine-tuning baselines', async () => {
+    const lora = unzipSync(new Uint8Array((await studio.session.exportRecipe(trainConfig({ method: 'lora' }))).bytes));
+    expect(Object.keys(lora).sort()).toEqual(
+      expect.arrayContaining(['tiny-lora-recipe/lora_init/adapter_config.json', 'tiny-lora-recipe/lora.py']),
+    );
+    expect(Object.keys(lora).some((name) => name.endsWith('selection.json'))).toBe(false);
+    const config = JSON.parse(decoder.decode(lora['tiny-lora-recipe/lora_init/adapter_config.json'])) as { r: number };
+    expect(config.r).toBe(trainConfig({ method: 'lora' }).loraRank);
+    const full = unzipSync(new Uint8Array((await studio.session.exportRecipe(trainConfig({ method: 'full' }))).bytes));
+    const run = JSON.parse(decoder.decode(full['tiny-full-recipe/run.json'])) as Record<string, unknown>;
+    expect(run).toMatchObject({ out: 'fine-tuned-model', training: { method: 'full' } });
+    expect(Object.keys(full).some((name) => name.includes('lora_init') || name.endsWith('selection.json'))).toBe(false);
+  });
+
+  it('refuses a session without model, data or (for S²FT) selection', async () => {
     const bare = await makeStudio();
     try {
       await expect(bare.session.exportRecipe(trainConfig())).rejects.toThrow(/load a model first/);

@@ -1,12 +1,15 @@
 /**
- * "Scale out": the studio's current S²FT run as the PyTorch recipe folder (recipe/template plus
- * run.json, selection.json and the tokenized rows), zipped for download. The same folder
+ * "Scale out": the studio's current run (S²FT, LoRA or full fine-tuning) as the PyTorch recipe
+ * folder (recipe/template plus run.json, the tokenized rows, and selection.json or lora_init/),
+ * zipped for download. The same folder
  * `npm run cli -- export-recipe` writes; the template files are bundled as text (?raw imports).
  */
 import { zipSync } from 'fflate';
 import { assembleRecipe, README_FILE, type RecipeSpec } from '../src/core/recipe/recipe';
 import adapterPy from '../recipe/template/adapter.py?raw';
 import dataPy from '../recipe/template/data.py?raw';
+import fullPy from '../recipe/template/full.py?raw';
+import loraPy from '../recipe/template/lora.py?raw';
 import modelPy from '../recipe/template/model.py?raw';
 import readme from '../recipe/template/README.md?raw';
 import requirements from '../recipe/template/requirements.txt?raw';
@@ -20,6 +23,8 @@ const TEMPLATE = new Map<string, string>([
   ['train.py', trainPy],
   ['model.py', modelPy],
   ['s2ft.py', s2ftPy],
+  ['lora.py', loraPy],
+  ['full.py', fullPy],
   ['data.py', dataPy],
   ['adapter.py', adapterPy],
   ['safetensors_io.py', safetensorsPy],
@@ -27,9 +32,9 @@ const TEMPLATE = new Map<string, string>([
   ['README.md', readme],
 ]);
 
-/** The folder (and zip) name: the model's name made safe for a file system. */
-export function recipeFolderName(modelName: string): string {
-  return `${modelName.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'model'}-s2ft-recipe`;
+/** The folder (and zip) name: the model's name made safe for a file system, and the method. */
+export function recipeFolderName(modelName: string, method: RecipeSpec['method']['kind']): string {
+  return `${modelName.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'model'}-${method}-recipe`;
 }
 
 /**
@@ -38,7 +43,7 @@ export function recipeFolderName(modelName: string): string {
  */
 export function recipeZip(spec: RecipeSpec): ExportedFile {
   const files = assembleRecipe(TEMPLATE, spec);
-  const runReadme = files.get(README_FILE)!;
+  const runReadme = files.get(README_FILE) as string;
   const heading = runReadme.indexOf('\n\n');
   files.set(
     README_FILE,
@@ -46,11 +51,16 @@ export function recipeZip(spec: RecipeSpec): ExportedFile {
       `Exported from the studio, which cannot see where the base model lives on disk: run.json names it ` +
       `\`${spec.model.path}\`. Point the recipe at the Hugging Face checkpoint directory (config.json, ` +
       `model.safetensors) with \`--model DIR\`, e.g. \`torchrun --nproc_per_node N train.py --model /path/to/${spec.model.name}\`; ` +
-      `the adapter records fingerprint \`${spec.model.fingerprint}\`, and the studio imports it onto that model only.\n` +
+      `its fingerprint here is \`${spec.model.fingerprint}\`, and an adapter the recipe writes imports onto that model only.\n` +
       runReadme.slice(heading),
   );
-  const folder = recipeFolderName(spec.model.name);
+  const folder = recipeFolderName(spec.model.name, spec.method.kind);
   const encoder = new TextEncoder();
-  const entries = Object.fromEntries([...files].map(([name, text]) => [`${folder}/${name}`, encoder.encode(text)]));
+  const entries = Object.fromEntries(
+    [...files].map(([name, content]) => [
+      `${folder}/${name}`,
+      typeof content === 'string' ? encoder.encode(content) : content,
+    ]),
+  );
   return { fileName: `${folder}.zip`, bytes: toArrayBuffer(zipSync(entries)) };
 }

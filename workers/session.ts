@@ -10,6 +10,8 @@ import { generate as generateTokens } from '../src/core/model/generate';
 import { chooseSeqLen, makeBatches, shouldPack } from '../src/core/train/batches';
 import { checkTrainConfig, pickTrainConfig, warmupBelowSteps, type TrainConfig } from '../src/core/train/config';
 import { parseDataset, type TokenizedExample } from '../src/core/train/data';
+import { initialLoraAdapter } from '../src/core/recipe/loraInit';
+import type { RecipeMethod } from '../src/core/recipe/recipe';
 import { readSelectionFile } from '../src/core/s2ft/selectionFile';
 import type { Selection } from '../src/core/s2ft/types';
 import type { AnyPreparedMethod } from '../src/core/train/methods';
@@ -373,16 +375,13 @@ export class StudioSession implements SessionApi {
   }
 
   /**
-   * The PyTorch recipe of the run `config` would start (S²FT only): the same selection, the
-   * training split's tokens in the studio's order, optimizer, schedule and loss, as a zip.
+   * The PyTorch recipe of the run `config` would start: the same method (S²FT's selection, LoRA's
+   * initial adapter, or every weight), the training split's tokens in the studio's order,
+   * optimizer, schedule and loss, as a zip.
    */
   async exportRecipe(config: TrainConfig): Promise<ExportedFile> {
-    if (config.method !== 's2ft')
-      throw new UserError('unsupported', `the PyTorch recipe trains S²FT only; the method is ${config.method}`);
     const model = this.requireModel();
     if (!this.data) throw new UserError('bad-argument', 'load a dataset before exporting the PyTorch recipe');
-    if (!this.selection)
-      throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
     return recipeZip({
       model: { path: model.name, name: model.name, fingerprint: model.fingerprint },
       data: {
@@ -391,10 +390,17 @@ export class StudioSession implements SessionApi {
         pack: this.data.packed,
         eosTokenId: this.data.eosTokenId,
       },
-      selection: this.selection,
-      selectionInfo: this.selectionMeta,
+      method: await this.recipeMethod(config, model),
       training: this.runnable(config),
     });
+  }
+
+  private async recipeMethod(config: TrainConfig, model: LoadedModel): Promise<RecipeMethod> {
+    if (config.method === 'full') return { kind: 'full' };
+    if (config.method === 'lora') return { kind: 'lora', init: await initialLoraAdapter(model.model, model, config) };
+    if (!this.selection)
+      throw new UserError('bad-argument', 'choose heads and channels (Selection) before exporting the PyTorch recipe');
+    return { kind: 's2ft', selection: this.selection, selectionInfo: this.selectionMeta };
   }
 
   async importAdapter(name: string, bytes: ArrayBuffer): Promise<AdapterSummary> {

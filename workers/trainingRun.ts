@@ -15,7 +15,8 @@ import type { TokenizedExample } from '../src/core/train/data';
 import { exactMatch } from '../src/core/train/exactMatch';
 import { prepareMethod, type AnyPreparedMethod } from '../src/core/train/methods';
 import type { StepMetrics } from '../src/core/train/metrics';
-import { checkpointInterval, loraAlpha } from '../src/core/train/config';
+import { checkpointInterval } from '../src/core/train/config';
+import { loraOptions } from '../src/core/train/lora';
 import { Trainer } from '../src/core/train/trainer';
 import type { LlamaModel } from '../src/core/model/types';
 import type {
@@ -110,7 +111,7 @@ export class TrainingRun {
 
     const prepared = prepareMethod(config.method, model, {
       selection: selection ?? undefined,
-      lora: { rank: config.loraRank, alpha: loraAlpha(config), dropout: config.loraDropout, seed: config.seed },
+      lora: loraOptions(config),
     });
     const history = {
       steps: [...(resumeFrom?.summary.history.steps ?? [])],

@@ -272,6 +272,30 @@ def checkpoint_files(directory):
     raise CheckpointError(f"{directory}: has neither model.safetensors nor model.safetensors.index.json")
 
 
+def extra_norms(config):
+    """HF names of a layer's norms beyond input/post_attention (qk-norm; Gemma's feed-forward pair)."""
+    return (["self_attn.q_norm", "self_attn.k_norm"] if config.qk_norm else []) + (
+        ["pre_feedforward_layernorm", "post_feedforward_layernorm"] if config.gemma else [])
+
+
+def named_weights(model):
+    """{HF tensor name: Parameter} of every weight, as load_model took them (the inverse of its `take`)."""
+    out = {"model.embed_tokens.weight": model.embed_tokens}
+    for i, layer in enumerate(model.layers):
+        out[f"model.layers.{i}.input_layernorm.weight"] = layer.input_layernorm
+        out[f"model.layers.{i}.post_attention_layernorm.weight"] = layer.post_attention_layernorm
+        for name in extra_norms(model.config):
+            out[f"model.layers.{i}.{name}.weight"] = layer.norms[name.replace(".", "_")]
+        for m in MODULES:
+            out[f"{weight_name(i, m)}.weight"] = layer.weight[m]
+            if m in layer.bias:
+                out[f"{weight_name(i, m)}.bias"] = layer.bias[m]
+    out["model.norm.weight"] = model.norm
+    if not model.config.tie_word_embeddings:
+        out["lm_head.weight"] = model.lm_head
+    return out
+
+
 def load_model(directory, dtype=torch.float32):
     """A frozen LlamaForCausalLM with the checkpoint's weights (upcast or cast to `dtype`)."""
     config = LlamaConfig.load(directory)
@@ -296,9 +320,7 @@ def load_model(directory, dtype=torch.float32):
     for i, layer in enumerate(model.layers):
         layer.input_layernorm = take(f"model.layers.{i}.input_layernorm.weight", [D])
         layer.post_attention_layernorm = take(f"model.layers.{i}.post_attention_layernorm.weight", [D])
-        extra = (["self_attn.q_norm", "self_attn.k_norm"] if c.qk_norm else []) + (
-            ["pre_feedforward_layernorm", "post_feedforward_layernorm"] if c.gemma else [])
-        for name in extra:
+        for name in extra_norms(c):
             layer.norms[name.replace(".", "_")] = take(f"model.layers.{i}.{name}.weight", [hd if "q_norm" in name or "k_norm" in name else D])
         for m in MODULES:
             layer.weight[m] = take(f"{weight_name(i, m)}.weight", shapes[m])

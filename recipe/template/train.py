@@ -1,4 +1,5 @@
-"""Train the studio's S2FT run on PyTorch: one process, torchrun on many GPUs, or many machines.
+"""Train the studio's run (S2FT, or its LoRA / full fine-tuning baselines) on PyTorch: one process,
+torchrun on many GPUs, or many machines.
 
     python3 train.py                                          # one GPU (or the CPU)
     torchrun -r 1 -t 1 --nproc_per_node N train.py            # N processes on one machine
@@ -7,8 +8,8 @@
 
 (README.md: the exact commands, tested as written.)
 
-Settings come from run.json and selection.json (written by the studio's export-recipe); flags
-override a few of them. One update takes `batch_size` rows from the studio's seeded data order and
+Settings come from run.json, and selection.json (S2FT) or lora_init/ (LoRA), written by the studio's
+export-recipe; flags override a few of them. One update takes `batch_size` rows from the studio's seeded data order and
 splits them over the processes (and `grad_accum` micro-batches each). The loss is the mean
 next-token cross-entropy over ALL counted positions of those rows: each process backpropagates
 its sum of token losses divided by the global count (times the world size, because DDP averages
@@ -32,8 +33,11 @@ sys.path.insert(0, HERE)
 
 from adapter import write_peft_lora, write_s2ft_adapter  # noqa: E402
 from data import IGNORE_INDEX, BatchStream, DataError, load_examples  # noqa: E402
+from full import FullLM  # noqa: E402
+from lora import LoraError, LoraLM  # noqa: E402
 from model import CheckpointError, load_model  # noqa: E402
 from s2ft import S2ftLM, SelectionError, read_selection  # noqa: E402
+from safetensors_io import SafetensorsError  # noqa: E402
 
 
 class RunError(ValueError):
@@ -43,8 +47,9 @@ class RunError(ValueError):
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="HF checkpoint directory (default: run.json model.path)")
-    p.add_argument("--out", help="adapter file to write (default: run.json out)")
-    p.add_argument("--peft-out", help="also write the PEFT LoRA form into this directory")
+    p.add_argument("--out", help="what to write (default: run.json out): the S2FT adapter file, the LoRA "
+                                 "adapter directory (PEFT) or the full fine-tuning checkpoint directory")
+    p.add_argument("--peft-out", help="S2FT: also write the PEFT LoRA form into this directory")
     p.add_argument("--steps", type=int, help="override the number of updates")
     p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
                    help="dtype of the frozen base weights and activations (deltas stay float32)")
@@ -113,8 +118,9 @@ def main():
     model_dir = args.model or resolve(run["model"]["path"], HERE)
     model = load_model(model_dir, dtype=getattr(torch, args.dtype)).to(device)
     config = model.config
-    selection = read_selection(resolve(run["selection"]["path"], HERE), config)
-    lm = S2ftLM(model, selection)
+    method = training["method"]
+    out = args.out or resolve(run["out"], HERE)
+    lm = build(method, model, run, args, out, model_dir)
     trainable = [p for p in lm.parameters() if p.requires_grad]
 
     data = run["data"]
@@ -129,7 +135,7 @@ def main():
     ddp = wrap(lm, world, device)
     optimizer = make_optimizer(trainable, training["optimizer"], training["lr"])
     params = sum(p.numel() for p in trainable)
-    log(f"s2ft: {model_dir} ({config.model_type}, {args.dtype}, {device.type}): {params:,} trainable parameters; {len(stream.units)} units of <= {seq_len} tokens; "
+    log(f"{method}: {model_dir} ({config.model_type}, {args.dtype}, {device.type}): {params:,} trainable parameters; {len(stream.units)} units of <= {seq_len} tokens; "
         f"{steps} updates of {B} rows on {world} process(es), {micro} rows x {accum} micro-batches each")
 
     losses, step_cpu = [], []
@@ -168,22 +174,47 @@ def main():
         tokens = B * seq_len / max(time.time() - start, 1e-9)
         log(f"step {step + 1}: loss {loss:.4f}  lr {lr:.2e}  grad norm {grad_norm:.3f}  {tokens:.0f} tok/s")
 
-    blocks = lm.s2ft.blocks()
     if rank == 0:
-        out = args.out or resolve(run["out"], HERE)
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        record = dict(training, steps=steps, processes=world, engine="pytorch")
-        write_s2ft_adapter(out, blocks, config, run["model"], run["selection"]["info"], record)
-        log(f"wrote S2FT adapter {out} on {socket.gethostname()}")
-        if args.peft_out:
-            write_peft_lora(args.peft_out, blocks, config, run["model"]["name"])
-            log(f"wrote PEFT LoRA adapter {args.peft_out}")
+        host = socket.gethostname()
+        if method == "s2ft":
+            blocks = lm.s2ft.blocks()
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+            record = dict(training, steps=steps, processes=world, engine="pytorch")
+            write_s2ft_adapter(out, blocks, config, run["model"], run["selection"]["info"], record)
+            log(f"wrote S2FT adapter {out} on {host}")
+            if args.peft_out:
+                write_peft_lora(args.peft_out, blocks, config, run["model"]["name"])
+                log(f"wrote PEFT LoRA adapter {args.peft_out}")
+        elif method == "lora":
+            lm.lora.write(out)
+            log(f"wrote LoRA adapter (PEFT) {out} on {host}")
+        else:
+            lm.write(out, model_dir)
+            log(f"wrote the fine-tuned checkpoint {out} on {host}")
         if args.metrics:
             with open(args.metrics, "w") as f:
                 json.dump({"losses": losses, "step_cpu_seconds": step_cpu, "processes": world}, f)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
+
+
+def build(method, model, run, args, out, model_dir):
+    """The module DDP wraps: the frozen model with the run's method applied; its trainable
+    parameters are the method's (S2FT's deltas, LoRA's pairs, or every weight)."""
+    if args.peft_out and method != "s2ft":
+        raise RunError(f"--peft-out is for S2FT runs; this {method} run writes {out}")
+    if method == "s2ft":
+        return S2ftLM(model, read_selection(resolve(run["selection"]["path"], HERE), model.config))
+    if method == "lora":
+        return LoraLM(model, resolve(run["lora"]["init"], HERE))
+    if method == "full":
+        if args.dtype != "float32":
+            raise RunError("full fine-tuning trains float32 weights; --dtype bfloat16 is for S2FT and LoRA runs")
+        if os.path.realpath(out) == os.path.realpath(model_dir):
+            raise RunError(f"--out {out} is the base model's directory; it would be overwritten")
+        return FullLM(model)
+    raise RunError(f"run.json: training.method {method!r} is not s2ft, lora or full")
 
 
 def clip(trainable, max_norm):
@@ -194,6 +225,6 @@ def clip(trainable, max_norm):
 if __name__ == "__main__":
     try:
         main()
-    except (RunError, CheckpointError, SelectionError, DataError, FloatingPointError) as e:
+    except (RunError, CheckpointError, SelectionError, LoraError, SafetensorsError, DataError, FloatingPointError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -142,7 +142,7 @@ export function TrainPanel() {
             Start training
           </button>
           <RunControls live={live} />
-          <ScaleOut enabled={canStart && method === 's2ft'} onMessage={setScaleOutMessage} />
+          <ScaleOut enabled={canStart} onMessage={setScaleOutMessage} />
         </div>
         {!canStart && !running && <StartBlocker />}
         {!running && <TrainMemoryFit />}
@@ -202,9 +202,9 @@ function RunControls({ live }: { live: LiveRun | null }) {
 }
 
 const SCALE_OUT_HINT =
-  'Download this S²FT run (model name, data, selection and the settings above) as a PyTorch folder: ' +
-  'train.py runs it on one GPU with python, on many with torchrun --nproc_per_node N, and across machines with ' +
-  'torchrun --nnodes; it writes an adapter this studio imports. S²FT only.';
+  'Download this run (model name, data, method with its selection or initial LoRA adapter, and the settings above) ' +
+  'as a PyTorch folder: train.py runs it on one GPU with python, on many with torchrun --nproc_per_node N, and ' +
+  'across machines with torchrun --nnodes; it writes what this studio imports (an adapter, or a full checkpoint).';
 
 type Message = { text: string; error: boolean } | null;
 

@@ -8,6 +8,8 @@ import { writeCheckpoint } from '../../core/io/checkpoint';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../core/model/init';
 import { randomIds, tinyConfig } from '../../core/model/testing/tinyModels';
+import { parseSafetensors } from '../../core/io/safetensors';
+import { PEFT_WEIGHTS_FILE } from '../../core/s2ft/peft';
 import { Flags, parseArgs } from '../lib/args';
 import { run } from './export-recipe';
 
@@ -19,10 +21,46 @@ describe('export-recipe', () => {
     await tf.setBackend('cpu');
   });
 
-  it('writes S²FT recipes only', async () => {
-    await expect(exportRecipe(['--model', 'm', '--data', 'd.jsonl', '--method', 'lora', '--out', 'o'])).rejects.toThrow(
-      /S²FT recipes only; --method lora/,
-    );
+  it("writes LoRA recipes from the studio's initial adapter (seeded A, zero B) and full recipes with neither", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'export-recipe-'));
+    try {
+      const config = tinyConfig();
+      const weights = initWeights(config, 3);
+      await writeFilesToDirectory(path.join(dir, 'model'), await writeCheckpoint(config, weights));
+      disposeWeights(weights);
+      const data = path.join(dir, 'd.jsonl');
+      writeFileSync(
+        data,
+        randomIds(4, 9, config.vocabSize, 1)
+          .map((ids) => JSON.stringify({ input_ids: ids }))
+          .join('\n'),
+      );
+      const flags = ['--model', path.join(dir, 'model'), '--data', data, '--batch-size', '2', '--seed', '5'];
+      const lora = path.join(dir, 'lora');
+      await exportRecipe([...flags, '--method', 'lora', '--lora-rank', '2', '--out', lora]);
+      const init = parseSafetensors(new Uint8Array(readFileSync(path.join(lora, 'lora_init', PEFT_WEIGHTS_FILE))));
+      const names = [...init.tensors.keys()];
+      expect(names).toHaveLength(2 * 5 * config.numLayers); // A and B of q, k, v, up, down in every layer
+      const A = names.filter((n) => n.includes('lora_A'));
+      const B = names.filter((n) => n.includes('lora_B'));
+      expect(B.every((n) => init.read(n).every((v) => v === 0))).toBe(true);
+      expect(A.every((n) => init.read(n).some((v) => v !== 0))).toBe(true);
+      // A is drawn from --seed, as train draws it (recipe/baselines.test.ts trains both): another seed, another A.
+      const again = path.join(dir, 'lora-again');
+      await exportRecipe([...flags.slice(0, -1), '6', '--method', 'lora', '--lora-rank', '2', '--out', again]);
+      const other = parseSafetensors(new Uint8Array(readFileSync(path.join(again, 'lora_init', PEFT_WEIGHTS_FILE))));
+      expect(other.read(A[0])).not.toEqual(init.read(A[0]));
+      expect(existsSync(path.join(lora, 'selection.json'))).toBe(false);
+
+      const full = path.join(dir, 'full');
+      await exportRecipe([...flags, '--method', 'full', '--out', full]);
+      expect(existsSync(path.join(full, 'selection.json'))).toBe(false);
+      expect(existsSync(path.join(full, 'lora_init'))).toBe(false);
+      const run = JSON.parse(readFileSync(path.join(full, 'run.json'), 'utf8')) as { out: string; training: object };
+      expect(run).toMatchObject({ out: 'fine-tuned-model', training: { method: 'full' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('selects units from strategy flags when no selection file is given', async () => {

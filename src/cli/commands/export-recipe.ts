@@ -1,20 +1,23 @@
 /**
- * `export-recipe`: write a self-contained PyTorch/torchrun folder that runs the same S²FT training
- * as `train` would (same selection, data tokens and order, optimizer, schedule, loss), for GPUs
- * and clusters. The folder holds the recipe's scripts (recipe/template), run.json,
- * selection.json, the data pre-tokenized by the studio's parser (so the recipe needs no tokenizer)
- * and a README with the launch commands. Its adapter imports back into the studio.
+ * `export-recipe`: write a self-contained PyTorch/torchrun folder that runs the same training as
+ * `train` would (same method: S²FT's selection, LoRA's initial adapter, or full fine-tuning; same
+ * data tokens and order, optimizer, schedule, loss), for GPUs and clusters. The folder holds the
+ * recipe's scripts (recipe/template), run.json, selection.json (S²FT) or lora_init/ (LoRA), the data
+ * pre-tokenized by the studio's parser (so the recipe needs no tokenizer) and a README with the
+ * launch commands. What it writes (an adapter, or a checkpoint) opens in the studio.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors';
 import { writeFilesToDirectory } from '../../core/io/nodeFiles';
+import { initialLoraAdapter } from '../../core/recipe/loraInit';
 import {
-  ADAPTER_FILE,
   assembleRecipe,
+  RECIPE_OUT,
   TEMPLATE_FILES,
   type RecipeData,
+  type RecipeMethod,
   type RecipeSpec,
 } from '../../core/recipe/recipe';
 import type { Batch } from '../../core/train/batch';
@@ -39,12 +42,6 @@ async function readTemplate(dir = TEMPLATE_DIR): Promise<Map<string, string>> {
 export const run: CommandRun = async ({ flags, log }) => {
   const options = readTrainOptions(flags);
   const { config: settings } = options;
-  if (settings.method !== 's2ft') {
-    throw new UserError(
-      'bad-argument',
-      `export-recipe writes S²FT recipes only; --method ${settings.method} is not supported`,
-    );
-  }
   if (settings.evalEvery > 0)
     throw new UserError('bad-argument', 'export-recipe does not support --eval-every (the recipe trains on all rows)');
   const model = await loadCliModel(flags);
@@ -85,21 +82,28 @@ export const run: CommandRun = async ({ flags, log }) => {
     );
     return calibrationBatches(stream);
   };
-  const { selection, provenance } = await chooseSelection(flags, settings.seed, model, calibration);
-
   const training: TrainConfig = { ...settings, seqLen };
-  const spec: RecipeSpec = {
-    model: { path: path.resolve(model.dir), name: model.name, fingerprint: model.fingerprint },
-    data,
-    selection,
-    selectionInfo: provenance,
-    training,
-  };
+  const base = { path: path.resolve(model.dir), name: model.name, fingerprint: model.fingerprint };
+  let method: RecipeMethod;
+  if (settings.method === 'full') method = { kind: 'full' };
+  else if (settings.method === 'lora') method = { kind: 'lora', init: await initialLoraAdapter(model, base, training) };
+  else {
+    const { selection, provenance } = await chooseSelection(flags, settings.seed, model, calibration);
+    method = { kind: 's2ft', selection, selectionInfo: provenance };
+  }
+  const spec: RecipeSpec = { model: base, data, method, training };
   const files = assembleRecipe(await readTemplate(), spec);
   const encoder = new TextEncoder();
-  await writeFilesToDirectory(options.out, new Map([...files].map(([name, text]) => [name, encoder.encode(text)])));
-  log(`wrote the PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
-  log(`  cd ${options.out} && python3 train.py     # writes ${ADAPTER_FILE}; its README.md: many GPUs and machines`);
+  await writeFilesToDirectory(
+    options.out,
+    new Map(
+      [...files].map(([name, content]) => [name, typeof content === 'string' ? encoder.encode(content) : content]),
+    ),
+  );
+  log(`wrote the ${settings.method} PyTorch recipe to ${options.out} (${files.size} files). Run it with:`);
+  log(
+    `  cd ${options.out} && python3 train.py     # writes ${RECIPE_OUT[method.kind]}; its README.md: many GPUs and machines`,
+  );
   return {
     out: options.out,
     files: [...files.keys()],

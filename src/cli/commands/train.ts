@@ -30,10 +30,10 @@ import path from 'node:path';
 import { UserError } from '../../core/errors';
 import { adapterDims, encodeS2ftAdapter } from '../../core/s2ft/adapter';
 import { BatchStream, chooseSeqLen, makeBatches, shouldPack, splitTrainValidation } from '../../core/train/batches';
-import { loraAlpha, trainConfigToJson, type TrainConfig } from '../../core/train/config';
+import { trainConfigToJson, type TrainConfig } from '../../core/train/config';
 import { MAX_DATASET_CHARS, parseDataset } from '../../core/train/data';
 import { prepareFull } from '../../core/train/full';
-import { prepareLora } from '../../core/train/lora';
+import { loraOptions, prepareLora } from '../../core/train/lora';
 import type { PreparedMethod } from '../../core/train/method';
 import type { StepMetrics } from '../../core/train/metrics';
 import { prepareS2ft } from '../../core/train/s2ft';
@@ -178,12 +178,7 @@ async function prepareFromFlags(
 ): Promise<MethodRun> {
   const model = { config: base.config, weights: base.weights };
   if (settings.method === 'lora') {
-    const prepared = prepareLora(model, {
-      rank: settings.loraRank,
-      alpha: loraAlpha(settings),
-      dropout: settings.loraDropout,
-      seed: settings.seed,
-    });
+    const prepared = prepareLora(model, loraOptions(settings));
     return {
       prepared,
       output: 'peft-lora',

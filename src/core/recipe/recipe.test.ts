@@ -8,7 +8,15 @@ import { parseDataset } from '../train/data';
 import { charTokenizer, TEST_EOS } from '../train/testTokenizer';
 import { trainConfig } from '../train/config';
 import { ADAMW_DEFAULTS } from '../train/optimizerSettings';
-import { assembleRecipe, runJson, TEMPLATE_FILES, TOKENS_FILE, tokensJsonl, type RecipeSpec } from './recipe';
+import {
+  assembleRecipe,
+  LORA_INIT_DIR,
+  runJson,
+  TEMPLATE_FILES,
+  TOKENS_FILE,
+  tokensJsonl,
+  type RecipeSpec,
+} from './recipe';
 
 const text = [
   '{"instruction": "hi", "output": "yo"}',
@@ -20,8 +28,11 @@ const dataset = parseDataset(text, 'data.jsonl', { tokenizer: charTokenizer() })
 const spec: RecipeSpec = {
   model: { path: '/models/tiny', name: 'tiny', fingerprint: '0123456789abcdef' },
   data: { source: 'data.jsonl', examples: dataset.examples, pack: false, eosTokenId: TEST_EOS },
-  selection: { layers: [{ heads: [3, 1], channels: [5] }] },
-  selectionInfo: { strategy: 'file', seed: 7 },
+  method: {
+    kind: 's2ft',
+    selection: { layers: [{ heads: [3, 1], channels: [5] }] },
+    selectionInfo: { strategy: 'file', seed: 7 },
+  },
   training: trainConfig({
     optimizer: 'adamw',
     lr: 2e-4,
@@ -84,10 +95,37 @@ describe('recipe files', () => {
     const files = assembleRecipe(template, spec);
     expect([...files.keys()].sort()).toEqual([...TEMPLATE_FILES, 'run.json', 'selection.json', TOKENS_FILE].sort());
     expect(files.get('train.py')).toBe('template train.py\n');
+    expect(files.has(LORA_INIT_DIR + '/adapter_config.json')).toBe(false);
     expect(files.get('README.md')).toMatch(
       /^# S²FT run: tiny[\s\S]*10 updates of 8 rows × 32 tokens[\s\S]*template README.md\n$/,
     );
-    expect(JSON.parse(files.get('selection.json')!)).toEqual({ layers: [{ heads: [1, 3], channels: [5] }] });
+    expect(JSON.parse(files.get('selection.json') as string)).toEqual({ layers: [{ heads: [1, 3], channels: [5] }] });
     expect(() => assembleRecipe(new Map(), spec)).toThrow(/missing train.py/);
+  });
+  it('a LoRA run carries its initial adapter and no selection; a full run carries neither', () => {
+    const init = {
+      'adapter_config.json': new Uint8Array([123, 125]),
+      'adapter_model.safetensors': new Uint8Array([1, 2, 3]),
+    };
+    const lora: RecipeSpec = {
+      ...spec,
+      method: { kind: 'lora', init },
+      training: { ...spec.training, method: 'lora' },
+    };
+    const files = assembleRecipe(new Map(TEMPLATE_FILES.map((f) => [f, ''])), lora);
+    expect(files.get(`${LORA_INIT_DIR}/adapter_model.safetensors`)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(files.has('selection.json')).toBe(false);
+    const run = runJson(lora);
+    expect(run).toMatchObject({ lora: { init: LORA_INIT_DIR }, out: 'lora-adapter', training: { method: 'lora' } });
+    expect(run).not.toHaveProperty('selection');
+    expect(files.get('README.md')).toMatch(
+      /^# LoRA run: tiny[\s\S]*rank 8, alpha 16, dropout 0[\s\S]*PEFT LoRA adapter/,
+    );
+
+    const full: RecipeSpec = { ...spec, method: { kind: 'full' }, training: { ...spec.training, method: 'full' } };
+    const fullFiles = assembleRecipe(new Map(TEMPLATE_FILES.map((f) => [f, ''])), full);
+    expect([...fullFiles.keys()].sort()).toEqual([...TEMPLATE_FILES, 'run.json', TOKENS_FILE].sort());
+    expect(runJson(full)).toMatchObject({ out: 'fine-tuned-model', training: { method: 'full' } });
+    expect(fullFiles.get('README.md')).toMatch(/^# Full fine-tuning run: tiny[\s\S]*every weight trains/);
   });
 });

@@ -22,6 +22,7 @@ import { encodePeftLora, type PeftFiles, type PeftLoraModule } from '../s2ft/pef
 import { releasing } from '../model/fusedOps';
 import { frozenLinear, frozenLinearBackward, frozenLinearForward } from '../model/linear';
 import { DEFAULT_LORA_TARGETS } from '../s2ft/budget';
+import { loraAlpha, type TrainConfig } from './config';
 import type { MethodStats, PreparedMethod } from './method';
 
 export interface LoraOptions {
@@ -32,6 +33,11 @@ export interface LoraOptions {
   dropout?: number;
   targetModules?: readonly ModuleName[];
   seed?: number;
+}
+
+/** The LoRA settings of a run, as `train`, the studio and the recipe's initial adapter all build them. */
+export function loraOptions(t: TrainConfig): LoraOptions {
+  return { rank: t.loraRank, alpha: loraAlpha(t), dropout: t.loraDropout, seed: t.seed };
 }
 
 interface LoraPair {

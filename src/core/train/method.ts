@@ -7,6 +7,8 @@ import type { LinearFn, LlamaWeights } from '../model/types';
 
 export const METHOD_NAMES = ['s2ft', 'lora', 'full'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
+/** Each method's short name in tables and logs. */
+export const METHOD_LABEL: Record<MethodName, string> = { s2ft: 'S²FT', lora: 'LoRA', full: 'full FT' };
 
 export interface MethodStats {
   trainableParams: number;
