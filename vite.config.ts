@@ -19,6 +19,16 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * Cross-origin isolation, for the dev server and `vite preview` alike: only an isolated page gets
+ * SharedArrayBuffer, which tfjs's threaded WebAssembly needs (workers/wasmBackend.ts). Everything
+ * the studio loads is from its own origin, so `require-corp` blocks nothing.
+ */
+const CROSS_ORIGIN_ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 /** Build only: the dev server injects inline scripts (React refresh) that this policy would block. */
 function contentSecurityPolicy(): Plugin {
   return {
@@ -47,6 +57,6 @@ export default defineConfig({
     // tfjs with its WebGPU and WebGL backends is a few MB, all of it in the worker chunk.
     chunkSizeWarningLimit: 4096,
   },
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, headers: CROSS_ORIGIN_ISOLATION },
+  preview: { host: '127.0.0.1', port: 4173, headers: CROSS_ORIGIN_ISOLATION },
 });

@@ -1,9 +1,12 @@
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { expect, test } from './fixtures';
 import { openStudio } from './studio';
+import { emulateWorkerCores } from './workerCores';
 
 // Without WebGPU and WebGL (no GPU process: --disable-gpu, and no software GL either) the studio
-// trains on the CPU through WebAssembly with SIMD, not in plain JavaScript.
+// trains on the CPU through WebAssembly with SIMD, not in plain JavaScript; the page is cross-origin
+// isolated (vite.config.ts), so tfjs's threaded build runs, on 2 threads when the worker sees 4
+// logical cores (workerCores.ts says why they are emulated).
 test.use({
   launchOptions: {
     executablePath: findChromium().path ?? undefined,
@@ -16,6 +19,7 @@ test.use({
 });
 
 test('falls back to WebAssembly with SIMD when neither WebGPU nor WebGL is available', async ({ page }) => {
+  await emulateWorkerCores(page, 4);
   const studio = await openStudio(page);
   expect(await studio.backend()).toBe('CPU (WebAssembly)');
   await expect(page.getByTestId('backend-note')).toContainText(
@@ -24,7 +28,8 @@ test('falls back to WebAssembly with SIMD when neither WebGPU nor WebGL is avail
   const details = await studio.backendDetails();
   expect(details).toContain('Not WebGPU:');
   expect(details).toContain('Not WebGL:');
-  expect(details).toContain('WebAssembly with SIMD on 1 thread.');
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  expect(details).toContain('WebAssembly with SIMD on 2 threads.');
 
   const run = await studio.smokeTrain(5);
   expect(run.backend).toBe('wasm');

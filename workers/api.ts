@@ -27,7 +27,7 @@ import type { MethodName } from '../src/core/train/method';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-/** How the wasm backend runs: SIMD, and its thread count (workers/wasmBackend.ts says why one). */
+/** How the wasm backend runs: SIMD, and its thread count (workers/wasmBackend.ts says when more than one). */
 export interface WasmFeatures {
   simd: boolean;
   threads: number;
