@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initNodeBackend } from '../src/cli/lib/backend';
 import type { ModelConfig } from '../src/core/model/types';
+import { METHOD_LABEL, METHOD_NAMES as METHODS } from '../src/core/train/method';
 import { defaultModelConfig, SMOLLM2_135M, WEIGHTS_DOMINATED } from './lib/configs';
 import { gradientCheck } from './lib/gradcheck';
 import { compareMethods, matmulFlopsPerSec } from './lib/compare';
@@ -54,36 +55,20 @@ async function pytorchComparison(): Promise<PyTorchComparison | null> {
   }
   log(`PyTorch ${probe.torch} on ${probe.blas}, one thread; ours on ${await describeBackend()}`);
   const def = defaultModelConfig();
-  const smol = 'SmolLM2-135M shape S²FT';
+  const smol = { shape: 'SmolLM2-135M shape', description: describe(SMOLLM2_135M), config: SMOLLM2_135M };
+  const embedded = { shape: 'embedded model', description: describe(def.config), config: def.config };
   const runs = [
-    { name: smol, description: describe(SMOLLM2_135M), config: SMOLLM2_135M, batchSize: 1, seqLen: 128, rounds: 2 },
+    ...METHODS.map((method) => ({ ...smol, method, batchSize: 1, seqLen: 128, rounds: 2 })),
     // One round: each of our updates takes about half a minute of CPU here.
-    ...(quick
-      ? []
-      : [
-          {
-            name: smol,
-            description: describe(SMOLLM2_135M),
-            config: SMOLLM2_135M,
-            batchSize: 4,
-            seqLen: 256,
-            rounds: 1,
-          },
-        ]),
-    {
-      name: 'embedded model S²FT',
-      description: describe(def.config),
-      config: def.config,
-      batchSize: 16,
-      seqLen: 128,
-      rounds: 3,
-    },
+    ...(quick ? [] : [{ ...smol, method: 's2ft' as const, batchSize: 4, seqLen: 256, rounds: 1 }]),
+    ...METHODS.map((method) => ({ ...embedded, method, batchSize: 16, seqLen: 128, rounds: 3 })),
   ];
   const cases: PyTorchCase[] = [];
   for (const run of runs) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 's2ft-bench-'));
     try {
-      cases.push(await compareWithPyTorch({ ...run, dir, rounds: quick ? 1 : run.rounds, warmup: 2, log }));
+      const name = `${run.shape} ${METHOD_LABEL[run.method]}`;
+      cases.push(await compareWithPyTorch({ ...run, name, dir, rounds: quick ? 1 : run.rounds, warmup: 2, log }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,6 +15,7 @@ import { writeCheckpoint } from '../../src/core/io/checkpoint';
 import { writeFilesToDirectory } from '../../src/core/io/nodeFiles';
 import { disposeWeights, initWeights } from '../../src/core/model/init';
 import type { ModelConfig } from '../../src/core/model/types';
+import type { MethodName } from '../../src/core/train/method';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** One thread for every BLAS and OpenMP pool torch might use: tfjs wasm runs on one in Node. */
@@ -74,14 +75,24 @@ export async function writeCase(
   return { modelDir, data };
 }
 
-/** `npm run cli -- export-recipe` for an S²FT run matched to LoRA rank 8 (random selection, seed 0). */
+/**
+ * The method flags `train` and `export-recipe` share for the comparison: S²FT matched to LoRA rank
+ * 8 (random selection), LoRA at rank 8, or full fine-tuning.
+ */
+export function methodFlags(method: MethodName): string[] {
+  if (method === 's2ft') return ['--method', 's2ft', '--strategy', 'random', '--match-lora-rank', '8'];
+  if (method === 'lora') return ['--method', 'lora', '--lora-rank', '8'];
+  return ['--method', 'full'];
+}
+
+/** `npm run cli -- export-recipe` for a run of `method` (seed 0, constant learning rate 1e-4). */
 export function exportRecipe(
   modelDir: string,
   data: string,
   out: string,
-  run: { batchSize: number; seqLen: number; steps: number },
+  run: { method: MethodName; batchSize: number; seqLen: number; steps: number },
 ): void {
-  const args = ['--model', modelDir, '--data', data, '--out', out, '--strategy', 'random', '--match-lora-rank', '8'];
+  const args = ['--model', modelDir, '--data', data, '--out', out, ...methodFlags(run.method)];
   args.push('--batch-size', String(run.batchSize), '--seq-len', String(run.seqLen), '--steps', String(run.steps));
   args.push('--lr', '1e-4', '--schedule', 'constant', '--seed', '0');
   execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'export-recipe', ...args], {

@@ -1,8 +1,9 @@
 /**
  * One real-shape case of the PyTorch comparison: the same model (initWeights, seed 0), data,
- * selection and settings trained by this project's Trainer on the Node backend and by the exported
- * recipe in PyTorch, interleaved (PyTorch's updates, then ours, `rounds` times) so that both see the
- * same load on a shared machine. Both run on one thread and are timed on process CPU time; the
+ * method (S²FT's selection, LoRA's initial adapter, or full fine-tuning) and settings trained by
+ * this project's Trainer on the Node backend and by the exported recipe in PyTorch, interleaved
+ * (PyTorch's updates, then ours, `rounds` times) so that both see the same load on a shared
+ * machine. Both run on one thread and are timed on process CPU time; the
  * first update's losses, from identical weights and rows, must agree.
  */
 import { readFileSync } from 'node:fs';
@@ -14,14 +15,17 @@ import type { ModelConfig } from '../../src/core/model/types';
 import { readSelectionFile } from '../../src/core/s2ft/selectionFile';
 import { BatchStream, shouldPack } from '../../src/core/train/batches';
 import { parseDataset } from '../../src/core/train/data';
+import { loraOptions } from '../../src/core/train/lora';
+import type { MethodName } from '../../src/core/train/method';
 import { prepareMethod } from '../../src/core/train/methods';
 import { Trainer } from '../../src/core/train/trainer';
 import { cpuMs, sync } from './compare';
-import { exportRecipe, runRecipe, writeCase } from './pytorch';
+import { exportRecipe, methodFlags, runRecipe, writeCase } from './pytorch';
 import { median } from './stats';
 
 export interface PyTorchCase {
   name: string;
+  method: MethodName;
   description: string;
   batchSize: number;
   seqLen: number;
@@ -36,6 +40,7 @@ export interface PyTorchCase {
 
 export interface CaseOptions {
   name: string;
+  method: MethodName;
   description: string;
   config: ModelConfig;
   batchSize: number;
@@ -54,11 +59,11 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
   const steps = o.warmup + o.rounds * oursPerRound;
   const { modelDir, data } = await writeCase(o.dir, o.config, 0, o.batchSize * steps, o.seqLen);
   const recipeDir = path.join(o.dir, 'recipe');
-  const run = { batchSize: o.batchSize, seqLen: o.seqLen, steps };
+  const run = { method: o.method, batchSize: o.batchSize, seqLen: o.seqLen, steps };
   exportRecipe(modelDir, data, recipeDir, run);
 
   // Our side, with the settings `train` would use for the same flags, the recipe's selection and rows.
-  const argv = ['train', '--data', data, '--out', path.join(o.dir, 'unused.safetensors'), '--lr', '1e-4'];
+  const argv = ['train', '--data', data, '--out', path.join(o.dir, 'unused'), '--lr', '1e-4', ...methodFlags(o.method)];
   argv.push(
     '--schedule',
     'constant',
@@ -75,9 +80,16 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
     { examples: dataset.examples, eosTokenId: dataset.eosTokenId },
     { batchSize: o.batchSize, seqLen: o.seqLen, seed: 0, pack: shouldPack(dataset), shuffle: true },
   );
-  const selection = readSelectionFile(readFileSync(path.join(recipeDir, 'selection.json'), 'utf8'), o.config);
   const model = { config: o.config, weights: initWeights(o.config, 0) };
-  const prepared = prepareMethod('s2ft', model, { selection });
+  const prepared = prepareMethod(o.method, model, {
+    selection:
+      o.method === 's2ft'
+        ? readSelectionFile(readFileSync(path.join(recipeDir, 'selection.json'), 'utf8'), o.config)
+        : undefined,
+    lora: loraOptions(trainConfig),
+  });
+  // As `train` does for full FT: its variables hold the weights, the base buffers go at their first update.
+  if (o.method === 'full') disposeWeights(model.weights);
   const trainer = new Trainer(prepared, o.config, stream, trainConfig);
   const losses: number[] = [];
   const step = async (): Promise<number> => {
@@ -108,7 +120,7 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
   }
   trainer.dispose();
   prepared.dispose();
-  disposeWeights(model.weights);
+  if (o.method !== 'full') disposeWeights(model.weights);
   const ratio = median(oursCpuMs) / median(torchCpuMs);
   o.log(
     `  ${o.name}: ours ${median(oursCpuMs).toFixed(0)} ms / PyTorch ${median(torchCpuMs).toFixed(0)} ms = ${ratio.toFixed(2)}×; ` +
@@ -116,6 +128,7 @@ export async function compareWithPyTorch(o: CaseOptions): Promise<PyTorchCase> {
   );
   return {
     name: o.name,
+    method: o.method,
     description: o.description,
     batchSize: o.batchSize,
     seqLen: o.seqLen,

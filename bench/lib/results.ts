@@ -61,7 +61,7 @@ export function flopRatio(s: ShapeResult, other: 'full' | 'lora'): number {
 export function withTargets(r: Omit<BenchResults, 'targets'>): BenchResults {
   const at4096 = r.switching.find((p) => p.hidden === 4096);
   const torch = (r.pytorch?.cases ?? []).map((c) => ({
-    name: `${c.name}: our step ÷ PyTorch's (CPU time, 1 thread)`,
+    name: `${c.name} at ${c.batchSize} × ${c.seqLen}: our step ÷ PyTorch's (CPU time, 1 thread)`,
     value: c.ratio,
     limit: PYTORCH_LIMIT,
     met: Number.isFinite(c.ratio) && c.ratio <= PYTORCH_LIMIT,

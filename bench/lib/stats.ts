@@ -3,6 +3,7 @@
  * Markdown table the README shows. Pure functions (no tfjs, no Node), shared by the Node run,
  * the browser run and the README generator.
  */
+import { METHOD_LABEL } from '../../src/core/train/method';
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {
@@ -125,7 +126,7 @@ export function methodsTable(shape: ShapeResult): string {
   const clock = stepClock(shape.methods);
   const t = (m: MethodResult) => (clock === 'cpu' ? m.stepCpuMs : m.stepMs);
   const rows = shape.methods.map((m) => [
-    m.method === 's2ft' ? 'S²FT' : m.method === 'lora' ? 'LoRA' : 'full FT',
+    METHOD_LABEL[m.method],
     fmtCount(m.trainableParams),
     `${m.stepMs.toFixed(0)} ms`,
     Number.isFinite(m.stepCpuMs) ? `${m.stepCpuMs.toFixed(0)} ms` : '—',
