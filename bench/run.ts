@@ -1,8 +1,9 @@
 /**
  * `npm run bench` — S²FT vs LoRA vs full FT in Node, adapter switching and multi-adapter serving,
  * and our training step against the exported PyTorch recipe on the same machine.
- *   npm run bench [-- --quick] [-- --backend wasm|cpu] [-- --profile] [-- --only pytorch]
- * --only pytorch reruns just the PyTorch comparison into the existing results file.
+ *   npm run bench [-- --quick] [-- --backend wasm|cpu] [-- --profile] [-- --only pytorch [--case embedded]]
+ * --only pytorch reruns just the PyTorch comparison into the existing results file; with --case
+ * embedded it runs only the embedded model's S²FT case and prints it, writing nothing (for iterating).
  * Writes bench/results/node-<backend>[-quick].json, two SVG plots, and regenerates the README's
  * benchmark section (full runs only). --profile also writes bench/results/profile-<backend>.json
  * (per-kernel time and bytes of one step of each method), the data behind bench/PROFILE.md.
@@ -34,6 +35,9 @@ const backendArg = argv.includes('--backend') ? argv[argv.indexOf('--backend') +
 if (backendArg !== 'wasm' && backendArg !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backendArg}`);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
 if (only !== null && only !== 'pytorch') throw new Error(`--only takes pytorch, got ${only}`);
+const onlyCase = argv.includes('--case') ? argv[argv.indexOf('--case') + 1] : null;
+if (onlyCase !== null && (onlyCase !== 'embedded' || only === null))
+  throw new Error(`--case takes embedded, after --only pytorch; got ${onlyCase}`);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => console.log(line);
 
@@ -57,12 +61,13 @@ async function pytorchComparison(): Promise<PyTorchComparison | null> {
   const def = defaultModelConfig();
   const smol = { shape: 'SmolLM2-135M shape', description: describe(SMOLLM2_135M), config: SMOLLM2_135M };
   const embedded = { shape: 'embedded model', description: describe(def.config), config: def.config };
-  const runs = [
+  const all = [
     ...METHODS.map((method) => ({ ...smol, method, batchSize: 1, seqLen: 128, rounds: 2 })),
     // One round: each of our updates takes about half a minute of CPU here.
     ...(quick ? [] : [{ ...smol, method: 's2ft' as const, batchSize: 4, seqLen: 256, rounds: 1 }]),
     ...METHODS.map((method) => ({ ...embedded, method, batchSize: 16, seqLen: 128, rounds: 3 })),
   ];
+  const runs = onlyCase === 'embedded' ? all.filter((r) => r.config === def.config && r.method === 's2ft') : all;
   const cases: PyTorchCase[] = [];
   for (const run of runs) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 's2ft-bench-'));
@@ -79,6 +84,10 @@ async function pytorchComparison(): Promise<PyTorchComparison | null> {
 /** --only pytorch: the comparison rerun into the last full results of this backend. */
 async function onlyPytorch(): Promise<void> {
   await initNodeBackend();
+  if (onlyCase !== null) {
+    await pytorchComparison();
+    return;
+  }
   const file = path.join(here, 'results', `node-${tf.getBackend()}${quick ? '-quick' : ''}.json`);
   if (!existsSync(file)) throw new Error(`--only pytorch updates ${file}; run the whole bench once first`);
   const { targets: _, ...previous } = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;

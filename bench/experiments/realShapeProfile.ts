@@ -1,9 +1,11 @@
 /**
- * Where one real-shape training step's time goes (bench/PROFILE.md §5): the SmolLM2-135M shape,
- * S²FT matched to LoRA rank 8, batch B × T (default 1 × 128), on the Node backend; per kernel
- * process CPU time (bench/lib/kernelClock.ts), matmuls split by role. Writes
- * bench/results/profile-wasm-real.json.
- *   npx tsx bench/experiments/realShapeProfile.ts [B] [T]
+ * Where one real-shape training step's time goes (bench/PROFILE.md §5): S²FT matched to LoRA
+ * rank 8 on the Node backend, per kernel process CPU time (bench/lib/kernelClock.ts), matmuls
+ * split by role. Two shapes:
+ * - the SmolLM2-135M shape, batch B × T (default 1 × 128): bench/results/profile-wasm-real.json;
+ * - with --embedded, the embedded default model's shape (bench/lib/configs.ts defaultModelConfig),
+ *   default 16 × 128 as in the PyTorch comparison: bench/results/profile-wasm-embedded.json.
+ *   npx tsx bench/experiments/realShapeProfile.ts [B] [T] [--embedded]
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,18 +15,21 @@ import { describeBackend, initNodeBackend } from '../../src/cli/lib/backend';
 import { trainConfig } from '../../src/core/train/config';
 import { Trainer } from '../../src/core/train/trainer';
 import { cpuMs, prepareOn, randomFeed, sync } from '../lib/compare';
-import { SMOLLM2_135M } from '../lib/configs';
+import { defaultModelConfig, SMOLLM2_135M } from '../lib/configs';
 import { kernelCpuTimes } from '../lib/kernelClock';
 
-const B = Number(process.argv[2] ?? 1),
-  T = Number(process.argv[3] ?? 128);
-const config = SMOLLM2_135M;
+const embedded = process.argv.includes('--embedded');
+const [bArg, tArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const B = Number(bArg ?? (embedded ? 16 : 1)),
+  T = Number(tArg ?? 128);
+const config = embedded ? defaultModelConfig().config : SMOLLM2_135M;
+const shapeName = embedded ? 'embedded' : 'SmolLM2-135M';
 
-/** BatchMatMul by role: the 49k-vocabulary head, attention (batched), every other linear. */
+/** BatchMatMul by role: the head (right operand the [V, D] embedding), attention (batched), other linears. */
 function matmulRole(kernel: string, inputs: tf.NamedTensorInfoMap): string | null {
   if (kernel !== 'BatchMatMul') return null;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  if ([...a.shape, ...b.shape].includes(config.vocabSize)) return 'BatchMatMul: LM head (vocabulary)';
+  if (b.shape.join() === `${config.vocabSize},${config.hiddenSize}`) return 'BatchMatMul: LM head (vocabulary)';
   if (a.shape.length > 2) return 'BatchMatMul: attention (q·kᵀ, p·v and their gradients)';
   return 'BatchMatMul: linears (q, k, v, o, gate, up, down)';
 }
@@ -53,12 +58,17 @@ const times = await kernelCpuTimes(step, matmulRole);
 const kernelsMs = times.byName.reduce((s, e) => s + e.ms, 0);
 console.log(`${await describeBackend()}: warm-up steps ${warmup.map((t) => t.toFixed(0)).join(', ')} ms CPU`);
 console.log(`profiled step ${times.totalMs.toFixed(0)} ms CPU, in kernels ${kernelsMs.toFixed(0)} ms`);
-for (const e of times.byName.slice(0, 24))
-  console.log(`${e.name.padEnd(56)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(0).padStart(7)} ms`);
-const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results', 'profile-wasm-real.json');
+for (const e of times.byName.slice(0, embedded ? 40 : 24))
+  console.log(`${e.name.padEnd(56)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms`);
+const file = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'results',
+  `profile-wasm-${embedded ? 'embedded' : 'real'}.json`,
+);
 writeFileSync(
   file,
-  `${JSON.stringify({ shape: 'SmolLM2-135M', batchSize: B, seqLen: T, method: 's2ft', warmupCpuMs: warmup, ...times }, null, 2)}\n`,
+  `${JSON.stringify({ shape: shapeName, batchSize: B, seqLen: T, method: 's2ft', warmupCpuMs: warmup, ...times }, null, 2)}\n`,
 );
 trainer.dispose();
 release();
