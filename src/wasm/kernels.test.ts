@@ -2,8 +2,8 @@
  * The wasm backend's replacement kernels (this folder) against the cpu backend: gathers on every
  * axis (float and int, a leading and a trailing run), matmuls with each operand transposed,
  * batched, broadcast, and with the same right operand again (its transposed copy is then kept,
- * and must be dropped when the operand is freed), and the segment sum; plus a refused
- * out-of-range index.
+ * and must be dropped when the operand is freed), the segment sum, and sums over leading axes
+ * (kept dims, a negative axis, and the cases left to tfjs's kernel); plus a refused out-of-range index.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,26 @@ const cases: Case[] = [
       tf.matMul(tf.randomNormal([5, 7], 0, 1, 'float32', 3), tf.randomNormal([5, 3], 0, 1, 'float32', 4), true, false),
   ],
   [
+    'matMul aᵀ·b and x·Wᵀ at [19, 70] (transposes in 8-row groups and 64-column bands, with remainders)',
+    () =>
+      tf.concat([
+        tf.matMul(
+          tf.randomNormal([19, 70], 0, 1, 'float32', 25),
+          tf.randomNormal([19, 5], 0, 1, 'float32', 26),
+          true,
+          false,
+        ),
+        tf
+          .matMul(
+            tf.randomNormal([5, 19], 0, 1, 'float32', 27),
+            tf.randomNormal([70, 19], 0, 1, 'float32', 28),
+            false,
+            true,
+          )
+          .transpose(),
+      ]),
+  ],
+  [
     'batched matMul aᵀ·bᵀ',
     () =>
       tf.matMul(
@@ -90,6 +110,12 @@ const cases: Case[] = [
       return tf.concat([...first, ...again]);
     },
   ],
+  ['sum axis 0 (a column sum)', () => tf.sum(tf.randomNormal([37, 5], 0, 1, 'float32', 20), 0)],
+  ['sum axes [1, 0] of 3-D, keepDims', () => tf.sum(tf.randomNormal([4, 6, 3], 0, 1, 'float32', 21), [1, 0], true)],
+  ['sum axis -3 of 3-D', () => tf.sum(tf.randomNormal([4, 6, 3], 0, 1, 'float32', 22), -3)],
+  ['sum axis 1 (not leading: tfjs)', () => tf.sum(tf.randomNormal([4, 6, 3], 0, 1, 'float32', 23), 1)],
+  ['sum of every axis (tfjs)', () => tf.sum(tf.randomNormal([4, 6], 0, 1, 'float32', 24))],
+  ['sum axis 0, int32 (tfjs)', () => tf.sum(tf.range(0, 12, 1, 'int32').reshape([4, 3]), 0)],
   [
     'unsortedSegmentSum',
     () => tf.unsortedSegmentSum(tf.range(0, 12).reshape([6, 2]), tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4),
