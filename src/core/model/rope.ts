@@ -72,29 +72,52 @@ function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat4d([x2.neg(), x1], 3); // [B, H, T, hd]
 }
 
-/** x·cos + rotate_half(x)·sin, as autodiff would see it.  x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd] */
+/**
+ * x·cos + rotate_half(x)·sin as autodiff would see it: applyRope's reference (fusedOps.test.ts).
+ * x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd]
+ */
 export function ropeFormula(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
   return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D; // [B, H, T, hd] (cos/sin broadcast)
+}
+
+/**
+ * rotate_half(x) = x[…, swap] · sign with swap = (h … hd−1, 0 … h−1), sign = (−1 × h, +1 × h),
+ * h = hd / 2: one gather along the head dim, the sign folded into a [T, hd] table. (Split, negate
+ * and concat are three passes, and tfjs-wasm's SplitV and Concat copy each 16-float run on its
+ * own: bench/PROFILE.md §5.5.)  → swap [hd] int32, sign [hd]
+ */
+function halfSwap(hd: number): { swap: tf.Tensor1D; sign: tf.Tensor1D } {
+  const h = hd / 2;
+  const swap = Int32Array.from({ length: hd }, (_, i) => (i + h) % hd);
+  const sign = Float32Array.from({ length: hd }, (_, i) => (i < h ? -1 : 1));
+  return { swap: tf.tensor1d(swap, 'int32'), sign: tf.tensor1d(sign) };
 }
 
 /**
  * RoPE as one op with its own gradient. The rotation is linear in x, y = x·cos + R(x)·sin with
  * R(x1, x2) = (−x2, x1), and Rᵀ = −R, so dx = dy·cos − R(dy·sin): the backward needs only the
  * tables, and the op saves nothing (autodiff of the formula keeps x, its halves and products
- * for every q and k of every layer).  x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd]
+ * for every q and k of every layer). R is a gather (halfSwap), so
+ *   y = x·cos + x[…, swap]·(sign·sin),   dx = dy·cos − dy[…, swap]·(sign·sin[:, swap]),
+ * the same products as the formula's, bit for bit (a sign moved between factors).
+ * x: [B, H, T, hd], cos/sin: [T, hd] → [B, H, T, hd]
  */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const hd = x.shape[3];
   // The tables are inputs (not captured) so the tape keeps them past the forward's tidy.
   const op = tf.customGrad((xIn, cosIn, sinIn, save) => {
     const [c, s] = [cosIn as tf.Tensor2D, sinIn as tf.Tensor2D]; // [T, hd] each
     (save as tf.GradSaveFunc)([c, s]);
+    const { swap, sign } = halfSwap(hd);
+    const xs = xIn as tf.Tensor4D;
     return {
-      value: ropeFormula(xIn as tf.Tensor4D, c, s), // [B, H, T, hd]
+      value: tf.add(tf.mul(xs, c), tf.mul(tf.gather(xs, swap, 3), tf.mul(s, sign))) as tf.Tensor4D, // [B, H, T, hd]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         releasing(dy, saved, () => {
           const [cs, sn] = saved;
-          const d = dy as tf.Tensor4D; // [B, H, T, hd]
-          const dx = tf.sub(tf.mul(d, cs), rotateHalf(tf.mul(d, sn) as tf.Tensor4D)); // [B, H, T, hd]
+          const r = halfSwap(hd);
+          const sinBack = tf.mul(tf.gather(sn, r.swap, 1), r.sign); // [T, hd]
+          const dx = tf.sub(tf.mul(dy, cs), tf.mul(tf.gather(dy, r.swap, 3), sinBack)); // [B, H, T, hd]
           return [dx, tf.zerosLike(cs), tf.zerosLike(sn)]; // the tables are constants
         }),
     };
