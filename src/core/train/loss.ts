@@ -60,62 +60,68 @@ export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
  * tensor exists, so each buffer stays within the GPU limit the shards were cut to. With
  * lse = log Σ_s Σ_v exp(parts[s]) the loss is Σ_n (lse[n] − logit[n, target[n]]) · mask[n] / count
  * and shard s's gradient is (exp(parts[s] − lse) − onehot_s(target − o_s)) · mask / count · dy:
- * the same numbers crossEntropy gives on concat(parts, 1), checked in loss.test.ts.
+ * the same numbers crossEntropy gives on concat(parts, 1), checked in lossShards.test.ts.
+ * As in crossEntropy, each shard takes two passes, its softmax q_s and its argmax, and
+ * lse_s = log Σ_v exp(parts[s]) = m − log q_s[m] at the row's largest logit m; the backward reads
+ * exp(parts[s] − lse) = q_s · exp(lse_s − lse) off the saved softmax (exactly q_s with one shard),
+ * one pass where exp(z − lse) took two of tfjs-wasm's slow Exp (bench/PROFILE.md §5.5).
  * labels [B, T] (already shifted, IGNORE_INDEX where not counted).
  */
 export function crossEntropyShards(parts: tf.Tensor2D[], labels: tf.Tensor2D): tf.Scalar {
   const N = labels.size;
+  const S = parts.length;
   const widths = parts.map((p) => p.shape[1]); // V_s each
   const offsets = widths.map((_, s) => widths.slice(0, s).reduce((a, b) => a + b, 0)); // o_s each
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const zs = args.slice(0, parts.length) as tf.Tensor2D[]; // [N, V_s] each
-    const save = args[parts.length] as tf.GradSaveFunc;
+    const zs = args.slice(0, S) as tf.Tensor2D[]; // [N, V_s] each
+    const save = args[S] as tf.GradSaveFunc;
     const target = labels.reshape([N]); // [N]
     const mask = target.notEqual(IGNORE_INDEX).toFloat(); // [N]
     const safeTarget = target.maximum(0).toInt(); // [N] (ignored rows point at 0)
     const weight = tf.div(mask, mask.sum().maximum(1)); // [N] mask / count
-    const lse = tf.logSumExp(
-      tf.stack(
-        zs.map((z) => tf.logSumExp(z, 1)),
-        1,
-      ),
-      1,
-    ); // [N]
+    const rows = tf.range(0, N, 1, 'int32'); // [N]
+    const probs = zs.map((z) => tf.softmax(z)); // q_s [N, V_s] each
+    const shardLse = zs.map((z, s) => {
+      // [N] flat index of the row's largest logit
+      const top = tf.add(tf.mul(rows, tf.scalar(widths[s], 'int32')), tf.argMax(z, 1));
+      const largest = tf.gather(z.reshape([N * widths[s]]), top); // [N] m
+      return tf.sub(largest, tf.log(tf.gather(probs[s].reshape([N * widths[s]]), top))); // [N] lse_s
+    });
+    const lse = S === 1 ? shardLse[0] : tf.logSumExp(tf.stack(shardLse, 1), 1); // [N]
     // The target's logit: gathered from the shard that holds it, zero from the others.
     const picked = zs
       .map((z, s) => {
         const local = tf.sub(safeTarget, tf.scalar(offsets[s], 'int32')); // [N] index inside shard s
         const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
         const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
-        const flatIndex = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(widths[s], 'int32')), safe); // [N]
+        const flatIndex = tf.add(tf.mul(rows, tf.scalar(widths[s], 'int32')), safe); // [N]
         return tf.mul(tf.gather(z.reshape([N * widths[s]]), flatIndex), inShard); // [N]
       })
       .reduce((a, b) => tf.add(a, b)); // [N]
     const loss = tf.sum(tf.mul(tf.sub(lse, picked), weight)) as tf.Scalar;
-    save([lse, safeTarget, weight, ...zs]);
+    // exp(lse_s − lse) per shard: 1 with one shard.
+    const shares = shardLse.map((l) => (S === 1 ? null : tf.exp(tf.sub(l, lse)))); // [N] each
+    save([safeTarget, weight, ...shares.filter((x) => x !== null), ...probs]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [l, tgt, w] = saved as tf.Tensor1D[];
-        const zSaved = saved.slice(3) as tf.Tensor2D[];
-        // The logits are saved instead of the probabilities (same bytes); exp is recomputed here,
-        // one [N, V_s] step at a time with the previous one freed, so a shard's gradient costs
-        // two [N, V_s] buffers at once: the logits, then each step's input and output.
+        const [tgt, w] = saved as tf.Tensor1D[];
+        const savedShares = saved.slice(2, S === 1 ? 2 : 2 + S) as tf.Tensor1D[]; // [N] each, none with one shard
+        const qs = saved.slice(S === 1 ? 2 : 2 + S) as tf.Tensor2D[]; // [N, V_s] each
+        // One [N, V_s] step per shard with its softmax freed once read: a shard's gradient costs
+        // two [N, V_s] buffers at once.
         return releasing(dy, saved, () => {
           const scale = tf.mul(w, dy); // [N]
-          const rows = tf.range(0, N, 1, 'int32'); // [N]
-          return zSaved.map((z, s) => {
+          return qs.map((q, s) => {
             const local = tf.sub(tgt, tf.scalar(offsets[s], 'int32')); // [N]
             const inShard = tf.logicalAnd(local.greaterEqual(0), local.less(widths[s])).toFloat(); // [N]
             const safe = tf.maximum(tf.minimum(local, tf.scalar(widths[s] - 1, 'int32')), tf.scalar(0, 'int32')); // [N]
-            const shifted = tf.sub(z, l.expandDims(1)); // [N, V_s]
-            z.dispose();
-            const probs = tf.exp(shifted); // [N, V_s]
-            shifted.dispose();
-            const scaled = tf.mul(probs, scale.expandDims(1)); // [N, V_s]  p · mask / count · dy
-            probs.dispose();
+            // [N] exp(lse_s − lse) · mask / count · dy
+            const rowScale = S === 1 ? scale : tf.mul(scale, savedShares[s]);
+            const scaled = tf.mul(q, rowScale.expandDims(1)); // [N, V_s]  p · mask / count · dy
+            q.dispose();
             // Minus scale at each row's target when it lies in this shard (a sparse one-hot).
-            const at = tf.stack([rows, safe], 1); // [N, 2]
+            const at = tf.stack([tf.range(0, N, 1, 'int32'), safe], 1); // [N, 2]
             const update = tf.sub(tf.gatherND(scaled, at), tf.mul(scale, inShard)); // [N]
             const grad = tf.tensorScatterUpdate(scaled, at, update) as tf.Tensor2D; // [N, V_s]
             scaled.dispose();
