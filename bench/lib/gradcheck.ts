@@ -1,12 +1,12 @@
 /**
  * The bench runs on the fastest backend, but only after checking that it computes the same
  * gradients as the `cpu` backend the core's gradient tests use: every method's trainable
- * gradients on a tiny model, same weights, data and seed, max |difference| ≤ tolerance.
+ * gradients of the training loss (causalLmLoss, as the Trainer takes it) on a tiny model, same
+ * weights, data and seed, max |difference| ≤ tolerance.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forward } from '../../src/core/model/llama';
 import type { ModelConfig } from '../../src/core/model/types';
-import { crossEntropy } from '../../src/core/train/loss';
+import { causalLmLoss } from '../../src/core/train/loss';
 import { METHODS, prepareOn, randomFeed } from './compare';
 
 const TINY: ModelConfig = {
@@ -39,11 +39,7 @@ async function gradients(method: (typeof METHODS)[number]): Promise<Float32Array
   const ids = tf.tensor2d(batch.inputIds, [2, 8], 'int32'); // [B, T]
   const labels = tf.tensor2d(batch.labels, [2, 8], 'int32'); // [B, T]
   const { grads, value } = tf.variableGrads(
-    () =>
-      crossEntropy(
-        forward({ config: model.config, weights: prepared.weights }, ids, { linear: prepared.linear }),
-        labels,
-      ),
+    () => causalLmLoss({ config: model.config, weights: prepared.weights }, ids, labels, prepared.linear),
     prepared.trainable,
   );
   const out = await Promise.all(prepared.trainable.map(async (v) => new Float32Array(await grads[v.name].data())));
