@@ -13,6 +13,7 @@ import type { LlamaWeights } from '../model/types';
 import { IGNORE_INDEX } from './batch';
 import { prepareFull } from './full';
 import { causalLmLoss, crossEntropy, crossEntropyShards } from './loss';
+import { measurePeakBytes } from './memory';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -74,6 +75,30 @@ describe('crossEntropyShards', () => {
     expect(Math.abs(split.value.dataSync()[0] - joined.value.dataSync()[0])).toBeLessThan(1e-6);
     expect(vsJoined).toBeLessThan(1e-6);
     tf.dispose([logits, labels, parts, split.value, split.grads, joined.value, joined.grad]);
+  });
+});
+
+describe('crossEntropyShards memory', () => {
+  it('holds no more than the gradient and a shard in flight, beyond its logits', async () => {
+    const [N, S, Vs] = [64, 8, 256]; // V = 2048 in 8 shards
+    const parts = Array.from({ length: S }, (_, s) => tf.randomNormal([N, Vs], 0, 3, 'float32', s) as tf.Tensor2D);
+    const labels = tf.tensor2d(
+      Array.from({ length: N }, (_, n) => (n * 37) % (S * Vs)),
+      [1, N],
+      'int32',
+    );
+    const { stepPeakBytes, value } = await measurePeakBytes(() =>
+      tf.valueAndGrads((...ps: tf.Tensor[]) => crossEntropyShards(ps as tf.Tensor2D[], labels))(parts),
+    );
+    const nv = 4 * N * S * Vs; // bytes of the logits, or of their gradient
+    const shard = nv / S;
+    console.log(
+      `crossEntropyShards peak beyond its inputs: ${(stepPeakBytes / nv).toFixed(2)} N·V ` +
+        `(the gradient is 1 N·V, a shard ${(1 / S).toFixed(3)}; bound 1 + 3/${S})`,
+    );
+    // The gradient (N·V; each shard replaces its softmax) plus a shard in flight: no second N·V.
+    expect(stepPeakBytes).toBeLessThanOrEqual(nv + 3 * shard + 64 * N);
+    tf.dispose([parts, labels, value.value, value.grads]);
   });
 });
 
