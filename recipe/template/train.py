@@ -98,8 +98,9 @@ def setup_distributed():
 
 
 def wrap(model, world, device):
-    """DDP over all processes: every process holds the whole frozen model; only the deltas' gradients are
-    all-reduced (README: why data parallel is the engine for S2FT)."""
+    """DDP over all processes: every process holds the whole model; only the trained parameters' gradients
+    are all-reduced (S2FT's deltas, LoRA's pairs, or every weight under full fine-tuning; README: why
+    data parallel is the engine for S2FT)."""
     if world == 1:
         return model
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
