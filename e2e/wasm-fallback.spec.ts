@@ -6,7 +6,8 @@ import { emulateWorkerCores } from './workerCores';
 // Without WebGPU and WebGL (no GPU process: --disable-gpu, and no software GL either) the studio
 // trains on the CPU through WebAssembly with SIMD, not in plain JavaScript; the page is cross-origin
 // isolated (vite.config.ts), so tfjs's threaded build runs, on 2 threads when the worker sees 4
-// logical cores (workerCores.ts says why they are emulated).
+// logical cores (workerCores.ts says why they are emulated). Served without the isolation headers,
+// as a static host that does not send them would, the same page trains on one thread.
 test.use({
   launchOptions: {
     executablePath: findChromium().path ?? undefined,
@@ -32,6 +33,24 @@ test('falls back to WebAssembly with SIMD when neither WebGPU nor WebGL is avail
   expect(details).toContain('WebAssembly with SIMD on 2 threads.');
 
   const run = await studio.smokeTrain(5);
+  expect(run.backend).toBe('wasm');
+  expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]);
+});
+
+test('without the isolation headers the fallback runs on one thread and still trains', async ({ page }) => {
+  await emulateWorkerCores(page, 4); // enough for 2 threads: only the missing isolation holds it to 1
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  const studio = await openStudio(page);
+  expect(await studio.backend()).toBe('CPU (WebAssembly)');
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+  expect(await studio.backendDetails()).toContain('WebAssembly with SIMD on 1 thread.');
+  const run = await studio.smokeTrain(3);
   expect(run.backend).toBe('wasm');
   expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]);
 });
