@@ -6,7 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName } from '../src/core/train/method';
 import type { TrainEvent } from '../workers/api';
 import { memoryCheckpointStore } from '../workers/checkpoints';
-import { asFiles, checkpointFiles, fixtureConfig, makeStudio, readyStudio, trainConfig } from './workerFixtures';
+import {
+  asFiles,
+  BUILTIN_TINY,
+  checkpointFiles,
+  fixtureConfig,
+  makeStudio,
+  readyStudio,
+  trainConfig,
+} from './workerFixtures';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -102,6 +110,33 @@ describe('resumeTraining', () => {
     const resumed = await second.session.resumeTraining(saved.runId, () => undefined);
     expect(resumed.stepsDone).toBe(4);
     expect(resumed.dataName).toBe('mine.txt');
+    second.session.dispose();
+  });
+
+  it('a built-in model that changed since the run is refused, and the loaded model stays', async () => {
+    const store = memoryCheckpointStore();
+    const first = await readyStudio({ store });
+    await first.session.train(trainConfig({ steps: 4, checkpointEvery: 2 }), (e) => {
+      if (e.kind === 'checkpoint') void first.session.stop();
+    });
+    first.session.dispose();
+    const [saved] = await store.list();
+
+    // The app's public/models/tiny now holds other weights; the user has a model of their own loaded.
+    const second = await makeStudio({ store, seed: 99 });
+    await second.session.loadModel({
+      kind: 'files',
+      files: asFiles('my-model', await checkpointFiles(fixtureConfig(), 5)),
+    });
+    const greedy = () => second.session.generate([2, 3, 4], { maxNewTokens: 6 }).then((o) => o.ids);
+    const before = await greedy();
+    await expect(second.session.resumeTraining(saved.runId, () => undefined)).rejects.toThrow(
+      /the built-in model at http:\/\/studio\.test\/models\/tiny\/ changed since run ".*" was saved \(fingerprint xxh64:[0-9a-f]{16}, the run's xxh64:[0-9a-f]{16}\)/,
+    );
+    // Still the user's model: the same greedy continuation (the changed built-in's differs, checked).
+    expect(await greedy()).toEqual(before);
+    await second.session.loadModel(BUILTIN_TINY);
+    expect(await greedy()).not.toEqual(before);
     second.session.dispose();
   });
 });

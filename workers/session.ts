@@ -6,7 +6,6 @@
  * limits come in from outside.
  */
 import { UserError } from '../src/core/errors';
-import { generate as generateTokens } from '../src/core/model/generate';
 import { chooseSeqLen, makeBatches, shouldPack } from '../src/core/train/batches';
 import { checkTrainConfig, pickTrainConfig, warmupBelowSteps, type TrainConfig } from '../src/core/train/config';
 import { parseDataset, type TokenizedExample } from '../src/core/train/data';
@@ -47,6 +46,8 @@ import type { AdapterStore } from './adapterStore';
 import type { CheckpointRecord, CheckpointStore } from './checkpoints';
 import { loadData, readDataSource, type LoadedData } from './dataLoader';
 import { loadModel, type DeviceLimits, type LoadedModel } from './modelLoader';
+import { modelForResume } from './resumeModel';
+import { generateWith, promptIds } from './generation';
 import { countsOf, selectForStudio, summarizeSelection, weightView } from './selectionView';
 import { recipeZip } from './recipe';
 import { TrainingRun } from './trainingRun';
@@ -203,35 +204,10 @@ export class StudioSession implements SessionApi {
     const record = await this.deps.checkpoints?.get(runId);
     if (!record)
       throw new UserError('missing-file', `no checkpoint for run "${runId}" (it finished, or its storage was cleared)`);
-    const { summary } = record;
-    if (!this.loaded || !isModel(this.loaded, summary.modelFingerprint)) {
-      if (summary.modelSource.kind === 'files') {
-        const loaded = this.loaded
-          ? `"${this.loaded.name}" (fingerprint ${this.loaded.fingerprint}) is loaded`
-          : 'no model is loaded';
-        throw new UserError(
-          'wrong-model',
-          `run "${summary.name}" was trained on "${summary.modelName}" (fingerprint ${summary.modelFingerprint}) from your files; ` +
-            `${loaded}. Load the same model folder again, then resume.`,
-        );
-      }
-      const loaded = await loadModel(
-        {
-          kind: 'builtin',
-          url: summary.modelSource.url,
-          heldout: record.config.heldout === 'none' ? undefined : record.config.heldout,
-        },
-        this.deps.limits,
-        this.deps.fetch,
-      );
+    const reloaded = await modelForResume(record, this.loaded, this.deps.limits, this.deps.fetch);
+    if (reloaded) {
       this.releaseModelState();
-      this.loaded = loaded;
-      if (!isModel(this.loaded, summary.modelFingerprint)) {
-        throw new UserError(
-          'wrong-model',
-          `the built-in model at ${summary.modelSource.url} changed since run "${summary.name}" was saved (fingerprint ${this.loaded?.fingerprint}, the run's ${summary.modelFingerprint})`,
-        );
-      }
+      this.loaded = reloaded;
     }
     const model = this.requireModel();
     this.data = await loadData(
@@ -266,7 +242,6 @@ export class StudioSession implements SessionApi {
     const runId = resumeFrom?.summary.runId ?? `run-${Date.now().toString(36)}-${this.nextRun++}`;
     const name =
       config.name ?? resumeFrom?.summary.name ?? `${config.method} ${new Date().toISOString().slice(11, 19)}`;
-    const modelSource: CheckpointSummary['modelSource'] = model.source;
     const run = new TrainingRun({
       runId,
       name,
@@ -285,26 +260,14 @@ export class StudioSession implements SessionApi {
       heldout,
       store: this.deps.checkpoints,
       resumeFrom,
-      checkpointRecord: (state, history, baseline) => ({
-        summary: {
-          runId,
-          name,
-          method: config.method,
-          step: state.step,
-          steps: config.steps,
-          savedAt: Date.now(),
-          modelName: model.name,
-          modelFingerprint: model.fingerprint,
-          modelSource,
-          dataName: data.name,
-          history: { steps: [...history.steps], evals: [...history.evals] },
-        },
+      provenance: {
+        runId,
+        name,
         config: savedConfig,
+        model: { name: model.name, fingerprint: model.fingerprint, source: model.source },
+        data: { name: data.name, source: data.source, options: data.options },
         selection,
-        data: { source: data.source, options: data.options },
-        baselineHeldoutLoss: baseline,
-        state,
-      }),
+      },
     });
     this.run = run;
     try {
@@ -331,35 +294,11 @@ export class StudioSession implements SessionApi {
 
   async generate(prompt: string | number[], options: GenerateRequest): Promise<GenerateOutput> {
     const model = this.requireModel();
-    const ids = this.promptIds(prompt, options.chat ?? false);
+    const ids = promptIds(prompt, options.chat ?? false, model.tokenizer);
     const started = performance.now();
     await this.adapters.restore();
     const which = options.adapters ?? this.adapters.activeId ?? 'base';
-    const serving = this.servingFor(which);
-    return this.adapters.track(this.generateWith(serving, ids, options, model.tokenizer, started));
-  }
-
-  private async generateWith(
-    serving: ReturnType<StudioSession['servingFor']>,
-    ids: number[],
-    options: GenerateRequest,
-    tokenizer: LoadedModel['tokenizer'],
-    started: number,
-  ): Promise<GenerateOutput> {
-    try {
-      const result = await generateTokens(serving.model, ids, {
-        maxNewTokens: options.maxNewTokens,
-        temperature: options.temperature ?? 0,
-        topK: options.topK,
-        topP: options.topP,
-        seed: options.seed,
-        linear: serving.linear,
-      });
-      const text = tokenizer ? tokenizer.decode(result.ids, { skipSpecialTokens: true }) : result.ids.join(' ');
-      return { ids: result.ids, text, stoppedBy: result.stoppedBy, ms: performance.now() - started };
-    } finally {
-      serving.release();
-    }
+    return this.adapters.track(generateWith(this.servingFor(which), ids, options, model.tokenizer, started));
   }
 
   async exportAdapter(kind: 's2ft' | 'peft-zip', adapterId?: string): Promise<ExportedFile> {
@@ -469,17 +408,6 @@ export class StudioSession implements SessionApi {
     return this.adapters.lease(which, this.baseModel()!);
   }
 
-  private promptIds(prompt: string | number[], chat: boolean): number[] {
-    if (Array.isArray(prompt)) return prompt;
-    const tokenizer = this.requireModel().tokenizer;
-    if (!tokenizer) throw new UserError('unsupported', 'the model has no tokenizer: give the prompt as token ids');
-    if (chat) {
-      const text = tokenizer.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true });
-      return tokenizer.encode(text, { addSpecialTokens: false });
-    }
-    return tokenizer.encode(prompt, { addSpecialTokens: true });
-  }
-
   /**
    * The training fields of a request as a run uses them: checked, seqLen chosen from the data when 0,
    * the warm-up below the steps.
@@ -559,9 +487,4 @@ export class StudioSession implements SessionApi {
       return null;
     }
   }
-}
-
-/** A run saved before every weight was fingerprinted records the old, sampled kind. */
-function isModel(loaded: LoadedModel, fingerprint: string): boolean {
-  return fingerprint === loaded.fingerprint || fingerprint === loaded.sampledFingerprint;
 }

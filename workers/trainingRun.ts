@@ -29,7 +29,7 @@ import type {
   TrainPhase,
   TrainRequest,
 } from './api';
-import type { CheckpointRecord, CheckpointStore } from './checkpoints';
+import { checkpointRecord, type CheckpointRecord, type CheckpointStore, type RunProvenance } from './checkpoints';
 import { deviceMemory } from './deviceMemory';
 
 /** Evaluation and the forgetting meter use at most this many batches (they run every evalEvery steps). */
@@ -57,12 +57,8 @@ export interface RunInputs {
   heldout: TokenizedExample[] | null;
   /** Where checkpoints go; null = never saved. */
   store: CheckpointStore | null;
-  /** Builds the checkpoint record around the state (the session knows the sources). */
-  checkpointRecord: (
-    state: CheckpointRecord['state'],
-    history: { steps: StepPoint[]; evals: EvalPoint[] },
-    baseline: number | null,
-  ) => CheckpointRecord;
+  /** What its checkpoints record besides the state (the session knows the sources). */
+  provenance: RunProvenance;
   /** Continue from this checkpoint instead of starting at step 0. */
   resumeFrom?: CheckpointRecord;
 }
@@ -199,7 +195,7 @@ export class TrainingRun {
           if ((config.evalEvery > 0 && m.step % config.evalEvery === 0) || atEnd) await evaluate(m.step);
           if (config.sampleEvery > 0 && (m.step % config.sampleEvery === 0 || atEnd)) await samples(m.step);
           if (this.inputs.store && m.step % checkpointInterval(config) === 0 && !atEnd) {
-            const record = this.inputs.checkpointRecord(await t.state(), history, baseline);
+            const record = checkpointRecord(this.inputs.provenance, await t.state(), history, baseline);
             await this.inputs.store.put(record);
             onEvent({ kind: 'checkpoint', runId, step: m.step, bytes: checkpointBytes(record) });
           }
