@@ -1,6 +1,7 @@
 // Resume after an interruption (issue 8): a run checkpointed at step k and continued in a new
 // session (as after a page reload or a lost GPU) has exactly the losses of an uninterrupted run,
-// for every method. A run on a model from the user's files asks for the same files again.
+// for every method. A run on a model from the user's files asks for the same files again; one on
+// a built-in model that changed since is refused, and the model loaded before stays.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName } from '../src/core/train/method';
