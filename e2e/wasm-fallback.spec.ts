@@ -7,7 +7,8 @@ import { emulateWorkerCores } from './workerCores';
 // trains on the CPU through WebAssembly with SIMD, not in plain JavaScript; the page is cross-origin
 // isolated (vite.config.ts), so tfjs's threaded build runs, on 2 threads when the worker sees 4
 // logical cores (workerCores.ts says why they are emulated). Served without the isolation headers,
-// as a static host that does not send them would, the same page trains on one thread.
+// as a static host that does not send them would, or with a threaded build that fails to start,
+// the same page trains on one thread and says why.
 test.use({
   launchOptions: {
     executablePath: findChromium().path ?? undefined,
@@ -49,7 +50,29 @@ test('without the isolation headers the fallback runs on one thread and still tr
   const studio = await openStudio(page);
   expect(await studio.backend()).toBe('CPU (WebAssembly)');
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
-  expect(await studio.backendDetails()).toContain('WebAssembly with SIMD on 1 thread.');
+  expect(await studio.backendDetails()).toContain(
+    'WebAssembly with SIMD on 1 thread, because the page is not cross-origin isolated',
+  );
+  const run = await studio.smokeTrain(3);
+  expect(run.backend).toBe('wasm');
+  expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]);
+});
+
+test('a threaded build that fails to start leaves the fallback on one thread, still training', async ({ page }) => {
+  await emulateWorkerCores(page, 4);
+  // The threaded binary does not arrive (a host that lost the file, a proxy that blocks it).
+  let blocked = 0;
+  await page.route(/threaded-simd[^/]*\.wasm$/, async (route) => {
+    blocked++;
+    await route.abort();
+  });
+  const studio = await openStudio(page);
+  expect(await studio.backend()).toBe('CPU (WebAssembly)');
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  expect(blocked).toBeGreaterThan(0);
+  expect(await studio.backendDetails()).toContain(
+    'WebAssembly with SIMD on 1 thread, because the threaded build failed to start',
+  );
   const run = await studio.smokeTrain(3);
   expect(run.backend).toBe('wasm');
   expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]);

@@ -31,6 +31,8 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export interface WasmFeatures {
   simd: boolean;
   threads: number;
+  /** Why threads are not used (the page is not isolated, or the threaded build did not start); null when they are. */
+  oneThread: string | null;
 }
 
 /** A faster backend that was tried and not used, with the reason in plain words. */

@@ -27,16 +27,20 @@ describe('backend text', () => {
     ]);
   });
 
-  it('says how the wasm backend runs: SIMD and threads', () => {
+  it('says how the wasm backend runs: SIMD, threads, and why only one', () => {
     const info: BackendInfo = {
       backend: 'wasm',
       adapter: null,
       refused: [{ backend: 'webgl', reason: 'no context.' }],
-      wasm: { simd: true, threads: 1 },
+      wasm: { simd: true, threads: 1, oneThread: null },
     };
     expect(backendDetails(info)).toContain('WebAssembly with SIMD on 1 thread.');
-    expect(backendDetails({ ...info, wasm: { simd: false, threads: 4 } })).toContain(
+    expect(backendDetails({ ...info, wasm: { simd: false, threads: 4, oneThread: null } })).toContain(
       'WebAssembly without SIMD on 4 threads.',
+    );
+    const notIsolated = { simd: true, threads: 1, oneThread: 'the page is not cross-origin isolated' };
+    expect(backendDetails({ ...info, wasm: notIsolated })).toContain(
+      'WebAssembly with SIMD on 1 thread, because the page is not cross-origin isolated.',
     );
   });
 

@@ -19,8 +19,9 @@ export function backendDetails(info: BackendInfo): string {
     );
   }
   if (info.wasm) {
-    const { simd, threads } = info.wasm;
-    lines.push(`WebAssembly ${simd ? 'with' : 'without'} SIMD on ${threads} thread${threads === 1 ? '' : 's'}.`);
+    const { simd, threads, oneThread } = info.wasm;
+    const why = oneThread ? `, because ${oneThread}` : '';
+    lines.push(`WebAssembly ${simd ? 'with' : 'without'} SIMD on ${threads} thread${threads === 1 ? '' : 's'}${why}.`);
   }
   for (const r of info.refused) lines.push(`Not ${backendLabel(r.backend)}: ${r.reason}`);
   return lines.join('\n');
