@@ -12,7 +12,7 @@ import { randomIds, tinyConfig } from '../model/testing/tinyModels';
 import type { LlamaWeights } from '../model/types';
 import { IGNORE_INDEX } from './batch';
 import { prepareFull } from './full';
-import { causalLmLoss, crossEntropy, crossEntropyShards } from './loss';
+import { causalLmLoss, crossEntropy, crossEntropyShards, minusAtTargets } from './loss';
 import { measurePeakBytes } from './memory';
 
 beforeAll(async () => {
@@ -75,6 +75,23 @@ describe('crossEntropyShards', () => {
     expect(Math.abs(split.value.dataSync()[0] - joined.value.dataSync()[0])).toBeLessThan(1e-6);
     expect(vsJoined).toBeLessThan(1e-6);
     tf.dispose([logits, labels, parts, split.value, split.grads, joined.value, joined.grad]);
+  });
+});
+
+describe('minusAtTargets', () => {
+  it.each(['scatter', 'oneHot'] as const)('subtracts a[n] at column t[n] of row n only (%s)', (how) => {
+    const [N, C] = [4, 6];
+    const g = Float32Array.from({ length: N * C }, (_, i) => Math.cos(i) * 2); // [N, C]
+    const t = [5, 0, 2, 2];
+    const a = [0.5, -1.25, 0, 3];
+    const expected = Float32Array.from(g);
+    t.forEach((col, n) => (expected[n * C + col] = Math.fround(g[n * C + col] - a[n])));
+    const gT = tf.tensor2d(g, [N, C]);
+    const out = minusAtTargets(gT, tf.tensor1d(t, 'int32'), tf.tensor1d(a), how);
+    // Exactly: each entry is g, or g − a computed once in float32.
+    expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
+    expect(gT.isDisposed).toBe(true);
+    out.dispose();
   });
 });
 
