@@ -10,7 +10,7 @@
 import type { OptimizerState } from '../src/core/train/optimizer';
 import type { DataPosition } from '../src/core/train/batches';
 import type { Selection } from '../src/core/s2ft/types';
-import type { CheckpointSummary, DataOptions, DataSource, EvalPoint, StepPoint, TrainRequest } from './api';
+import type { CheckpointSummary, DataOptions, DataSource, TrainRequest } from './api';
 
 export interface CheckpointRecord {
   summary: CheckpointSummary;
@@ -27,44 +27,12 @@ export interface CheckpointRecord {
   };
 }
 
-/** What a run's checkpoints say of it besides its state: the session knows it, the run does not. */
+/** What a run's checkpoints record that the run itself does not use: the session knows it. */
 export interface RunProvenance {
-  runId: string;
-  name: string;
-  /** The settings as the run uses them, `heldout` the text it meters (so a resume meters the same). */
+  /** The settings as saved: the run's, with `heldout` the text it meters (so a resume meters the same). */
   config: TrainRequest;
-  model: { name: string; fingerprint: string; source: CheckpointSummary['modelSource'] };
-  data: { name: string; source: DataSource; options: DataOptions };
-  selection: Selection | null;
-}
-
-/** The record a run saves at a step: its state and metrics so far, with where they came from. */
-export function checkpointRecord(
-  run: RunProvenance,
-  state: CheckpointRecord['state'],
-  history: { steps: StepPoint[]; evals: EvalPoint[] },
-  baselineHeldoutLoss: number | null,
-): CheckpointRecord {
-  return {
-    summary: {
-      runId: run.runId,
-      name: run.name,
-      method: run.config.method,
-      step: state.step,
-      steps: run.config.steps,
-      savedAt: Date.now(),
-      modelName: run.model.name,
-      modelFingerprint: run.model.fingerprint,
-      modelSource: run.model.source,
-      dataName: run.data.name,
-      history: { steps: [...history.steps], evals: [...history.evals] },
-    },
-    config: run.config,
-    selection: run.selection,
-    data: { source: run.data.source, options: run.data.options },
-    baselineHeldoutLoss,
-    state,
-  };
+  model: { fingerprint: string; source: CheckpointSummary['modelSource'] };
+  data: { source: DataSource; options: DataOptions };
 }
 
 export interface CheckpointStore {

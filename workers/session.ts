@@ -261,12 +261,9 @@ export class StudioSession implements SessionApi {
       store: this.deps.checkpoints,
       resumeFrom,
       provenance: {
-        runId,
-        name,
         config: savedConfig,
-        model: { name: model.name, fingerprint: model.fingerprint, source: model.source },
-        data: { name: data.name, source: data.source, options: data.options },
-        selection,
+        model: { fingerprint: model.fingerprint, source: model.source },
+        data: { source: data.source, options: data.options },
       },
     });
     this.run = run;

@@ -29,7 +29,7 @@ import type {
   TrainPhase,
   TrainRequest,
 } from './api';
-import { checkpointRecord, type CheckpointRecord, type CheckpointStore, type RunProvenance } from './checkpoints';
+import type { CheckpointRecord, CheckpointStore, RunProvenance } from './checkpoints';
 import { deviceMemory } from './deviceMemory';
 
 /** Evaluation and the forgetting meter use at most this many batches (they run every evalEvery steps). */
@@ -57,7 +57,7 @@ export interface RunInputs {
   heldout: TokenizedExample[] | null;
   /** Where checkpoints go; null = never saved. */
   store: CheckpointStore | null;
-  /** What its checkpoints record besides the state (the session knows the sources). */
+  /** What its checkpoints record that the run does not use (the session knows the sources). */
   provenance: RunProvenance;
   /** Continue from this checkpoint instead of starting at step 0. */
   resumeFrom?: CheckpointRecord;
@@ -195,7 +195,7 @@ export class TrainingRun {
           if ((config.evalEvery > 0 && m.step % config.evalEvery === 0) || atEnd) await evaluate(m.step);
           if (config.sampleEvery > 0 && (m.step % config.sampleEvery === 0 || atEnd)) await samples(m.step);
           if (this.inputs.store && m.step % checkpointInterval(config) === 0 && !atEnd) {
-            const record = checkpointRecord(this.inputs.provenance, await t.state(), history, baseline);
+            const record = checkpointRecord(this.inputs, await t.state(), history, baseline);
             await this.inputs.store.put(record);
             onEvent({ kind: 'checkpoint', runId, step: m.step, bytes: checkpointBytes(record) });
           }
@@ -327,4 +327,34 @@ export function median(xs: number[]): number {
 function checkpointBytes(record: CheckpointRecord): number {
   const arrays = [...record.state.trainable, ...Object.values(record.state.optimizer.buffers).flat()];
   return arrays.reduce((n, a) => n + a.byteLength, 0);
+}
+
+/** The record a run saves at a step: its state and metrics so far, with where they came from. */
+function checkpointRecord(
+  run: RunInputs,
+  state: CheckpointRecord['state'],
+  history: { steps: StepPoint[]; evals: EvalPoint[] },
+  baselineHeldoutLoss: number | null,
+): CheckpointRecord {
+  const { config, model, data } = run.provenance;
+  return {
+    summary: {
+      runId: run.runId,
+      name: run.name,
+      method: config.method,
+      step: state.step,
+      steps: config.steps,
+      savedAt: Date.now(),
+      modelName: run.modelName,
+      modelFingerprint: model.fingerprint,
+      modelSource: model.source,
+      dataName: run.data.name,
+      history: { steps: [...history.steps], evals: [...history.evals] },
+    },
+    config,
+    selection: run.selection,
+    data,
+    baselineHeldoutLoss,
+    state,
+  };
 }

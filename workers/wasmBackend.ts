@@ -18,11 +18,8 @@ import type { WasmFeatures } from './api';
 import { settleWithin } from './settleWithin';
 import { sendPublishedFactoryToThreads } from './wasmThreadSource';
 
-/** How long the threaded build may take to start (about a second here) before one thread is used. */
+/** How long the threaded build may take to start before one thread is used: a late start only costs speed. */
 export const THREADED_START_MS = 20_000;
-
-/** tfjs-backend-wasm registers itself at this priority (its dist/base.js). */
-const WASM_PRIORITY = 2;
 
 /** Starts the wasm backend; null when this browser cannot run it. */
 export async function startWasm(): Promise<WasmFeatures | null> {
@@ -46,12 +43,9 @@ async function startThreaded(): Promise<string | null> {
   if (!globalThis.crossOriginIsolated)
     return 'the page is not cross-origin isolated (its server sends no COOP and COEP headers)';
   if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return "this browser's WebAssembly has no threads";
-  const factory = tf.findBackendFactory('wasm');
   const outcome = await settleWithin(tf.setBackend('wasm'), THREADED_START_MS);
   if (outcome === 'started') return null;
-  // A fresh registration, so the single-threaded start does not wait on the abandoned one.
-  tf.removeBackend('wasm');
-  tf.registerBackend('wasm', factory, WASM_PRIORITY);
+  // The next setBackend starts a fresh init; tfjs drops what an abandoned one resolves to later.
   return outcome === 'timeout'
     ? `the threaded build did not start within ${THREADED_START_MS / 1000} s`
     : "the threaded build failed to start (the console has tfjs's message)";

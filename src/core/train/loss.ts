@@ -157,9 +157,9 @@ export function nextTokenLabels(ids: ArrayLike<number>, lossMask?: ArrayLike<boo
  * g − a[n] at column t[n] of each row n (a sparse one-hot), with g freed.
  * g [N, C], t [N] int32, a [N] → [N, C]
  * tensorScatterUpdate writes only the N entries on cpu, wasm and WebGPU. WebGL's visits every
- * update for every output element, O(N²·C): at the embedded model's 16 × 32 tokens it made a
- * training step 2–2.5× slower. There a one-hot product is subtracted instead, one pass each, at
- * the cost of two more [N, C] buffers in flight.
+ * update for every output element, O(N²·C), 2–2.5× a whole training step at the embedded model's
+ * 16 × 32 tokens (bench/PROFILE.md §1); there a one-hot product is subtracted instead, one pass
+ * each, with two more [N, C] buffers in flight.
  */
 export function minusAtTargets(
   g: tf.Tensor2D,
@@ -169,16 +169,16 @@ export function minusAtTargets(
 ): tf.Tensor2D {
   const [N, C] = g.shape;
   if (how === 'oneHot') {
-    const oneHot = tf.oneHot(t, C, 1, 0, 'float32'); // [N, C]
-    const minus = tf.mul(oneHot, a.expandDims(1)); // [N, C]
-    oneHot.dispose();
+    const minus = tf.tidy(() => tf.mul(tf.oneHot(t, C, 1, 0, 'float32'), a.expandDims(1))); // [N, C]
     const out = tf.sub(g, minus) as tf.Tensor2D; // [N, C]
     tf.dispose([minus, g]);
     return out;
   }
-  const at = tf.stack([tf.range(0, N, 1, 'int32'), t], 1); // [N, 2]
-  const update = tf.sub(tf.gatherND(g, at), a); // [N]
-  const out = tf.tensorScatterUpdate(g, at, update) as tf.Tensor2D; // [N, C]
+  const out = tf.tidy(() => {
+    const at = tf.stack([tf.range(0, N, 1, 'int32'), t], 1); // [N, 2]
+    const update = tf.sub(tf.gatherND(g, at), a); // [N]
+    return tf.tensorScatterUpdate(g, at, update) as tf.Tensor2D; // [N, C]
+  });
   g.dispose();
   return out;
 }

@@ -87,11 +87,14 @@ describe('minusAtTargets', () => {
     const expected = Float32Array.from(g);
     t.forEach((col, n) => (expected[n * C + col] = Math.fround(g[n * C + col] - a[n])));
     const gT = tf.tensor2d(g, [N, C]);
-    const out = minusAtTargets(gT, tf.tensor1d(t, 'int32'), tf.tensor1d(a), how);
+    const [tT, aT] = [tf.tensor1d(t, 'int32'), tf.tensor1d(a)];
+    const before = tf.memory().numTensors;
+    const out = minusAtTargets(gT, tT, aT, how);
     // Exactly: each entry is g, or g − a computed once in float32.
     expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
     expect(gT.isDisposed).toBe(true);
-    out.dispose();
+    expect(tf.memory().numTensors).toBe(before); // g out, the result in: nothing else left behind
+    tf.dispose([out, tT, aT]);
   });
 });
 
